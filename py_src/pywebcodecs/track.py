@@ -1,0 +1,101 @@
+"""The track and packet model every demuxer produces and every muxer consumes.
+
+Names follow PyAV and ffprobe where they can (``codec`` is ffprobe's ``codec_name``:
+``h264``, ``aac``, ``pcm_s16le``…) and WebCodecs where the browser needs them
+(``codec_string`` is what ``VideoDecoder.configure`` takes: ``avc1.64001f``,
+``mp4a.40.2``, ``vp09.00.10.08``, ``pcm-s16``…). Timestamps are integers in the track's
+own ``timescale`` (units per second) so that copying never rounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+MICROSECONDS = 1_000_000
+
+
+@dataclass
+class ColorInfo:
+    """The colour description, with WebCodecs' ``VideoColorSpace`` names."""
+
+    primaries: str | None = None  # "bt709", "bt470bg", "smpte170m", "bt2020", ...
+    transfer: str | None = None  # "bt709", "smpte170m", "iec61966-2-1", "pq", "hlg", ...
+    matrix: str | None = None  # "rgb", "bt709", "bt470bg", "smpte170m", "bt2020-ncl", ...
+    full_range: bool | None = None
+
+
+@dataclass(kw_only=True)
+class Track:
+    """One elementary stream of a container."""
+
+    id: int  # the container's own number for the track (MP4 track_ID, Matroska TrackNumber)
+    codec: str  # ffprobe's codec_name: "h264", "hevc", "vp9", "aac", "opus", "pcm_s16le"...
+    codec_string: str  # the WebCodecs codec string; for codecs WebCodecs lacks, a best effort
+    description: bytes | None = None  # decoder config: avcC, hvcC, AudioSpecificConfig, ...
+    timescale: int  # units per second of this track's pts/dts/duration
+    duration: int | None = None  # in timescale units, when the container says
+    language: str | None = None
+    name: str | None = None
+    is_default: bool = True
+    # Filled in by demuxers that know them without reading payload (MP4 sample tables);
+    # otherwise by parse_media's scan.
+    packet_count: int | None = None
+    keyframe_count: int | None = None
+
+    kind: Literal["video", "audio"] = field(init=False)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        return None if self.duration is None else self.duration / self.timescale
+
+
+@dataclass(kw_only=True)
+class VideoTrack(Track):
+    width: int  # coded size in pixels
+    height: int
+    display_width: int | None = None  # after pixel aspect ratio, before rotation
+    display_height: int | None = None
+    rotation: int = 0  # clockwise degrees to apply for display: 0, 90, 180 or 270
+    pixel_aspect: tuple[int, int] = (1, 1)
+    color: ColorInfo | None = None
+    frame_rate: float | None = None  # average, when known
+
+    def __post_init__(self) -> None:
+        self.kind = "video"
+
+
+@dataclass(kw_only=True)
+class AudioTrack(Track):
+    sample_rate: int
+    channels: int
+    bits_per_sample: int | None = None  # PCM only
+
+    def __post_init__(self) -> None:
+        self.kind = "audio"
+
+
+@dataclass(slots=True)
+class Packet:
+    """One encoded frame (video) or block of samples (audio), as the container stores it.
+
+    ``pts`` and ``dts`` are in the track's timescale and already have the container's
+    timeline applied (MP4 edit lists, Matroska CodecDelay): ``pts`` is when the frame is
+    shown, and it may be negative for audio priming that is meant to be cut.
+    """
+
+    track_id: int
+    pts: int
+    dts: int
+    duration: int
+    is_key: bool
+    data: bytes
+
+
+@dataclass
+class CoverImage:
+    """An embedded picture (album art, thumbnail)."""
+
+    mime_type: str
+    data: bytes
+    description: str = ""

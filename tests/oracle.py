@@ -1,0 +1,112 @@
+"""The independent oracle for tests: ffmpeg makes inputs, ffprobe says what a file holds.
+
+Generated media is cached per test session in one folder so that many tests can share a
+file that took a second to encode.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO.parent / "shared" / "fixtures"
+_CACHE = Path(os.environ.get("PYWEBCODECS_MEDIA_CACHE") or tempfile.mkdtemp(prefix="pwc-media-"))
+
+
+def ffmpeg(*args: str | os.PathLike[str]) -> None:
+    """Run ffmpeg quietly; a failure shows its stderr."""
+    cmd = ["ffmpeg", "-nostdin", "-y", "-hide_banner", "-loglevel", "error", *map(str, args)]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}\n{result.stderr}")
+
+
+def make(name: str, *args: str) -> Path:
+    """``ffmpeg *args OUTPUT`` into the session cache, once per name; returns OUTPUT."""
+    out = _CACHE / name
+    if not out.exists():
+        partial = out.with_name("partial-" + name)
+        ffmpeg(*args, partial)
+        partial.rename(out)
+    return out
+
+
+def ffprobe_json(path: str | os.PathLike[str], *args: str) -> dict:
+    cmd = ["ffprobe", "-v", "error", "-of", "json", *args, str(path)]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
+
+
+def ffprobe_streams(path: str | os.PathLike[str]) -> list[dict]:
+    return ffprobe_json(path, "-show_streams")["streams"]
+
+
+def ffprobe_format(path: str | os.PathLike[str]) -> dict:
+    return ffprobe_json(path, "-show_format")["format"]
+
+
+@dataclass(frozen=True)
+class ProbePacket:
+    stream_index: int
+    pts: int | None
+    dts: int | None
+    size: int
+    is_key: bool
+
+
+def ffprobe_packets(path: str | os.PathLike[str]) -> list[ProbePacket]:
+    """Every packet as ffprobe demuxes it, in file order (timestamps in stream time_base)."""
+    packets = ffprobe_json(
+        path, "-show_packets", "-show_entries", "packet=stream_index,pts,dts,size,flags"
+    )["packets"]
+    return [
+        ProbePacket(
+            stream_index=p["stream_index"],
+            pts=p.get("pts"),
+            dts=p.get("dts"),
+            size=int(p["size"]),
+            is_key="K" in p.get("flags", ""),
+        )
+        for p in packets
+    ]
+
+
+def decode_errors(path: str | os.PathLike[str]) -> str:
+    """ffmpeg decodes the whole file; returns what it printed as errors ('' when clean)."""
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-i", str(path), "-f", "null", "-"]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    return (
+        result.stderr.strip()
+        if result.returncode == 0
+        else f"exit {result.returncode}: {result.stderr}"
+    )
+
+
+def stream_hashes(path: str | os.PathLike[str]) -> list[str]:
+    """``ffmpeg -c copy -f streamhash``: one hash of the packet data per stream."""
+    cmd = [
+        "ffmpeg",
+        "-nostdin",
+        "-v",
+        "error",
+        "-i",
+        str(path),
+        "-map",
+        "0",
+        "-c",
+        "copy",
+        "-f",
+        "streamhash",
+        "-hash",
+        "md5",
+        "-",
+    ]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return [
+        line.split(",", 2)[2] for line in result.stdout.splitlines() if line and line[0].isdigit()
+    ]
