@@ -1,0 +1,160 @@
+"""Build the self-contained static site into ``static/``.
+
+The site must run from any static host and offline, so everything it loads comes from its
+own origin:
+
+- Pyodide and PyScript are copied from ``node_modules`` (pinned in ``package-lock.json``);
+- the ``micropip`` wheel, which the npm Pyodide does not ship, is fetched from PyPI once
+  (cached in ``build/wheels``) and its entry in ``pyodide-lock.json`` is rewritten to the
+  file's real sha256, or the browser's integrity check would refuse it;
+- the engine (``py_src/pywebcodecs``) is packed as a pure-Python wheel that the page
+  installs with micropip from the site itself;
+- ``web/`` holds the pages; the service worker gets the list of every file to precache.
+
+Run: ``python build_scripts/build_site.py`` (``--out DIR`` to build elsewhere).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+NODE_MODULES = REPO / "node_modules"
+MICROPIP = "micropip==0.11.1"
+PYODIDE_FILES = [
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "static")
+    args = parser.parse_args(argv)
+    build(args.out)
+    print(f"built {args.out}")
+    return 0
+
+
+def build(out: Path) -> None:
+    if not (NODE_MODULES / "pyodide" / "pyodide.mjs").exists():
+        raise SystemExit("node_modules is missing: run `npm ci` first")
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    copy_pyodide(out / "pyodide")
+    copy_pyscript(out / "pyscript")
+    wheel = build_engine_wheel(out / "packages")
+    shutil.copytree(REPO / "web", out, dirs_exist_ok=True)
+    write_site_config(out, wheel)
+    write_precache_list(out)
+
+
+def copy_pyodide(dest: Path) -> None:
+    dest.mkdir(parents=True)
+    for name in PYODIDE_FILES:
+        shutil.copy2(NODE_MODULES / "pyodide" / name, dest / name)
+    wheel = fetch_micropip()
+    shutil.copy2(wheel, dest / wheel.name)
+    lock_path = dest / "pyodide-lock.json"
+    lock = json.loads(lock_path.read_text())
+    entry = lock["packages"]["micropip"]
+    entry["file_name"] = wheel.name
+    entry["sha256"] = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    lock_path.write_text(json.dumps(lock))
+
+
+def fetch_micropip() -> Path:
+    cache = REPO / "build" / "wheels"
+    found = sorted(cache.glob("micropip-*.whl"))
+    if not found:
+        cache.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+             "--python-version", "3.14", "--only-binary=:all:", MICROPIP, "-d", str(cache)],
+            check=True,
+        )  # fmt: skip
+        found = sorted(cache.glob("micropip-*.whl"))
+    return found[-1]
+
+
+def copy_pyscript(dest: Path) -> None:
+    dist = NODE_MODULES / "@pyscript" / "core" / "dist"
+    shutil.copytree(dist, dest, ignore=shutil.ignore_patterns("*.map"))
+
+
+def build_engine_wheel(dest: Path) -> Path:
+    """Pack ``py_src/pywebcodecs`` as ``pywebcodecs-VERSION-py3-none-any.whl``.
+
+    Written by hand (a wheel is a zip with a dist-info folder) because the browser wheel
+    holds only the engine, not the host-side packages that share this pyproject.
+    """
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    dist_info = f"pywebcodecs-{version}.dist-info"
+    files: dict[str, bytes] = {}
+    package = REPO / "py_src" / "pywebcodecs"
+    for path in sorted(package.rglob("*.py")):
+        files[path.relative_to(package.parent).as_posix()] = path.read_bytes()
+    files[f"{dist_info}/METADATA"] = (
+        f"Metadata-Version: 2.1\nName: pywebcodecs\nVersion: {version}\n"
+        "Summary: Media conversion in the browser with WebCodecs, driven from Python\n"
+    ).encode()
+    files[f"{dist_info}/WHEEL"] = (
+        b"Wheel-Version: 1.0\nGenerator: pywebcodecs build_site\n"
+        b"Root-Is-Purelib: true\nTag: py3-none-any\n"
+    )
+    files[f"{dist_info}/top_level.txt"] = b"pywebcodecs\n"
+    record = [f"{name},sha256={_record_hash(data)},{len(data)}" for name, data in files.items()]
+    record.append(f"{dist_info}/RECORD,,")
+    files[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    dest.mkdir(parents=True, exist_ok=True)
+    wheel = dest / f"pywebcodecs-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    return wheel
+
+
+def _record_hash(data: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def write_site_config(out: Path, wheel: Path) -> None:
+    """The PyScript config and the engine loader's settings, naming this build's wheel."""
+    wheel_url = f"./packages/{wheel.name}"
+    pyscript = {"interpreter": "./pyodide/pyodide.mjs", "packages": [wheel_url]}
+    (out / "pyscript.json").write_text(json.dumps(pyscript, indent=2))
+    (out / "engine-config.json").write_text(json.dumps({"wheel": wheel_url}, indent=2))
+
+
+def write_precache_list(out: Path) -> None:
+    """Every file of the site, for the service worker to cache on install (offline use)."""
+    files = sorted(
+        "./" + p.relative_to(out).as_posix()
+        for p in out.rglob("*")
+        if p.is_file() and p.name != "precache.json"
+    )
+    digest = hashlib.sha256()
+    for name in files:
+        digest.update(name.encode())
+        digest.update((out / name).read_bytes())
+    manifest = {"version": digest.hexdigest()[:16], "files": files}
+    (out / "precache.json").write_text(json.dumps(manifest))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

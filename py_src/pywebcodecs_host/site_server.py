@@ -1,0 +1,160 @@
+"""A loopback HTTP server for the built site, for the terminal commands and the tests.
+
+It serves ``static/`` with the MIME types Pyodide needs and with HTTP range requests (the
+engine reads inputs by ranges), and it can expose local files to the page and receive the
+page's output, which is how ``pywebcodecs convert`` moves a file through the browser
+without base64 round trips:
+
+- ``GET /__files/NAME`` serves a registered local file (ranges supported);
+- ``PUT /__files/NAME`` streams the request body into a registered output path.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import re
+import threading
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+MIME_TYPES = {
+    ".mjs": "text/javascript",
+    ".js": "text/javascript",
+    ".wasm": "application/wasm",
+    ".whl": "application/zip",
+    ".json": "application/json",
+    ".webmanifest": "application/manifest+json",
+    ".zip": "application/zip",
+    ".webm": "video/webm",
+    ".mp4": "video/mp4",
+}
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
+_COPY_CHUNK = 1 << 20
+
+
+class SiteServer:
+    """``with SiteServer(static_dir) as server: server.url`` — a site on a free port."""
+
+    def __init__(self, root: str | os.PathLike[str], *, host: str = "127.0.0.1", port: int = 0):
+        self.root = Path(root)
+        self.inputs: dict[str, Path] = {}
+        self.outputs: dict[str, Path] = {}
+        self.requests: list[str] = []
+        handler = _make_handler(self)
+        self._httpd = ThreadingHTTPServer((host, port), handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def add_input(self, name: str, path: str | os.PathLike[str]) -> str:
+        """Expose a local file to the page; returns its URL."""
+        self.inputs[name] = Path(path)
+        return f"{self.url}/__files/{name}"
+
+    def add_output(self, name: str, path: str | os.PathLike[str]) -> str:
+        """Accept one upload into ``path``; returns the URL the page PUTs to."""
+        self.outputs[name] = Path(path)
+        return f"{self.url}/__files/{name}"
+
+    def start(self) -> SiteServer:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> SiteServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _make_handler(server: SiteServer) -> type[SimpleHTTPRequestHandler]:
+    class Handler(SimpleHTTPRequestHandler):
+        extensions_map = {**mimetypes.types_map, **MIME_TYPES}
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(server.root), **kwargs)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            server.requests.append(self.path)
+
+        def end_headers(self) -> None:
+            self.send_header("Accept-Ranges", "bytes")
+            self.send_header("Cache-Control", "no-cache")
+            super().end_headers()
+
+        def do_GET(self) -> None:
+            name = self._file_name()
+            if name is None:
+                super().do_GET()
+            elif name in server.inputs:
+                self._send_file_range(server.inputs[name])
+            else:
+                self.send_error(HTTPStatus.NOT_FOUND)
+
+        def do_PUT(self) -> None:
+            name = self._file_name()
+            if name not in server.outputs:
+                self.send_error(HTTPStatus.NOT_FOUND)
+                return
+            remaining = int(self.headers.get("Content-Length", "0"))
+            with open(server.outputs[name], "wb") as out:
+                while remaining:
+                    chunk = self.rfile.read(min(remaining, _COPY_CHUNK))
+                    if not chunk:
+                        break
+                    out.write(chunk)
+                    remaining -= len(chunk)
+            self.send_response(HTTPStatus.NO_CONTENT if not remaining else HTTPStatus.BAD_REQUEST)
+            self.end_headers()
+
+        def _file_name(self) -> str | None:
+            path = self.path.split("?", 1)[0]
+            return path[len("/__files/") :] if path.startswith("/__files/") else None
+
+        def _send_file_range(self, path: Path) -> None:
+            size = path.stat().st_size
+            start, end = 0, size - 1
+            match = _RANGE.match(self.headers.get("Range", ""))
+            if match:
+                first, last = match.groups()
+                if first:
+                    start, end = int(first), min(int(last or size - 1), size - 1)
+                else:
+                    start, end = max(size - int(last or 0), 0), size - 1
+                if start >= size or start > end:
+                    self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+                    self.send_header("Content-Range", f"bytes */{size}")
+                    self.end_headers()
+                    return
+                self.send_response(HTTPStatus.PARTIAL_CONTENT)
+                self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+            else:
+                self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", self.guess_type(str(path)))
+            self.send_header("Content-Length", str(end - start + 1))
+            self.end_headers()
+            with open(path, "rb") as f:
+                f.seek(start)
+                _copy_exactly(f, self.wfile, end - start + 1)
+
+    return Handler
+
+
+def _copy_exactly(src: Any, dst: Any, count: int) -> None:
+    while count > 0:
+        chunk = src.read(min(count, _COPY_CHUNK))
+        if not chunk:
+            return
+        dst.write(chunk)
+        count -= len(chunk)
