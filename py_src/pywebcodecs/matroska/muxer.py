@@ -1,0 +1,381 @@
+"""Writing Matroska and WebM (RFC 9559; WebM is its subset, https://www.webmproject.org/docs/container/).
+
+Layout, all written front to back with only small patches at the end:
+
+    EBML header | Segment (8-byte size, patched) |
+        SeekHead (space reserved, filled at finish: Info, Tracks, Tags, Cues)
+        Info (TimestampScale 1 ms, Duration patched at finish)
+        Tracks
+        Tags (one DURATION per track, as ffmpeg writes them, patched at finish)
+        Cluster* (8-byte size, patched when the cluster closes) of SimpleBlocks
+        Cues
+
+Timestamps are milliseconds (TimestampScale 1 000 000 ns). A new cluster starts at each
+video keyframe, when a block's offset from the cluster timestamp would leave the signed
+16-bit range of SimpleBlock (RFC 9559 section 10.1), and every 5 s when there is no video.
+``Track.description`` becomes CodecPrivate unchanged: avcC, hvcC, av1C, the
+AudioSpecificConfig, the OpusHead, ``fLaC`` + metadata blocks, and for Vorbis the three
+headers in Xiph lacing (the form both Matroska's CodecPrivate and WebCodecs'
+``AudioDecoderConfig.description`` use).
+
+Packet pts may be negative only as far as an Opus track's pre-skip reaches: the block
+timestamp is pts + CodecDelay (RFC 9559 section 5.1.4.1.19, as ffmpeg writes it), so the
+priming packet at -6.5 ms is stored at 0. Anything earlier is a ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..errors import UnsupportedError
+from ..muxer import Muxer
+from ..sink import Sink
+from ..track import AudioTrack, Packet, Track, VideoTrack
+from . import ids
+from .codec_ids import CODEC_IDS, MATRIX, PCM_BITS, PRIMARIES, TRANSFER
+from .ebml import (
+    element,
+    encode_id,
+    encode_size,
+    float_element,
+    master,
+    string_element,
+    uint_element,
+    void_element,
+)
+
+APP_NAME = "pywebcodecs"
+#: Nanoseconds per timestamp unit: 1 ms, as WebM recommends.
+TIMESTAMP_SCALE = 1_000_000
+MS = 1000
+#: Audio-only files get a cluster (and a cue point) every this many milliseconds.
+AUDIO_CLUSTER_MS = 5000
+#: An Opus decoder needs 80 ms of audio before a seek point (RFC 7845 section 4.6).
+OPUS_SEEK_PRE_ROLL_NS = 80_000_000
+SEEK_HEAD_SPACE = 100
+#: Bytes reserved for a track's DURATION tag value: "HH:MM:SS.nnnnnnnnn" plus NUL padding.
+DURATION_TAG_SPACE = 20
+UNKNOWN_8_BYTE_SIZE = b"\x01" + b"\xff" * 7
+
+
+def to_ms(value: int, timescale: int) -> int:
+    """``value / timescale`` seconds in milliseconds, rounded half up, without floats."""
+    return (2 * value * MS + timescale) // (2 * timescale)
+
+
+def duration_tag(ms: int) -> str:
+    """A DURATION tag value as ffmpeg writes it: ``HH:MM:SS.nnnnnnnnn``."""
+    seconds, millis = divmod(ms, 1000)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis * 1_000_000:09d}"
+
+
+@dataclass
+class _OutTrack:
+    number: int
+    track: Track
+    #: Milliseconds added to every block timestamp (Opus pre-skip, RFC 9559 CodecDelay).
+    delay_ms: int = 0
+    end_ms: int = 0
+    tag_offset: int = 0
+
+
+@dataclass
+class _CuePoint:
+    time: int
+    track: int
+    cluster: int
+    relative: int
+
+
+class MatroskaMuxer(Muxer):
+    """The shared writer; :class:`WebmMuxer` and :class:`MkvMuxer` set the DocType."""
+
+    doc_type: ClassVar[str]
+
+    def __init__(self, sink: Sink) -> None:
+        super().__init__(sink)
+        self._tracks: list[_OutTrack] = []
+        self._has_video = False
+        self._started = False
+        self._segment_start = 0  # offset of the Segment's data
+        self._seek_head_offset = 0
+        self._duration_offset = 0
+        self._sections: dict[int, int] = {}  # element id → offset in the segment
+        self._cluster_offset: int | None = None  # file offset of the open cluster
+        self._cluster_time = 0
+        self._cluster_has_video = False
+        self._cues: list[_CuePoint] = []
+        self._duration_ms = 0
+
+    def add_track(self, track: Track) -> int:
+        self.check_codec(track.codec)
+        if self._started:
+            raise UnsupportedError("all tracks must be added before the first packet")
+        out = _OutTrack(number=len(self._tracks) + 1, track=track)
+        if track.codec == "opus":
+            out.delay_ms = to_ms(_opus_pre_skip(track.description), 48_000)
+        self._tracks.append(out)
+        self._has_video = self._has_video or isinstance(track, VideoTrack)
+        return out.number
+
+    async def write_packet(self, track_id: int, packet: Packet) -> None:
+        if not self._started:
+            await self._write_header()
+        if not 1 <= track_id <= len(self._tracks):
+            raise ValueError(f"unknown track id {track_id}")
+        out = self._tracks[track_id - 1]
+        scale = out.track.timescale
+        pts_ms = to_ms(packet.pts, scale)
+        time = pts_ms + out.delay_ms
+        if time < 0:
+            raise ValueError(
+                f"track {track_id}: packet pts {packet.pts}/{scale} s is before the start; "
+                "Matroska block timestamps cannot be negative (shift the timeline first)"
+            )
+        out.end_ms = max(out.end_ms, to_ms(packet.pts + max(packet.duration, 0), scale))
+        self._duration_ms = max(self._duration_ms, out.end_ms)
+        is_video = isinstance(out.track, VideoTrack)
+        if self._needs_cluster(time, is_video and packet.is_key):
+            await self._open_cluster(time)
+            if not self._has_video:
+                self._add_cue(time, out.number)
+        assert self._cluster_offset is not None
+        if is_video and packet.is_key:
+            self._add_cue(time, out.number)
+        self._cluster_has_video = self._cluster_has_video or is_video
+        header = encode_size(out.number) + struct.pack(
+            ">hB", time - self._cluster_time, 0x80 if packet.is_key else 0
+        )
+        size = len(header) + len(packet.data)
+        await self.sink.write(encode_id(ids.SIMPLE_BLOCK) + encode_size(size) + header)
+        await self.sink.write(packet.data)
+
+    async def finish(self) -> None:
+        if not self._started:
+            await self._write_header()
+        await self._close_cluster()
+        if self._cues:
+            self._sections[ids.CUES] = self.sink.position - self._segment_start
+            await self.sink.write(master(ids.CUES, *map(_cue_point, self._cues)))
+        end = self.sink.position
+        await self.sink.write_at(self._segment_start - 8, encode_size(end - self._segment_start, 8))
+        await self.sink.write_at(self._seek_head_offset, self._seek_head())
+        await self.sink.write_at(self._duration_offset, struct.pack(">d", float(self._duration_ms)))
+        for out in self._tracks:
+            value = duration_tag(out.end_ms).encode()
+            await self.sink.write_at(out.tag_offset, value.ljust(DURATION_TAG_SPACE, b"\0"))
+
+    # -- header -------------------------------------------------------------------------
+
+    async def _write_header(self) -> None:
+        self._started = True
+        ebml_header = master(
+            ids.EBML,
+            uint_element(ids.EBML_VERSION, 1),
+            uint_element(ids.EBML_READ_VERSION, 1),
+            uint_element(ids.EBML_MAX_ID_LENGTH, 4),
+            uint_element(ids.EBML_MAX_SIZE_LENGTH, 8),
+            string_element(ids.DOC_TYPE, self.doc_type),
+            uint_element(ids.DOC_TYPE_VERSION, 4),
+            uint_element(ids.DOC_TYPE_READ_VERSION, 2),
+        )
+        await self.sink.write(ebml_header + encode_id(ids.SEGMENT) + UNKNOWN_8_BYTE_SIZE)
+        self._segment_start = self.sink.position
+        self._seek_head_offset = self.sink.position
+        await self.sink.write(void_element(SEEK_HEAD_SPACE))
+
+        info_head = encode_id(ids.INFO)
+        info_body = (
+            uint_element(ids.TIMESTAMP_SCALE, TIMESTAMP_SCALE)
+            + string_element(ids.MUXING_APP, APP_NAME)
+            + string_element(ids.WRITING_APP, APP_NAME)
+        )
+        duration = float_element(ids.DURATION, 0.0)
+        info = info_head + encode_size(len(info_body) + len(duration)) + info_body + duration
+        self._sections[ids.INFO] = self.sink.position - self._segment_start
+        self._duration_offset = self.sink.position + len(info) - 8
+        await self.sink.write(info)
+
+        self._sections[ids.TRACKS] = self.sink.position - self._segment_start
+        await self.sink.write(master(ids.TRACKS, *map(self._track_entry, self._tracks)))
+
+        self._sections[ids.TAGS] = self.sink.position - self._segment_start
+        tags_start = self.sink.position
+        tags = master(ids.TAGS, *map(_duration_tag_element, self._tracks))
+        # Each Tag ends with its placeholder TagString; find them in track order.
+        marker = encode_id(ids.TAG_STRING) + encode_size(DURATION_TAG_SPACE)
+        at = 0
+        for out in self._tracks:
+            at = tags.index(marker, at) + len(marker)
+            out.tag_offset = tags_start + at
+        await self.sink.write(tags)
+
+    def _track_entry(self, out: _OutTrack) -> bytes:
+        track = out.track
+        video = isinstance(track, VideoTrack)
+        children = [
+            uint_element(ids.TRACK_NUMBER, out.number),
+            uint_element(ids.TRACK_UID, out.number),
+            uint_element(ids.TRACK_TYPE, 1 if video else 2),
+            uint_element(ids.FLAG_LACING, 0),
+            string_element(ids.LANGUAGE, track.language or "und"),
+            string_element(ids.CODEC_ID, CODEC_IDS[track.codec]),
+        ]
+        if not track.is_default:
+            children.append(uint_element(ids.FLAG_DEFAULT, 0))
+        if track.name:
+            children.append(string_element(ids.NAME, track.name))
+        if track.description:
+            children.append(element(ids.CODEC_PRIVATE, track.description))
+        if out.delay_ms:
+            pre_skip = _opus_pre_skip(track.description)
+            children.append(uint_element(ids.CODEC_DELAY, pre_skip * 1_000_000_000 // 48_000))
+        if track.codec == "opus":
+            children.append(uint_element(ids.SEEK_PRE_ROLL, OPUS_SEEK_PRE_ROLL_NS))
+        if isinstance(track, VideoTrack):
+            if track.frame_rate:
+                ns = round(1_000_000_000 / track.frame_rate)
+                children.append(uint_element(ids.DEFAULT_DURATION, ns))
+            children.append(_video_element(track))
+        elif isinstance(track, AudioTrack):
+            children.append(_audio_element(track))
+        return master(ids.TRACK_ENTRY, *children)
+
+    def _seek_head(self) -> bytes:
+        seeks = [
+            master(
+                ids.SEEK,
+                element(ids.SEEK_ID, encode_id(section)),
+                uint_element(ids.SEEK_POSITION, position, 8),
+            )
+            for section, position in self._sections.items()
+        ]
+        seek_head = master(ids.SEEK_HEAD, *seeks)
+        return seek_head + void_element(SEEK_HEAD_SPACE - len(seek_head))
+
+    # -- clusters -----------------------------------------------------------------------
+
+    def _needs_cluster(self, time: int, video_key: bool) -> bool:
+        if self._cluster_offset is None:
+            return True
+        if not -0x8000 <= time - self._cluster_time <= 0x7FFF:
+            return True
+        if video_key:
+            return self._cluster_has_video
+        return not self._has_video and time - self._cluster_time >= AUDIO_CLUSTER_MS
+
+    async def _open_cluster(self, time: int) -> None:
+        await self._close_cluster()
+        self._cluster_offset = self.sink.position
+        self._cluster_time = time
+        self._cluster_has_video = False
+        await self.sink.write(
+            encode_id(ids.CLUSTER) + UNKNOWN_8_BYTE_SIZE + uint_element(ids.TIMESTAMP, time)
+        )
+
+    async def _close_cluster(self) -> None:
+        if self._cluster_offset is None:
+            return
+        size = self.sink.position - self._cluster_offset - 12
+        await self.sink.write_at(self._cluster_offset + 4, encode_size(size, 8))
+        self._cluster_offset = None
+
+    def _add_cue(self, time: int, track: int) -> None:
+        assert self._cluster_offset is not None
+        self._cues.append(
+            _CuePoint(
+                time=time,
+                track=track,
+                cluster=self._cluster_offset - self._segment_start,
+                relative=self.sink.position - self._cluster_offset - 12,
+            )
+        )
+
+
+class WebmMuxer(MatroskaMuxer):
+    """WebM: the Matroska subset browsers play (VP8/VP9/AV1 video, Opus/Vorbis audio)."""
+
+    format_name = "webm"
+    mime_type = "video/webm"
+    doc_type = "webm"
+    codecs = frozenset({"vp8", "vp9", "av1", "opus", "vorbis"})
+
+
+class MkvMuxer(MatroskaMuxer):
+    """Matroska with every codec the engine reads."""
+
+    format_name = "mkv"
+    mime_type = "video/x-matroska"
+    doc_type = "matroska"
+    codecs = frozenset(CODEC_IDS)
+
+
+def _opus_pre_skip(description: bytes | None) -> int:
+    """Pre-skip samples (at 48 kHz) from an OpusHead (RFC 7845 section 5.1)."""
+    if not description or len(description) < 12 or not description.startswith(b"OpusHead"):
+        return 0
+    return int.from_bytes(description[10:12], "little")
+
+
+def _video_element(track: VideoTrack) -> bytes:
+    children = [
+        uint_element(ids.PIXEL_WIDTH, track.width),
+        uint_element(ids.PIXEL_HEIGHT, track.height),
+    ]
+    if track.display_width and track.display_height:
+        children.append(uint_element(ids.DISPLAY_WIDTH, track.display_width))
+        children.append(uint_element(ids.DISPLAY_HEIGHT, track.display_height))
+    color = track.color
+    if color is not None:
+        colour = []
+        if color.matrix in MATRIX:
+            colour.append(uint_element(ids.MATRIX_COEFFICIENTS, MATRIX[color.matrix]))
+        if color.full_range is not None:
+            colour.append(uint_element(ids.RANGE, 2 if color.full_range else 1))
+        if color.transfer in TRANSFER:
+            colour.append(uint_element(ids.TRANSFER_CHARACTERISTICS, TRANSFER[color.transfer]))
+        if color.primaries in PRIMARIES:
+            colour.append(uint_element(ids.PRIMARIES, PRIMARIES[color.primaries]))
+        if colour:
+            children.append(master(ids.COLOUR, *colour))
+    return master(ids.VIDEO, *children)
+
+
+def _audio_element(track: AudioTrack) -> bytes:
+    children = [
+        float_element(ids.SAMPLING_FREQUENCY, float(track.sample_rate)),
+        uint_element(ids.CHANNELS, track.channels),
+    ]
+    bits = PCM_BITS.get(track.codec) or track.bits_per_sample
+    if bits:
+        children.append(uint_element(ids.BIT_DEPTH, bits))
+    return master(ids.AUDIO, *children)
+
+
+def _duration_tag_element(out: _OutTrack) -> bytes:
+    return master(
+        ids.TAG,
+        master(ids.TARGETS, uint_element(ids.TAG_TRACK_UID, out.number)),
+        master(
+            ids.SIMPLE_TAG,
+            string_element(ids.TAG_NAME, "DURATION"),
+            element(ids.TAG_STRING, bytes(DURATION_TAG_SPACE)),
+        ),
+    )
+
+
+def _cue_point(cue: _CuePoint) -> bytes:
+    return master(
+        ids.CUE_POINT,
+        uint_element(ids.CUE_TIME, cue.time),
+        master(
+            ids.CUE_TRACK_POSITIONS,
+            uint_element(ids.CUE_TRACK, cue.track),
+            uint_element(ids.CUE_CLUSTER_POSITION, cue.cluster),
+            uint_element(ids.CUE_RELATIVE_POSITION, cue.relative),
+        ),
+    )

@@ -1,0 +1,272 @@
+"""WebmMuxer / MkvMuxer: remux ffmpeg-made files (demuxed by PyAV) and check with ffprobe."""
+
+from __future__ import annotations
+
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import pytest
+
+from oracle import decode_errors, ffprobe_format, ffprobe_json, ffprobe_streams, make, stream_hashes
+from pywebcodecs.errors import UnsupportedError
+from pywebcodecs.matroska import MkvMuxer, WebmMuxer
+from pywebcodecs.matroska.muxer import MatroskaMuxer
+from pywebcodecs.sink import FileSink, MemorySink
+from pywebcodecs.track import AudioTrack, Packet, Track, VideoTrack
+
+VIDEO_2S = ("-f", "lavfi", "-i", "testsrc=size=160x120:rate=25:duration=2")
+VIDEO_3S = ("-f", "lavfi", "-i", "testsrc=size=160x120:rate=25:duration=3")
+TONE_2S = ("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=2")
+TONE_3S = ("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=3")
+GOP = ("-g", "25")
+
+
+def model_description(codec: str, extradata: bytes | None) -> bytes | None:
+    """PyAV's extradata as the model's ``description``: FLAC gets its ``fLaC`` + block header."""
+    if not extradata:
+        return None
+    if codec == "flac" and len(extradata) == 34:
+        return b"fLaC\x80\x00\x00\x22" + bytes(extradata)
+    return bytes(extradata)
+
+
+def pyav_media(path: Path) -> tuple[list[Track], list[Packet]]:
+    """Tracks and packets of ``path`` as PyAV (ffmpeg's demuxer) sees them, in file order."""
+    tracks: list[Track] = []
+    with av.open(str(path)) as container:
+        for stream in container.streams:
+            ctx = stream.codec_context
+            time_base = stream.time_base
+            assert time_base is not None and time_base.numerator == 1
+            common = {
+                "id": stream.index,
+                "codec": ctx.codec.canonical_name,
+                "codec_string": ctx.codec.canonical_name,
+                "description": model_description(ctx.codec.canonical_name, ctx.extradata),
+                "timescale": time_base.denominator,
+            }
+            if stream.type == "video":
+                rate = stream.average_rate
+                tracks.append(
+                    VideoTrack(
+                        **common,
+                        width=ctx.width,
+                        height=ctx.height,
+                        frame_rate=float(rate) if rate else None,
+                    )
+                )
+            else:
+                tracks.append(
+                    AudioTrack(**common, sample_rate=ctx.sample_rate, channels=ctx.channels)
+                )
+        packets = [
+            Packet(
+                track_id=p.stream.index,
+                pts=p.pts,
+                dts=p.dts if p.dts is not None else p.pts,
+                duration=p.duration or 0,
+                is_key=p.is_keyframe,
+                data=bytes(p),
+            )
+            for p in container.demux()
+            if p.size
+        ]
+    return tracks, packets
+
+
+async def remux(source: Path, muxer_type: type[MatroskaMuxer], out: Path) -> Path:
+    tracks, packets = pyav_media(source)
+    sink = FileSink(out)
+    muxer = muxer_type(sink)
+    ids = {track.id: muxer.add_track(track) for track in tracks}
+    for packet in packets:
+        await muxer.write_packet(ids[packet.track_id], packet)
+    await muxer.finish()
+    sink.close()
+    return out
+
+
+def ffprobe_warnings(path: Path, *args: str) -> str:
+    cmd = ["ffprobe", "-v", "warning", *args, str(path)]
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
+
+
+def stream_duration(stream: dict) -> Fraction:
+    """A Matroska stream's duration as ffprobe reports it (the DURATION tag)."""
+    hms = stream["tags"]["DURATION"]
+    hours, minutes, seconds = hms.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + Fraction(seconds)
+
+
+def packet_end(tracks: list[Track], packets: list[Packet], track_id: int | None = None) -> Fraction:
+    """Where the last packet (of one track, or of all) ends, in seconds."""
+    scale = {track.id: track.timescale for track in tracks}
+    return max(
+        Fraction(p.pts + p.duration, scale[p.track_id])
+        for p in packets
+        if track_id in (None, p.track_id)
+    )
+
+
+def assert_faithful_remux(source: Path, out: Path) -> None:
+    """Same packets, clean probe and decode, and durations where the packets end.
+
+    ffmpeg's own durations may be up to one packet shorter: its muxer knew the encoder's
+    trimmed duration of the last audio packet (and Opus DiscardPadding), which the file's
+    packets do not carry.
+    """
+    assert stream_hashes(out) == stream_hashes(source)
+    assert ffprobe_warnings(out) == ""
+    assert decode_errors(out) == ""
+    tracks, packets = pyav_media(source)
+    slack = max(Fraction(p.duration, tracks[p.track_id].timescale) for p in packets)
+    duration = Fraction(ffprobe_format(out)["duration"])
+    assert duration == packet_end(tracks, packets)
+    assert abs(duration - Fraction(ffprobe_format(source)["duration"])) <= slack
+    for track, ours, theirs in zip(
+        tracks, ffprobe_streams(out), ffprobe_streams(source), strict=True
+    ):
+        assert ours["codec_name"] == theirs["codec_name"]
+        assert stream_duration(ours) == packet_end(tracks, packets, track.id)
+        assert abs(stream_duration(ours) - stream_duration(theirs)) <= slack
+
+
+def seek_packets(path: Path, at: float) -> list[dict]:
+    return ffprobe_json(
+        path,
+        "-read_intervals",
+        f"{at}%+0.5",
+        "-show_entries",
+        "packet=stream_index,pts_time,flags",
+    )["packets"]
+
+
+def assert_seekable(out: Path, at: float) -> list[dict]:
+    """Cues are written, and ffprobe's seek to ``at`` lands on a keyframe before it."""
+    assert b"\x1c\x53\xbb\x6b" in out.read_bytes()[-4096:], "no Cues element at the end"
+    assert ffprobe_warnings(out, "-read_intervals", f"{at}%+0.5", "-show_packets") == ""
+    packets = seek_packets(out, at)
+    assert 0 < float(packets[0]["pts_time"]) <= at
+    assert packets[0]["flags"].startswith("K")
+    return packets
+
+
+CASES = {
+    "vp8_opus.webm": (WebmMuxer, (*VIDEO_3S, *TONE_3S, "-c:v", "libvpx", *GOP, "-c:a", "libopus")),
+    "vp9_vorbis.webm": (
+        WebmMuxer,
+        (*VIDEO_3S, *TONE_3S, "-c:v", "libvpx-vp9", "-deadline", "realtime", *GOP),
+    ),
+    "h264_aac.mkv": (
+        MkvMuxer,
+        (*VIDEO_3S, *TONE_3S, "-c:v", "libx264", "-bf", "2", *GOP, "-c:a", "aac"),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+async def test_remux_keeps_every_packet_and_the_duration_and_seeks(
+    name: str, tmp_path: Path
+) -> None:
+    muxer_type, args = CASES[name]
+    source = make(name, *args)
+    out = await remux(source, muxer_type, tmp_path / name)
+    assert_faithful_remux(source, out)
+    # Video cues are per keyframe, so the seek lands where it does in ffmpeg's file.
+    assert assert_seekable(out, 2.0) == seek_packets(source, 2.0)
+
+
+AUDIO_CASES = {
+    "flac": ("-c:a", "flac"),
+    "mp3": ("-c:a", "libmp3lame"),
+    "ac3": ("-c:a", "ac3"),
+    "eac3": ("-c:a", "eac3"),
+    "pcm_s16le": ("-c:a", "pcm_s16le"),
+    "pcm_s24le": ("-c:a", "pcm_s24le"),
+    "pcm_f32le": ("-c:a", "pcm_f32le"),
+    "pcm_u8": ("-c:a", "pcm_u8"),
+}
+
+
+@pytest.mark.parametrize("codec", AUDIO_CASES)
+async def test_remux_of_audio_only_mkv_keeps_every_packet(codec: str, tmp_path: Path) -> None:
+    source = make(f"audio_{codec}.mkv", *TONE_2S, *AUDIO_CASES[codec])
+    out = await remux(source, MkvMuxer, tmp_path / "out.mkv")
+    assert_faithful_remux(source, out)
+    assert ffprobe_streams(out)[0]["codec_name"] == codec
+
+
+async def test_long_audio_only_file_gets_a_cluster_and_cue_every_five_seconds(
+    tmp_path: Path,
+) -> None:
+    source = make(
+        "flac_12s.mkv", "-f", "lavfi", "-i", "sine=sample_rate=8000:duration=12", "-c:a", "flac"
+    )
+    out = await remux(source, MkvMuxer, tmp_path / "out.mkv")
+    assert_faithful_remux(source, out)
+    data = out.read_bytes()
+    assert data.count(b"\x1f\x43\xb6\x75") == 3
+    assert_seekable(out, 7.0)
+
+
+async def test_av1_webm_keeps_the_av1c_codec_private(tmp_path: Path) -> None:
+    source = make(
+        "av1.webm",
+        *VIDEO_2S,
+        "-c:v",
+        "libaom-av1",
+        "-cpu-used",
+        "8",
+        "-usage",
+        "realtime",
+        *GOP,
+    )
+    out = await remux(source, WebmMuxer, tmp_path / "av1.webm")
+    assert_faithful_remux(source, out)
+    with av.open(str(out)) as ours, av.open(str(source)) as theirs:
+        assert ours.streams[0].codec_context.extradata == theirs.streams[0].codec_context.extradata
+
+
+def test_webm_refuses_codecs_webm_cannot_hold() -> None:
+    with pytest.raises(UnsupportedError, match="WEBM file cannot hold h264"):
+        WebmMuxer(MemorySink()).add_track(
+            VideoTrack(id=1, codec="h264", codec_string="avc1", timescale=1000, width=2, height=2)
+        )
+
+
+async def test_a_pts_before_zero_is_a_clear_error() -> None:
+    muxer = MkvMuxer(MemorySink())
+    number = muxer.add_track(
+        AudioTrack(
+            id=1, codec="flac", codec_string="flac", timescale=1000, sample_rate=8000, channels=1
+        )
+    )
+    with pytest.raises(ValueError, match="cannot be negative"):
+        await muxer.write_packet(number, Packet(number, -5, -5, 10, True, b"x"))
+
+
+async def test_webcodecs_microsecond_timestamps_round_to_milliseconds(tmp_path: Path) -> None:
+    """Packets in 1/1e6 units (WebCodecs) land on the nearest millisecond."""
+    source = make("vp8_opus.webm", *CASES["vp8_opus.webm"][1])
+    tracks, packets = pyav_media(source)
+    for track in tracks:
+        factor = 1_000_000 // track.timescale
+        track.timescale = 1_000_000
+        for packet in packets:
+            if packet.track_id == track.id:
+                packet.pts, packet.dts, packet.duration = (
+                    packet.pts * factor + 400,
+                    packet.dts * factor + 400,
+                    packet.duration * factor,
+                )
+    sink = FileSink(tmp_path / "us.webm")
+    muxer = WebmMuxer(sink)
+    for track in tracks:
+        muxer.add_track(track)
+    for packet in packets:
+        await muxer.write_packet(packet.track_id + 1, packet)
+    await muxer.finish()
+    sink.close()
+    assert_faithful_remux(source, tmp_path / "us.webm")
