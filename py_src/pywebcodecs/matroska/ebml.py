@@ -11,6 +11,7 @@ package share this module so both sides agree on every byte.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 
 #: The largest size a VINT of 8 bytes can state (2^56 - 2); 2^56 - 1 means "unknown".
 MAX_SIZE = (1 << 56) - 2
@@ -19,7 +20,15 @@ UNKNOWN_SIZE = -1
 
 
 class EbmlError(ValueError):
-    """Bytes that are not valid EBML; the demuxer turns it into a located FormatError."""
+    """Bytes that are not valid EBML; the demuxer turns it into a located FormatError.
+
+    ``offset`` is the position in the buffer that was being parsed.
+    """
+
+    def __init__(self, message: str, offset: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
 
 
 def vint_length(first: int) -> int:
@@ -30,24 +39,24 @@ def vint_length(first: int) -> int:
 def read_id(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
     """The element ID at ``pos`` (marker bit kept) and its byte length (RFC 8794 section 5)."""
     if pos >= len(buf):
-        raise EbmlError("expected an element ID, found the end of the data")
+        raise EbmlError("expected an element ID, found the end of the data", pos)
     length = vint_length(buf[pos])
     if not 1 <= length <= 4:
-        raise EbmlError(f"invalid element ID first byte 0x{buf[pos]:02x}")
+        raise EbmlError(f"invalid element ID first byte 0x{buf[pos]:02x}", pos)
     if pos + length > len(buf):
-        raise EbmlError("element ID cut off")
+        raise EbmlError("element ID cut off", pos)
     return int.from_bytes(buf[pos : pos + length], "big"), length
 
 
 def read_size(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
     """The element data size at ``pos`` and its byte length; unknown size → ``UNKNOWN_SIZE``."""
     if pos >= len(buf):
-        raise EbmlError("expected an element size, found the end of the data")
+        raise EbmlError("expected an element size, found the end of the data", pos)
     length = vint_length(buf[pos])
     if length == 0:
-        raise EbmlError("invalid element size first byte 0x00")
+        raise EbmlError("invalid element size first byte 0x00", pos)
     if pos + length > len(buf):
-        raise EbmlError("element size cut off")
+        raise EbmlError("element size cut off", pos)
     value = int.from_bytes(buf[pos : pos + length], "big") & ((1 << (7 * length)) - 1)
     if value == (1 << (7 * length)) - 1:
         return UNKNOWN_SIZE, length
@@ -65,30 +74,51 @@ def read_signed_vint(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
     """A signed VINT as EBML lacing uses it (RFC 9559 section 10.4.3): value minus bias."""
     length = vint_length(buf[pos]) if pos < len(buf) else 0
     if length == 0 or pos + length > len(buf):
-        raise EbmlError("bad signed lace size")
+        raise EbmlError("bad signed lace size", pos)
     raw = int.from_bytes(buf[pos : pos + length], "big") & ((1 << (7 * length)) - 1)
     return raw - ((1 << (7 * length - 1)) - 1), length
 
 
-def decode_uint(data: bytes | memoryview) -> int:
-    if len(data) > 8:
-        raise EbmlError(f"unsigned integer of {len(data)} bytes (at most 8)")
-    return int.from_bytes(data, "big")
+def children(buf: bytes | memoryview, start: int, end: int) -> Iterator[tuple[int, int, int]]:
+    """``(id, data_start, data_end)`` of each child of the master element data in
+    ``buf[start:end]``; a child that claims more than its parent holds is an error."""
+    pos = start
+    while pos < end:
+        element_id, size, header = read_header(buf, pos)
+        if size == UNKNOWN_SIZE:
+            raise EbmlError(f"element 0x{element_id:X} has an unknown size here", pos)
+        data_start = pos + header
+        if data_start + size > end:
+            raise EbmlError(
+                f"element 0x{element_id:X} claims {size} bytes but its parent holds "
+                f"{end - data_start}",
+                pos,
+            )
+        yield element_id, data_start, data_start + size
+        pos = data_start + size
 
 
-def decode_float(data: bytes | memoryview) -> float:
-    if len(data) == 4:
-        return float(struct.unpack(">f", data)[0])
-    if len(data) == 8:
-        return float(struct.unpack(">d", data)[0])
-    if len(data) == 0:
+def decode_uint(buf: bytes | memoryview, start: int, end: int) -> int:
+    """An unsigned integer element's data ``buf[start:end]`` (RFC 8794 section 7.2)."""
+    if end - start > 8:
+        raise EbmlError(f"unsigned integer of {end - start} bytes (at most 8)", start)
+    return int.from_bytes(buf[start:end], "big")
+
+
+def decode_float(buf: bytes | memoryview, start: int, end: int) -> float:
+    """A float element's data: 0, 4 or 8 bytes (RFC 8794 section 7.3)."""
+    if end - start == 4:
+        return float(struct.unpack_from(">f", buf, start)[0])
+    if end - start == 8:
+        return float(struct.unpack_from(">d", buf, start)[0])
+    if end == start:
         return 0.0
-    raise EbmlError(f"float of {len(data)} bytes (must be 0, 4 or 8)")
+    raise EbmlError(f"float of {end - start} bytes (must be 0, 4 or 8)", start)
 
 
-def decode_string(data: bytes | memoryview) -> str:
+def decode_string(buf: bytes | memoryview, start: int, end: int) -> str:
     """ASCII or UTF-8 string; trailing NUL padding is allowed (RFC 8794 section 7.4)."""
-    return bytes(data).split(b"\0", 1)[0].decode("utf-8", "replace")
+    return bytes(buf[start:end]).split(b"\0", 1)[0].decode("utf-8", "replace")
 
 
 def encode_id(element_id: int) -> bytes:

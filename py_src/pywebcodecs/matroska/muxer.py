@@ -35,6 +35,7 @@ from ..sink import Sink
 from ..track import AudioTrack, Packet, Track, VideoTrack
 from . import ids
 from .codec_ids import CODEC_IDS, MATRIX, PCM_BITS, PRIMARIES, TRANSFER
+from .duration_tags import format_duration_tag
 from .ebml import (
     element,
     encode_id,
@@ -63,14 +64,6 @@ UNKNOWN_8_BYTE_SIZE = b"\x01" + b"\xff" * 7
 def to_ms(value: int, timescale: int) -> int:
     """``value / timescale`` seconds in milliseconds, rounded half up, without floats."""
     return (2 * value * MS + timescale) // (2 * timescale)
-
-
-def duration_tag(ms: int) -> str:
-    """A DURATION tag value as ffmpeg writes it: ``HH:MM:SS.nnnnnnnnn``."""
-    seconds, millis = divmod(ms, 1000)
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis * 1_000_000:09d}"
 
 
 @dataclass
@@ -166,7 +159,7 @@ class MatroskaMuxer(Muxer):
         await self.sink.write_at(self._seek_head_offset, self._seek_head())
         await self.sink.write_at(self._duration_offset, struct.pack(">d", float(self._duration_ms)))
         for out in self._tracks:
-            value = duration_tag(out.end_ms).encode()
+            value = format_duration_tag(out.end_ms).encode()
             await self.sink.write_at(out.tag_offset, value.ljust(DURATION_TAG_SPACE, b"\0"))
 
     # -- header -------------------------------------------------------------------------

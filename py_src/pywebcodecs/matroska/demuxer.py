@@ -1,0 +1,459 @@
+"""Reading Matroska and WebM (RFC 9559; WebM: https://www.webmproject.org/docs/container/).
+
+``open`` walks the Segment's top-level elements up to the first Cluster (then follows the
+SeekHead to header elements written after the clusters), so listing tracks reads only
+headers. ``packets`` walks the Clusters front to back through windowed reads.
+
+Timestamps: a track's ``timescale`` is 1e9 / TimestampScale (1000 for the usual 1 ms),
+reduced when TimestampScale does not divide a second. Like ffmpeg, a track's CodecDelay is
+subtracted from its block timestamps (so an Opus stream starts at minus its pre-skip),
+laced frames each become a packet at ``block time + i * frame duration``, and a frame's
+duration is BlockDuration, else DefaultDuration, truncated to timestamp units.
+
+Duration: Info's Duration. MediaRecorder files have none, and finding the last block
+would mean walking every cluster (they have no Cues either), so ``duration`` is then
+None and ``parse_media``'s packet scan fills it in.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from math import gcd
+
+from ..demuxer import Demuxer
+from ..errors import FormatError
+from ..reader import Reader
+from ..track import CoverImage, Packet
+from . import ids
+from .blocks import FLAG_KEY, Block, parse_block
+from .decode_order import REORDERED_CODECS, DecodeOrder
+from .duration_tags import parse_duration_tag
+from .ebml import (
+    UNKNOWN_SIZE,
+    EbmlError,
+    children,
+    decode_uint,
+    read_header,
+)
+from .headers import (
+    SegmentInfo,
+    Tags,
+    TrackEntry,
+    parse_attachments,
+    parse_doc_type,
+    parse_info,
+    parse_seek_head,
+    parse_tags,
+    parse_tracks,
+)
+from .tracks import AUDIO, VIDEO, build_track, codec_name
+
+#: Header elements are read whole; larger ones are treated as damage.
+MAX_HEADER_ELEMENT = 16 << 20
+MAX_ATTACHMENTS = 64 << 20
+#: No real block is this large; a bigger size field is damage.
+MAX_BLOCK = 256 << 20
+#: Decompressed (zlib ContentEncoding) frames are capped at this size.
+MAX_INFLATED = 64 << 20
+#: Enough bytes for any element header (4-byte ID + 8-byte size).
+HEADER_PEEK = 12
+#: Top-level elements: meeting one ends an unknown-size Cluster (RFC 9559 section 6.2).
+LEVEL1_IDS = frozenset(
+    {
+        ids.CLUSTER,
+        ids.CUES,
+        ids.TAGS,
+        ids.SEEK_HEAD,
+        ids.INFO,
+        ids.TRACKS,
+        ids.ATTACHMENTS,
+        ids.CHAPTERS,
+        ids.SEGMENT,
+        ids.EBML,
+    }
+)
+#: How many packets ``open`` may walk to find a VP9 keyframe for the codec string.
+VP9_PROBE_PACKETS = 64
+
+
+@dataclass
+class _TrackTiming:
+    delay: int  # CodecDelay in timestamp units, subtracted from block times
+    default_duration: int | None  # ns
+    compression: int | None
+    compression_settings: bytes
+
+
+class MatroskaDemuxer(Demuxer):
+    format_name = "matroska"
+
+    def __init__(self, reader: Reader) -> None:
+        super().__init__(reader)
+        self._segment_start = 0
+        self._segment_end = 0
+        self._segment_size_known = True
+        self._first_cluster: int | None = None
+        self._scale_ns = 1_000_000  # TimestampScale
+        self._units = 1  # model units per Matroska timestamp unit
+        self._timing: dict[int, _TrackTiming] = {}
+
+    @classmethod
+    def sniff(cls, head: bytes) -> bool:
+        try:
+            element_id, size, header = read_header(head, 0)
+            if element_id != ids.EBML or size < 0:
+                return False
+            doc_type = parse_doc_type(head, header, min(header + size, len(head)))
+        except EbmlError:
+            return False
+        return doc_type in ("matroska", "webm")
+
+    async def open(self) -> None:
+        reader = self.reader
+        head = await reader.read(0, 4096)
+        if not head:
+            raise self.error("the file is empty", 0)
+        try:
+            element_id, size, header = read_header(head, 0)
+            if element_id != ids.EBML or size < 0 or header + size > len(head):
+                raise self.error("expected an EBML header (1A 45 DF A3) of at most 4 KiB", 0)
+            doc_type = parse_doc_type(head, header, header + size)
+        except EbmlError as exc:
+            raise self.error(f"bad EBML header: {exc.message}", exc.offset) from None
+        if doc_type not in ("matroska", "webm"):
+            raise self.error(f"DocType is {doc_type!r}, not matroska or webm", header)
+        self.container = "webm" if doc_type == "webm" else "mkv"
+        await self._open_segment(header + size)
+
+    async def _open_segment(self, pos: int) -> None:
+        element_id, size, header = await self._element_header(pos)
+        if element_id != ids.SEGMENT:
+            raise self.error(f"expected a Segment (18 53 80 67), found ID 0x{element_id:X}", pos)
+        self._segment_start = pos + header
+        file_end = self.reader.size
+        self._segment_size_known = size != UNKNOWN_SIZE
+        end = self._segment_start + size if self._segment_size_known else None
+        if file_end is not None:
+            end = file_end if end is None else min(end, file_end)
+        self._segment_end = end if end is not None else 1 << 62
+        headers = _Headers()
+        parsed: set[int] = set()
+        pos = self._segment_start
+        while pos < self._segment_end:
+            if len(await self.reader.read(pos, 2)) < 2:
+                break
+            element_id, size, header = await self._element_header(pos)
+            if element_id == ids.CLUSTER:
+                self._first_cluster = pos
+                break
+            if size == UNKNOWN_SIZE:
+                raise self.error(f"element 0x{element_id:X} has an unknown size", pos)
+            if element_id in _SECTIONS:
+                parsed.add(pos)
+                await self._section(element_id, pos + header, size, headers)
+            pos += header + size
+        # Header elements written after the clusters (or a second SeekHead), via the SeekHead.
+        for _ in range(4):
+            pending = {
+                self._segment_start + rel: element_id
+                for element_id, rel in headers.seek.items()
+                if element_id in _SECTIONS and self._segment_start + rel not in parsed
+            }
+            for at, element_id in pending.items():
+                parsed.add(at)
+                if at >= self._segment_end:
+                    continue
+                found_id, size, header = await self._element_header(at)
+                if found_id != element_id:
+                    message = f"SeekHead points at 0x{found_id:X}, not 0x{element_id:X}"
+                    self.warnings.append(str(self.error(message, at)))
+                    continue
+                await self._section(element_id, at + header, size, headers)
+        if headers.entries is None:
+            raise self.error("no Tracks element before the first Cluster or in the SeekHead")
+        self.images = headers.images
+        await self._build(headers.info, headers.entries, headers.tags)
+
+    async def _build(self, info: SegmentInfo, entries: list[TrackEntry], tags: Tags) -> None:
+        self._scale_ns = info.timestamp_scale
+        common = gcd(self._scale_ns, 1_000_000_000)
+        timescale = 1_000_000_000 // common
+        self._units = self._scale_ns // common
+        if info.duration is not None and info.duration > 0:
+            self.duration = info.duration * self._scale_ns / 1e9
+        self.tags = {name.lower(): value for name, value in tags.segment.items()}
+        if info.title and "title" not in self.tags:
+            self.tags["title"] = info.title
+        numbers = set()
+        media = []
+        for entry in entries:
+            if entry.type not in (VIDEO, AUDIO):
+                self.warnings.append(f"track {entry.number} (type {entry.type}) is not read")
+                continue
+            if entry.number in numbers or entry.number == 0:
+                raise self.error(f"TrackNumber {entry.number} is 0 or repeated", entry.offset)
+            if entry.encrypted:
+                raise self.error(f"track {entry.number} is encrypted", entry.offset)
+            if entry.compression not in (None, 0, 3):
+                raise self.error(
+                    f"track {entry.number} uses ContentCompression algorithm "
+                    f"{entry.compression} (only zlib and header stripping are supported)",
+                    entry.offset,
+                )
+            numbers.add(entry.number)
+            media.append(entry)
+            self._timing[entry.number] = _TrackTiming(
+                delay=_rescale(entry.codec_delay, self._scale_ns) * self._units,
+                default_duration=entry.default_duration,
+                compression=entry.compression,
+                compression_settings=entry.compression_settings,
+            )
+        vp9_frames = await self._vp9_keyframes(
+            {e.number for e in media if codec_name(e) == "vp9" and not e.codec_private}
+        )
+        for entry in media:
+            track = build_track(entry, timescale, vp9_frames.get(entry.number))
+            duration_tag = tags.tracks.get(entry.uid, {}).get("DURATION")
+            if duration_tag:
+                track.duration = parse_duration_tag(duration_tag, timescale)
+            if track.codec == "unknown":
+                self.warnings.append(
+                    f"track {entry.number}: codec {entry.codec_id!r} is not supported"
+                )
+            self.tracks.append(track)
+
+    async def _vp9_keyframes(self, wanted: set[int]) -> dict[int, bytes]:
+        """The first keyframe of each VP9 track lacking CodecPrivate (a short walk)."""
+        frames: dict[int, bytes] = {}
+        if not wanted:
+            return frames
+        count = 0
+        try:
+            async for packet in self._raw_packets(warn=False):
+                if packet.track_id in wanted and packet.is_key:
+                    frames.setdefault(packet.track_id, packet.data)
+                count += 1
+                if count >= VP9_PROBE_PACKETS or wanted <= frames.keys():
+                    break
+        except FormatError:
+            pass  # damage after the headers is reported when the packets are read
+        return frames
+
+    async def _element_header(self, pos: int) -> tuple[int, int, int]:
+        peek = await self.reader.read(pos, HEADER_PEEK)
+        try:
+            return read_header(peek, 0)
+        except EbmlError as exc:
+            raise self.error(f"bad element header: {exc.message}", pos + exc.offset) from None
+
+    async def _section(self, element_id: int, start: int, size: int, headers: _Headers) -> None:
+        """Read one header element whole and add what it says to ``headers``."""
+        limit = MAX_ATTACHMENTS if element_id == ids.ATTACHMENTS else MAX_HEADER_ELEMENT
+        if size > limit:
+            raise self.error(
+                f"element 0x{element_id:X} of {size} bytes is implausibly large", start
+            )
+        data = await self.reader.read_exact(
+            start, size, f"element 0x{element_id:X}", self.format_name
+        )
+        try:
+            if element_id == ids.SEEK_HEAD:
+                for target, position in parse_seek_head(data, 0, size).items():
+                    headers.seek.setdefault(target, position)
+            elif element_id == ids.INFO:
+                headers.info = parse_info(data, 0, size)
+            elif element_id == ids.TRACKS:
+                headers.entries = parse_tracks(data, 0, size)
+            elif element_id == ids.TAGS:
+                parse_tags(data, 0, size, headers.tags)
+            else:
+                headers.images += parse_attachments(data, 0, size)
+        except EbmlError as exc:
+            raise self.error(
+                f"in element 0x{element_id:X}: {exc.message}", start + exc.offset
+            ) from None
+
+    async def packets(self) -> AsyncIterator[Packet]:
+        order = DecodeOrder(
+            {t.id for t in self.tracks if t.kind == "video" and t.codec in REORDERED_CODECS}
+        )
+        async for packet in self._raw_packets(warn=True):
+            for ready in order.push(packet):
+                yield ready
+        for ready in order.flush():
+            yield ready
+
+    async def _raw_packets(self, *, warn: bool) -> AsyncIterator[Packet]:
+        """Packets in file order (dts = pts) from the first Cluster to the Segment's end."""
+        if self._first_cluster is None:
+            return
+        pos = self._first_cluster
+        end = self._segment_end
+        while pos < end:
+            peek = await self.reader.read(pos, HEADER_PEEK)
+            if not peek:
+                break
+            try:
+                element_id, size, header = read_header(peek, 0)
+            except EbmlError as exc:
+                if len(peek) < HEADER_PEEK:
+                    self._truncated(warn, "file ends inside an element header", pos)
+                    return
+                raise self.error(f"bad element header: {exc.message}", pos) from None
+            unknown = size == UNKNOWN_SIZE
+            if element_id != ids.CLUSTER:
+                if unknown:
+                    raise self.error(f"element 0x{element_id:X} has an unknown size", pos)
+                pos += header + size
+                continue
+            walk = _ClusterWalk(pos + header, end if unknown else min(pos + header + size, end))
+            async for packet in self._cluster(walk, unknown, warn):
+                yield packet
+            if walk.stopped:
+                return
+            pos = walk.pos if unknown else pos + header + size
+        if pos > end and self._segment_size_known:
+            self._truncated(warn, "file ends inside the Segment", end)
+
+    async def _cluster(
+        self, walk: _ClusterWalk, unknown: bool, warn: bool
+    ) -> AsyncIterator[Packet]:
+        """The packets of one Cluster; ``walk.pos`` ends after it (RFC 9559 section 5.1.3)."""
+        cluster_time: int | None = None
+        while walk.pos < walk.end:
+            pos = walk.pos
+            peek = await self.reader.read(pos, HEADER_PEEK)
+            try:
+                element_id, size, header = read_header(peek, 0)
+            except EbmlError as exc:
+                if len(peek) < HEADER_PEEK:
+                    self._truncated(warn, "file ends inside a Cluster", pos)
+                    walk.stopped = True
+                    return
+                raise self.error(f"bad element header in a Cluster: {exc.message}", pos) from None
+            if unknown and element_id in LEVEL1_IDS:
+                return  # the next top-level element ends an unknown-size Cluster
+            if size == UNKNOWN_SIZE:
+                raise self.error(f"Cluster child 0x{element_id:X} has an unknown size", pos)
+            data_start = pos + header
+            walk.pos = data_start + size
+            if element_id == ids.TIMESTAMP:
+                data = await self._payload(data_start, min(size, 8), walk, warn)
+                if data is None:
+                    return
+                cluster_time = decode_uint(data, 0, len(data))
+            elif element_id in (ids.SIMPLE_BLOCK, ids.BLOCK_GROUP):
+                if cluster_time is None:
+                    raise self.error("a block comes before the Cluster's Timestamp", pos)
+                if size > MAX_BLOCK:
+                    raise self.error(f"block of {size} bytes is implausibly large", pos)
+                data = await self._payload(data_start, size, walk, warn)
+                if data is None:
+                    return
+                try:
+                    block, duration, is_key = _read_block(element_id, data)
+                except EbmlError as exc:
+                    message = f"bad block: {exc.message}"
+                    raise self.error(message, data_start + exc.offset) from None
+                for packet in self._block_packets(block, data, cluster_time, duration, is_key):
+                    yield packet
+
+    async def _payload(self, start: int, size: int, walk: _ClusterWalk, warn: bool) -> bytes | None:
+        data = await self.reader.read(start, size)
+        if len(data) < size:
+            self._truncated(warn, f"file ends inside a block of {size} bytes", start)
+            walk.stopped = True
+            return None
+        return data
+
+    def _block_packets(
+        self,
+        block: Block,
+        data: bytes,
+        cluster_time: int,
+        duration: int | None,
+        is_key: bool,
+    ) -> list[Packet]:
+        timing = self._timing.get(block.track)
+        if timing is None:
+            return []  # a track we do not read (subtitles) or one not declared
+        count = len(block.frames)
+        if duration is None and timing.default_duration:
+            duration = timing.default_duration * count // self._scale_ns
+        lace = (duration or 0) // count * self._units
+        pts = (cluster_time + block.timestamp) * self._units - timing.delay
+        packets = []
+        for index, (start, end) in enumerate(block.frames):
+            frame = self._decode_frame(timing, data[start:end])
+            time = pts + index * lace
+            packets.append(Packet(block.track, time, time, lace, is_key, frame))
+        return packets
+
+    def _decode_frame(self, timing: _TrackTiming, frame: bytes) -> bytes:
+        """Undo ContentCompression (RFC 9559 section 5.1.4.1.31.6): header stripping or zlib."""
+        if timing.compression == 3:
+            return timing.compression_settings + frame
+        if timing.compression == 0:
+            inflater = zlib.decompressobj()
+            try:
+                out = inflater.decompress(frame, MAX_INFLATED)
+            except zlib.error as exc:
+                raise self.error(f"zlib-compressed frame does not inflate: {exc}") from None
+            if inflater.unconsumed_tail:
+                raise self.error(f"zlib frame inflates past {MAX_INFLATED} bytes")
+            return out
+        return frame
+
+    def _truncated(self, warn: bool, message: str, offset: int) -> None:
+        if warn:
+            self.warn_truncated(message, offset)
+
+
+@dataclass
+class _ClusterWalk:
+    pos: int
+    end: int
+    stopped: bool = False
+
+
+@dataclass
+class _Headers:
+    """What the Segment's header elements said, gathered as they are met."""
+
+    info: SegmentInfo = field(default_factory=SegmentInfo)
+    entries: list[TrackEntry] | None = None
+    tags: Tags = field(default_factory=Tags)
+    images: list[CoverImage] = field(default_factory=list)
+    seek: dict[int, int] = field(default_factory=dict)
+
+
+def _rescale(nanoseconds: int, scale: int) -> int:
+    """Nanoseconds in timestamp units, rounded half away from zero as ffmpeg's
+    ``av_rescale_q`` does (an Opus pre-skip of 6.5 ms becomes 7 ms, as ffprobe shows)."""
+    return (2 * nanoseconds + scale) // (2 * scale)
+
+
+def _read_block(element_id: int, data: bytes) -> tuple[Block, int | None, bool]:
+    """The block of a SimpleBlock or BlockGroup, its BlockDuration and key flag
+    (RFC 9559 section 10.2: a Block with a ReferenceBlock is not a keyframe)."""
+    if element_id == ids.SIMPLE_BLOCK:
+        block = parse_block(data, 0, len(data))
+        return block, None, bool(block.flags & FLAG_KEY)
+    found: Block | None = None
+    duration = None
+    is_key = True
+    for child_id, start, end in children(data, 0, len(data)):
+        if child_id == ids.BLOCK:
+            found = parse_block(data, start, end)
+        elif child_id == ids.BLOCK_DURATION:
+            duration = decode_uint(data, start, end)
+        elif child_id == ids.REFERENCE_BLOCK:
+            is_key = False
+    if found is None:
+        raise EbmlError("BlockGroup without a Block", 0)
+    return found, duration, is_key
+
+
+_SECTIONS = frozenset({ids.SEEK_HEAD, ids.INFO, ids.TRACKS, ids.TAGS, ids.ATTACHMENTS})

@@ -1,0 +1,166 @@
+"""From a parsed TrackEntry to the shared :class:`~pywebcodecs.track.Track` model.
+
+CodecID → ffprobe codec name (RFC 9559 codec mappings), CodecPrivate → WebCodecs
+``description``, and the WebCodecs codec string: AVC/HEVC/AV1/AAC from their
+configuration records via :mod:`pywebcodecs.codec_data`, VP9 from the CodecPrivate
+feature list (WebM codec mapping: ID 1 profile, 2 level, 3 bit depth) or, when absent,
+from the first keyframe's uncompressed header (VP9 bitstream spec section 6.2).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from .. import codec_data
+from ..track import AudioTrack, ColorInfo, Track, VideoTrack
+from . import ids
+from .codec_ids import CODEC_NAMES, FIXED_CODEC_STRINGS, MATRIX, PRIMARIES, TRANSFER, name_of
+from .codec_ids import pcm_codec as pcm_codec_name
+from .headers import TrackEntry
+
+VIDEO = 1
+AUDIO = 2
+#: Legacy AAC CodecIDs name the profile instead of carrying an AudioSpecificConfig.
+AAC_PROFILES = {"MAIN": 1, "LC": 2, "SSR": 3, "LTP": 4, "SBR": 5}
+
+
+def codec_name(entry: TrackEntry) -> str:
+    """ffprobe's codec_name for the track, or "unknown"."""
+    if entry.codec_id.startswith("A_AAC"):
+        return "aac"
+    pcm = pcm_codec_name(entry.codec_id, entry.bit_depth or 16)
+    return pcm or CODEC_NAMES.get(entry.codec_id, "unknown")
+
+
+def build_track(entry: TrackEntry, timescale: int, vp9_header: bytes | None) -> Track:
+    """The model track for a video or audio TrackEntry."""
+    codec = codec_name(entry)
+    common: dict[str, Any] = {
+        "id": entry.number,
+        "codec": codec,
+        "codec_string": codec_string(entry, codec, vp9_header),
+        "description": description(entry, codec),
+        "timescale": timescale,
+        "language": entry.language,
+        "name": entry.name,
+        "is_default": entry.flag_default,
+    }
+    if entry.type == VIDEO:
+        return _video_track(entry, common)
+    return AudioTrack(
+        **common,
+        sample_rate=round(entry.sampling_frequency),
+        channels=entry.channels,
+        bits_per_sample=entry.bit_depth if codec.startswith("pcm") else None,
+    )
+
+
+def _video_track(entry: TrackEntry, common: dict[str, Any]) -> VideoTrack:
+    width, height = entry.pixel_width, entry.pixel_height
+    display_width = entry.display_width or width
+    display_height = entry.display_height or height
+    aspect = (1, 1)
+    if entry.display_unit == 0 and width and height and display_width and display_height:
+        ratio = Fraction(display_width * height, display_height * width)
+        aspect = (ratio.numerator, ratio.denominator)
+    frame_rate = None
+    if entry.default_duration:
+        frame_rate = round(1e9 / entry.default_duration, 3)
+    return VideoTrack(
+        **common,
+        width=width,
+        height=height,
+        display_width=display_width if entry.display_unit == 0 else None,
+        display_height=display_height if entry.display_unit == 0 else None,
+        rotation=round(-entry.pose_roll) % 360 if entry.pose_roll % 90 == 0 else 0,
+        pixel_aspect=aspect,
+        color=_color(entry.colour),
+        frame_rate=frame_rate,
+    )
+
+
+def _color(colour: dict[int, int]) -> ColorInfo | None:
+    if not colour:
+        return None
+    full_range = {1: False, 2: True}.get(colour.get(ids.RANGE, 0))
+    return ColorInfo(
+        primaries=name_of(PRIMARIES, colour.get(ids.PRIMARIES, 2)),
+        transfer=name_of(TRANSFER, colour.get(ids.TRANSFER_CHARACTERISTICS, 2)),
+        matrix=name_of(MATRIX, colour.get(ids.MATRIX_COEFFICIENTS, 2)),
+        full_range=full_range,
+    )
+
+
+def description(entry: TrackEntry, codec: str) -> bytes | None:
+    """CodecPrivate as WebCodecs wants it; VP8/VP9 need none (their CodecPrivate, when
+    present, is a feature list, not decoder configuration)."""
+    if codec in ("vp8", "vp9", "mjpeg") or codec.startswith("pcm"):
+        return None
+    return entry.codec_private or None
+
+
+def codec_string(entry: TrackEntry, codec: str, vp9_header: bytes | None) -> str:
+    private = entry.codec_private or b""
+    if codec == "h264" and private:
+        return codec_data.avc_codec_string(private)
+    if codec == "hevc" and private:
+        return codec_data.hevc_codec_string(private)
+    if codec == "av1" and private:
+        return codec_data.av1_codec_string(private)
+    if codec == "aac":
+        if private:
+            return codec_data.aac_codec_string(private)
+        profile = AAC_PROFILES.get(entry.codec_id.rsplit("/", 1)[-1], 2)
+        return f"mp4a.40.{profile}"
+    if codec == "vp9":
+        return _vp9_codec_string(private, vp9_header)
+    return FIXED_CODEC_STRINGS.get(codec, codec)
+
+
+def _vp9_codec_string(private: bytes, keyframe: bytes | None) -> str:
+    """VP9 profile, level and bit depth from the WebM CodecPrivate features, falling back
+    to the keyframe's header for profile and bit depth (level then "unknown": 10)."""
+    features = {}
+    pos = 0
+    while pos + 2 <= len(private):
+        feature_id, length = private[pos], private[pos + 1]
+        features[feature_id] = int.from_bytes(private[pos + 2 : pos + 2 + length], "big")
+        pos += 2 + length
+    profile = features.get(1)
+    bit_depth = features.get(3)
+    if (profile is None or bit_depth is None) and keyframe:
+        header = vp9_keyframe_info(keyframe)
+        if header is not None:
+            profile, bit_depth = header
+    return codec_data.vp9_codec_string(profile or 0, features.get(2, 10), bit_depth or 8)
+
+
+def vp9_keyframe_info(frame: bytes) -> tuple[int, int] | None:
+    """``(profile, bit depth)`` from a VP9 keyframe's uncompressed header (VP9 bitstream
+    spec sections 6.2 and 6.2.2), or None when the frame is not a keyframe."""
+    if len(frame) < 5:
+        return None
+    bits = int.from_bytes(frame[:5], "big")
+    width = 40
+
+    def take(count: int) -> int:
+        nonlocal width
+        width -= count
+        return (bits >> width) & ((1 << count) - 1)
+
+    if take(2) != 2:  # frame_marker
+        return None
+    low = take(1)
+    profile = (take(1) << 1) | low
+    if profile == 3:
+        take(1)  # reserved_zero
+    if take(1) or take(1):  # show_existing_frame, then frame_type (0 = keyframe)
+        return None
+    take(2)  # show_frame, error_resilient_mode
+    if take(24) != 0x498342:  # frame_sync_code
+        return None
+    bit_depth = 8
+    if profile >= 2:
+        bit_depth = 12 if take(1) else 10
+    return profile, bit_depth
