@@ -76,8 +76,10 @@ def pyav_media(path: Path) -> tuple[list[Track], list[Packet]]:
     return tracks, packets
 
 
-async def remux(source: Path, muxer_type: type[MatroskaMuxer], out: Path) -> Path:
-    tracks, packets = pyav_media(source)
+async def remux_packets(
+    tracks: list[Track], packets: list[Packet], muxer_type: type[MatroskaMuxer], out: Path
+) -> Path:
+    """Write ``packets`` through a fresh muxer into the file ``out``."""
     sink = FileSink(out)
     muxer = muxer_type(sink)
     ids = {track.id: muxer.add_track(track) for track in tracks}
@@ -86,6 +88,10 @@ async def remux(source: Path, muxer_type: type[MatroskaMuxer], out: Path) -> Pat
     await muxer.finish()
     sink.close()
     return out
+
+
+async def remux(source: Path, muxer_type: type[MatroskaMuxer], out: Path) -> Path:
+    return await remux_packets(*pyav_media(source), muxer_type, out)
 
 
 def ffprobe_warnings(path: Path, *args: str) -> str:
@@ -261,12 +267,5 @@ async def test_webcodecs_microsecond_timestamps_round_to_milliseconds(tmp_path: 
                     packet.dts * factor + 400,
                     packet.duration * factor,
                 )
-    sink = FileSink(tmp_path / "us.webm")
-    muxer = WebmMuxer(sink)
-    for track in tracks:
-        muxer.add_track(track)
-    for packet in packets:
-        await muxer.write_packet(packet.track_id + 1, packet)
-    await muxer.finish()
-    sink.close()
+    await remux_packets(tracks, packets, WebmMuxer, tmp_path / "us.webm")
     assert_faithful_remux(source, tmp_path / "us.webm")

@@ -28,7 +28,6 @@ from ..reader import Reader
 from ..track import CoverImage, Packet
 from . import ids
 from .blocks import FLAG_KEY, Block, parse_block
-from .decode_order import REORDERED_CODECS, DecodeOrder
 from .duration_tags import parse_duration_tag
 from .ebml import (
     UNKNOWN_SIZE,
@@ -48,6 +47,7 @@ from .headers import (
     parse_tags,
     parse_tracks,
 )
+from .packet_timing import REORDERED_CODECS, PacketTiming
 from .tracks import AUDIO, VIDEO, build_track, codec_name
 
 #: Header elements are read whole; larger ones are treated as damage.
@@ -276,7 +276,7 @@ class MatroskaDemuxer(Demuxer):
             ) from None
 
     async def packets(self) -> AsyncIterator[Packet]:
-        order = DecodeOrder(
+        order = PacketTiming(
             {t.id for t in self.tracks if t.kind == "video" and t.codec in REORDERED_CODECS}
         )
         async for packet in self._raw_packets(warn=True):
