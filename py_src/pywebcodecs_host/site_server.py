@@ -51,7 +51,7 @@ class SiteServer:
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def add_input(self, name: str, path: str | os.PathLike[str]) -> str:
         """Expose a local file to the page; returns its URL."""

@@ -1,0 +1,67 @@
+"""The headless runner: what ``pywebcodecs convert`` and the benchmarks call in the page.
+
+The host serves the input at a URL (range reads), calls :func:`run` through Playwright,
+and receives the output by an HTTP ``PUT`` of the Blob, so large files never travel as
+base64 through the automation channel.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import js
+
+from ..conversion import ConversionProgress, convert_media
+from ..errors import PyWebCodecsError
+from .interop import js_object
+
+
+async def run(options: Any) -> Any:
+    """Convert ``options["input_url"]`` and PUT the result to ``options["output_url"]``."""
+    opts = dict(options)
+    started = time.monotonic()
+
+    def on_progress(progress: Any) -> None:
+        relay = getattr(js.globalThis, "pwcProgress", None)
+        if relay is not None:
+            relay(progress)
+
+    try:
+        result = await convert_media(
+            opts["input_url"],
+            opts.get("container", "webm"),
+            video_codec=opts.get("video_codec"),
+            audio_codec=opts.get("audio_codec"),
+            rotate=int(opts.get("rotate") or 0),
+            resize=opts.get("resize"),
+            api_key=opts.get("api_key"),
+            on_progress=on_progress,
+        )
+        convert_ms = (time.monotonic() - started) * 1000
+        blob = result.save()
+        if opts.get("output_url"):
+            init = js_object({"method": "PUT", "body": blob})
+            response = await js.fetch(opts["output_url"], init)
+            if not response.ok:
+                raise PyWebCodecsError(f"could not hand the output back: HTTP {response.status}")
+        return js_object(_summary(result.progress, convert_ms, True, None))
+    except PyWebCodecsError as exc:
+        return js_object(_summary(None, (time.monotonic() - started) * 1000, False, str(exc)))
+
+
+def _summary(
+    progress: ConversionProgress | None, convert_ms: float, ok: bool, error: str | None
+) -> dict[str, Any]:
+    summary: dict[str, Any] = {"ok": ok, "convert_ms": round(convert_ms, 1)}
+    if error is not None:
+        summary["error"] = error
+    if progress is not None:
+        summary.update(
+            input_bytes=progress.input_bytes,
+            output_bytes=progress.output_bytes,
+            video_frames=progress.video_frames,
+            audio_frames=progress.audio_frames,
+            output_seconds=progress.output_seconds,
+        )
+    return summary

@@ -1,0 +1,470 @@
+"""Re-encoding stages: WebCodecs decoder → (rotate/resize) → encoder, driven from Python.
+
+Decoded ``VideoFrame``/``AudioData`` objects never enter Python: the decoder's output
+callback hands each one straight to the encoder and closes it. Only the encoder's chunks
+are copied into Python bytes for the muxer.
+
+Backpressure: before each ``decode`` the stage waits, on the codecs' ``dequeue`` events,
+until both queues are short. Waiting on events (not polling with ``asyncio.sleep``) is what
+keeps Python as fast as a plain JS loop: each poll would cost a clamped browser timer. A
+codec error wakes the waiter too, and a codec that stops answering for
+``STALL_SECONDS`` is reported, so a conversion never hangs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable
+from typing import Any
+
+import js
+from pyodide.ffi import JsException, create_proxy
+
+from ..encoding import (
+    AUDIO_ENCODERS,
+    VIDEO_ENCODERS,
+    audio_bitrate,
+    audio_encoder_codec_string,
+    video_bitrate,
+    video_encoder_codec_string,
+)
+from ..errors import CodecError, UnsupportedError
+from ..interleave import Interleaver
+from ..plan import TrackPlan
+from ..track import MICROSECONDS, AudioTrack, Packet, Track, VideoTrack
+from .interop import js_bytes, js_error_message, js_object
+
+MAX_QUEUE = 8
+STALL_SECONDS = 30.0
+KEYFRAME_INTERVAL_US = 2 * MICROSECONDS
+
+
+def _us(value: int, timescale: int) -> int:
+    return round(value * MICROSECONDS / timescale)
+
+
+class _Transcoder:
+    """What video and audio share: error capture, waiting for room, flushing, closing."""
+
+    decoder: Any
+    encoder: Any
+
+    def __init__(self, plan: TrackPlan, interleaver: Interleaver, index: int) -> None:
+        self.plan = plan
+        self.interleaver = interleaver
+        self.index = index
+        self.output_track: Track | None = None
+        self._error: Exception | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._proxies: list[Any] = []
+        self._seen_key = False
+
+    def _proxy(self, function: Callable[..., Any]) -> Any:
+        proxy = create_proxy(function)
+        self._proxies.append(proxy)
+        return proxy
+
+    def _callbacks(self, output: Callable[..., Any], what: str) -> Any:
+        def on_error(error: Any) -> None:
+            self._fail(CodecError(f"{what} failed: {js_error_message(error)}"))
+
+        return js_object({"output": self._proxy(output), "error": self._proxy(on_error)})
+
+    def _fail(self, error: Exception) -> None:
+        if self._error is None:
+            self._error = error
+        self._wake()
+
+    def _wake(self, _event: Any = None) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def _listen_dequeue(self) -> None:
+        wake = self._proxy(self._wake)
+        self.decoder.ondequeue = wake
+        self.encoder.ondequeue = wake
+
+    def _check(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    async def _wait_for_room(self) -> None:
+        while self.decoder.decodeQueueSize > MAX_QUEUE or self._encode_queue() > MAX_QUEUE:
+            self._check()
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await asyncio.wait_for(self._waiter, STALL_SECONDS)
+            except TimeoutError:
+                raise CodecError(
+                    f"{self.plan.track.codec} track {self.plan.track.id}: the browser's codecs "
+                    f"made no progress for {STALL_SECONDS:.0f} s"
+                ) from None
+        self._check()
+
+    def _encode_queue(self) -> int:
+        return int(self.encoder.encodeQueueSize)
+
+    def _first_key(self, packet: Packet) -> bool:
+        """Decoders must start at a key frame; packets before the first one are skipped."""
+        self._seen_key = self._seen_key or packet.is_key
+        return self._seen_key
+
+    async def flush(self) -> None:
+        try:
+            await self.decoder.flush()
+            self._check()
+            await self.encoder.flush()
+        except JsException as exc:
+            self._check()
+            raise CodecError(f"flushing {self.plan.track.codec}: {js_error_message(exc)}") from exc
+        self._check()
+        self.interleaver.finish_track(self.index)
+
+    def close(self) -> None:
+        for codec in (getattr(self, "decoder", None), getattr(self, "encoder", None)):
+            if codec is not None and codec.state != "closed":
+                codec.close()
+        for proxy in self._proxies:
+            proxy.destroy()
+        self._proxies.clear()
+
+    def _emit(self, chunk: Any, make_track: Callable[[], Track]) -> None:
+        """An encoder output: copy the chunk's bytes into Python and queue the packet."""
+        if self.output_track is None:
+            self.output_track = make_track()
+            self.interleaver.set_track(self.index, self.output_track)
+        data = js.Uint8Array.new(chunk.byteLength)
+        chunk.copyTo(data)
+        timestamp = int(chunk.timestamp)
+        packet = Packet(
+            track_id=self.index,
+            pts=timestamp,
+            dts=timestamp,
+            duration=int(chunk.duration or 0),
+            is_key=chunk.type == "key",
+            data=data.to_bytes(),
+        )
+        self.interleaver.push(self.index, packet)
+
+
+def _decoder_config(metadata: Any) -> Any:
+    """The ``decoderConfig`` an encoder attached to its output, or None."""
+    return getattr(metadata, "decoderConfig", None) if metadata is not None else None
+
+
+def _description(config: Any) -> bytes | None:
+    description = getattr(config, "description", None) if config is not None else None
+    if description is None:
+        return None
+    return bytes(js.Uint8Array.new(description).to_bytes())
+
+
+async def _supported(codec_class: Any, config: Any) -> bool:
+    try:
+        return bool((await codec_class.isConfigSupported(config)).supported)
+    except JsException:
+        return False
+
+
+class VideoTranscoder(_Transcoder):
+    async def start(self) -> None:
+        track = self.plan.track
+        assert isinstance(track, VideoTrack) and self.plan.size is not None
+        self.width, self.height = self.plan.size
+        decoder_config = {
+            "codec": track.codec_string,
+            "codedWidth": track.width,
+            "codedHeight": track.height,
+        }
+        if track.description:
+            decoder_config["description"] = js_bytes(track.description)
+        self._decoder_config = js_object(decoder_config)
+        if not await _supported(js.VideoDecoder, self._decoder_config):
+            raise UnsupportedError(
+                f"this browser cannot decode {track.codec} video ({track.codec_string}, "
+                f"{track.width}x{track.height})"
+            )
+        assert self.plan.codec is not None
+        encoder_config: dict[str, Any] = {
+            "codec": video_encoder_codec_string(self.plan.codec, self.width, self.height),
+            "width": self.width,
+            "height": self.height,
+            "bitrate": video_bitrate(self.width, self.height, track.frame_rate),
+            "latencyMode": "quality",
+        }
+        if track.frame_rate:
+            encoder_config["framerate"] = track.frame_rate
+        if self.plan.codec == "h264":
+            encoder_config["avc"] = {"format": "avc"}
+        self._encoder_config = js_object(encoder_config)
+        if not await _supported(js.VideoEncoder, self._encoder_config):
+            raise UnsupportedError(
+                f"this browser cannot encode {self.plan.codec} video at "
+                f"{self.width}x{self.height} ({encoder_config['codec']})"
+            )
+        self._transform = FrameTransform.needed(track, self.plan.rotation, self.width, self.height)
+        self._next_key = -math.inf
+        self.decoder = js.VideoDecoder.new(self._callbacks(self._on_frame, "video decoding"))
+        self.encoder = js.VideoEncoder.new(self._callbacks(self._on_chunk, "video encoding"))
+        self.decoder.configure(self._decoder_config)
+        self.encoder.configure(self._encoder_config)
+        self._listen_dequeue()
+
+    async def push(self, packet: Packet) -> None:
+        if not self._first_key(packet):
+            return
+        await self._wait_for_room()
+        timescale = self.plan.track.timescale
+        chunk = js.EncodedVideoChunk.new(
+            js_object(
+                {
+                    "type": "key" if packet.is_key else "delta",
+                    "timestamp": _us(packet.pts, timescale),
+                    "duration": _us(packet.duration, timescale),
+                    "data": js_bytes(packet.data),
+                }
+            )
+        )
+        self.decoder.decode(chunk)
+
+    def _on_frame(self, frame: Any) -> None:
+        try:
+            if self._error is not None:
+                return
+            source = frame
+            if self._transform is not None:
+                source = self._transform.apply(frame)
+            timestamp = int(source.timestamp)
+            key = timestamp >= self._next_key
+            if key:
+                self._next_key = timestamp + KEYFRAME_INTERVAL_US
+            self.encoder.encode(source, js_object({"keyFrame": key}))
+            if source is not frame:
+                source.close()
+        except Exception as exc:
+            self._fail(CodecError(f"video frame at {frame.timestamp} µs: {exc}"))
+        finally:
+            frame.close()
+
+    def _on_chunk(self, chunk: Any, metadata: Any = None) -> None:
+        config = _decoder_config(metadata)
+        track = self.plan.track
+        assert isinstance(track, VideoTrack) and self.plan.codec is not None
+
+        def make_track() -> Track:
+            return VideoTrack(
+                id=self.index + 1,
+                codec=self.plan.codec or "",
+                codec_string=str(getattr(config, "codec", None) or self._encoder_config.codec),
+                description=_description(config),
+                timescale=MICROSECONDS,
+                width=self.width,
+                height=self.height,
+                frame_rate=track.frame_rate,
+                language=track.language,
+                color=track.color,
+            )
+
+        try:
+            self._emit(chunk, make_track)
+        except Exception as exc:
+            self._fail(CodecError(f"video encoder output: {exc}"))
+
+
+class AudioTranscoder(_Transcoder):
+    async def start(self) -> None:
+        track = self.plan.track
+        assert isinstance(track, AudioTrack) and self.plan.codec is not None
+        decoder_config: dict[str, Any] = {
+            "codec": track.codec_string,
+            "sampleRate": track.sample_rate,
+            "numberOfChannels": track.channels,
+        }
+        if track.description:
+            decoder_config["description"] = js_bytes(track.description)
+        config = js_object(decoder_config)
+        if not await _supported(js.AudioDecoder, config):
+            raise UnsupportedError(
+                f"this browser cannot decode {track.codec} audio ({track.codec_string}, "
+                f"{track.sample_rate} Hz, {track.channels} channels)"
+            )
+        encoder_config = js_object(
+            {
+                "codec": audio_encoder_codec_string(self.plan.codec),
+                "sampleRate": track.sample_rate,
+                "numberOfChannels": track.channels,
+                "bitrate": audio_bitrate(track.channels),
+            }
+        )
+        if not await _supported(js.AudioEncoder, encoder_config):
+            raise UnsupportedError(
+                f"this browser cannot encode {self.plan.codec} audio at {track.sample_rate} Hz "
+                f"with {track.channels} channels"
+            )
+        self.decoder = js.AudioDecoder.new(self._callbacks(self._on_audio, "audio decoding"))
+        self.encoder = js.AudioEncoder.new(self._callbacks(self._on_chunk, "audio encoding"))
+        self.decoder.configure(config)
+        self.encoder.configure(encoder_config)
+        self._listen_dequeue()
+
+    async def push(self, packet: Packet) -> None:
+        if not self._first_key(packet):
+            return
+        await self._wait_for_room()
+        timescale = self.plan.track.timescale
+        chunk = js.EncodedAudioChunk.new(
+            js_object(
+                {
+                    "type": "key",
+                    "timestamp": _us(packet.pts, timescale),
+                    "duration": _us(packet.duration, timescale),
+                    "data": js_bytes(packet.data),
+                }
+            )
+        )
+        self.decoder.decode(chunk)
+
+    def _on_audio(self, data: Any) -> None:
+        """Encode decoded audio, cutting what lies before 0 (encoder priming of the input)."""
+        try:
+            if self._error is not None:
+                return
+            start = float(data.timestamp)
+            rate = int(data.sampleRate)
+            frames = int(data.numberOfFrames)
+            if start + frames * MICROSECONDS / rate <= 0:
+                return
+            if start < 0:
+                trimmed = _trim_start(data, round(-start * rate / MICROSECONDS))
+                self.encoder.encode(trimmed)
+                trimmed.close()
+            else:
+                self.encoder.encode(data)
+        except Exception as exc:
+            self._fail(CodecError(f"audio at {data.timestamp} µs: {exc}"))
+        finally:
+            data.close()
+
+    def _on_chunk(self, chunk: Any, metadata: Any = None) -> None:
+        config = _decoder_config(metadata)
+        track = self.plan.track
+        assert isinstance(track, AudioTrack)
+
+        def make_track() -> Track:
+            channels = int(getattr(config, "numberOfChannels", None) or track.channels)
+            return AudioTrack(
+                id=self.index + 1,
+                codec=self.plan.codec or "",
+                codec_string=str(getattr(config, "codec", None) or self.plan.codec),
+                description=_description(config),
+                timescale=MICROSECONDS,
+                sample_rate=int(getattr(config, "sampleRate", None) or track.sample_rate),
+                channels=channels,
+                language=track.language,
+            )
+
+        try:
+            self._emit(chunk, make_track)
+        except Exception as exc:
+            self._fail(CodecError(f"audio encoder output: {exc}"))
+
+
+def _trim_start(data: Any, skip: int) -> Any:
+    """A new ``AudioData`` without the first ``skip`` frames (copied inside the browser)."""
+    frames = int(data.numberOfFrames) - skip
+    channels = int(data.numberOfChannels)
+    samples = js.Float32Array.new(frames * channels)
+    for channel in range(channels):
+        plane = samples.subarray(channel * frames, (channel + 1) * frames)
+        options = {"planeIndex": channel, "frameOffset": skip, "format": "f32-planar"}
+        data.copyTo(plane, js_object(options))
+    init = {
+        "format": "f32-planar",
+        "sampleRate": data.sampleRate,
+        "numberOfFrames": frames,
+        "numberOfChannels": channels,
+        "timestamp": 0,
+        "data": samples,
+    }
+    return js.AudioData.new(js_object(init))
+
+
+class FrameTransform:
+    """Rotation and scaling of decoded frames on an ``OffscreenCanvas`` (stays on the GPU
+    or in the browser's memory; no pixels reach Python)."""
+
+    def __init__(self, rotation: int, width: int, height: int) -> None:
+        self.rotation = rotation
+        self.width = width
+        self.height = height
+        self.canvas = js.OffscreenCanvas.new(width, height)
+        self.context = self.canvas.getContext("2d")
+
+    @classmethod
+    def needed(
+        cls, track: VideoTrack, rotation: int, width: int, height: int
+    ) -> FrameTransform | None:
+        upright = (
+            (track.height, track.width) if rotation in (90, 270) else (track.width, track.height)
+        )
+        if rotation == 0 and upright == (width, height):
+            return None
+        return cls(rotation, width, height)
+
+    def apply(self, frame: Any) -> Any:
+        ctx = self.context
+        drawn_w, drawn_h = (
+            (self.height, self.width) if self.rotation in (90, 270) else (self.width, self.height)
+        )
+        ctx.save()
+        ctx.translate(self.width / 2, self.height / 2)
+        ctx.rotate(self.rotation * math.pi / 180)
+        ctx.drawImage(frame, -drawn_w / 2, -drawn_h / 2, drawn_w, drawn_h)
+        ctx.restore()
+        init = {"timestamp": frame.timestamp}
+        if frame.duration is not None:
+            init["duration"] = frame.duration
+        return js.VideoFrame.new(self.canvas, js_object(init))
+
+
+async def make_transcoder(
+    plan: TrackPlan, interleaver: Interleaver, index: int
+) -> VideoTranscoder | AudioTranscoder:
+    stage: VideoTranscoder | AudioTranscoder
+    if isinstance(plan.track, VideoTrack):
+        stage = VideoTranscoder(plan, interleaver, index)
+    else:
+        stage = AudioTranscoder(plan, interleaver, index)
+    try:
+        await stage.start()
+    except BaseException:
+        stage.close()
+        raise
+    return stage
+
+
+async def encoder_support(tracks: list[Track]) -> Callable[[str], bool]:
+    """Which target codecs this browser can encode for these tracks."""
+    supported: set[str] = set()
+    video = next((t for t in tracks if isinstance(t, VideoTrack)), None)
+    audio = next((t for t in tracks if isinstance(t, AudioTrack)), None)
+    if video is not None:
+        for codec in sorted(VIDEO_ENCODERS):
+            config = {
+                "codec": video_encoder_codec_string(codec, video.width, video.height),
+                "width": video.width,
+                "height": video.height,
+            }
+            if await _supported(js.VideoEncoder, js_object(config)):
+                supported.add(codec)
+    if audio is not None:
+        for codec in sorted(AUDIO_ENCODERS & {"opus", "aac", "flac"}):
+            config = {
+                "codec": audio_encoder_codec_string(codec),
+                "sampleRate": audio.sample_rate,
+                "numberOfChannels": audio.channels,
+            }
+            if await _supported(js.AudioEncoder, js_object(config)):
+                supported.add(codec)
+    return supported.__contains__

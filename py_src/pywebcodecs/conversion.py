@@ -1,0 +1,335 @@
+"""``convert_media``: the pipeline, source to sink.
+
+    source → reader → demuxer → per track: copy | decode → (rotate/resize) → encode | drop
+           → interleaver → muxer → sink
+
+Copying is pure Python and also runs in CPython. Re-encoding uses the browser's WebCodecs
+through :mod:`pywebcodecs.browser`, imported only when a track needs it. Whatever happens,
+one usage event is reported when the conversion ends (in the browser only; it never delays
+or fails the conversion).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from .demuxer import Demuxer
+from .errors import ConversionAborted, PyWebCodecsError
+from .formats import muxer_class, open_demuxer
+from .interleave import Interleaver
+from .plan import Resize, TrackChoice, TrackPlan, plan_track
+from .reader import Reader
+from .runtime import IN_BROWSER
+from .sink import MemorySink, Sink
+from .source import Source
+from .track import Packet, Track, VideoTrack
+
+
+@dataclass
+class ConversionProgress:
+    """What ``on_progress`` receives (about ten times a second, and once at the end)."""
+
+    fraction: float = 0.0  # 0..1 of the input's duration (or bytes, when it has none)
+    input_bytes: int = 0
+    bytes_read: int = 0
+    input_packets: int = 0
+    video_frames: int = 0  # video packets written to the output
+    audio_frames: int = 0  # audio packets written to the output
+    output_bytes: int = 0
+    output_seconds: float = 0.0
+    elapsed_ms: float = 0.0
+    done: bool = False
+
+
+@dataclass
+class ConversionResult:
+    container: str
+    mime_type: str
+    progress: ConversionProgress
+    tracks: list[TrackPlan]
+    sink: Sink
+
+    @property
+    def output_bytes(self) -> int:
+        return self.sink.position
+
+    def save(self) -> Any:
+        """The output: a JS ``Blob`` in the browser, ``bytes`` for an in-memory sink."""
+        save = getattr(self.sink, "save", None)
+        if save is not None:
+            return save(self.mime_type)
+        if isinstance(self.sink, MemorySink):
+            return self.sink.getvalue()
+        raise TypeError(f"{type(self.sink).__name__} was written in place; nothing to save")
+
+
+class Stage(Protocol):
+    """What the pipeline does with one input track's packets."""
+
+    async def push(self, packet: Packet) -> None: ...
+
+    async def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class CopyStage:
+    """Remux: packets go to the output as they are."""
+
+    def __init__(self, interleaver: Interleaver, index: int, track: Track) -> None:
+        self._interleaver = interleaver
+        self._index = index
+        interleaver.set_track(index, track)
+
+    async def push(self, packet: Packet) -> None:
+        self._interleaver.push(self._index, packet)
+
+    async def flush(self) -> None:
+        self._interleaver.finish_track(self._index)
+
+    def close(self) -> None:
+        pass
+
+
+TrackCallback = Callable[[Track], Any]
+ProgressCallback = Callable[[ConversionProgress], Any]
+
+
+async def convert_media(
+    src: Any,
+    container: str = "webm",
+    *,
+    video_codec: TrackChoice = None,
+    audio_codec: TrackChoice = None,
+    on_video_track: TrackCallback | None = None,
+    on_audio_track: TrackCallback | None = None,
+    rotate: int = 0,
+    resize: Resize | tuple[int | None, int | None] | None = None,
+    on_progress: ProgressCallback | None = None,
+    signal: Any = None,
+    api_key: str | None = None,
+    telemetry_endpoint: str | None = None,
+    sink: Sink | None = None,
+) -> ConversionResult:
+    """Convert ``src`` into ``container`` ("webm", "mp4", "mkv", "wav").
+
+    ``src`` is a JS ``File``/``Blob``, a URL (in the browser) or path (in CPython), bytes, or
+    a :class:`~pywebcodecs.source.Source`. ``video_codec``/``audio_codec`` are ``None``
+    (copy when possible, else the container's default), ``"copy"``, ``"drop"`` or a codec
+    name (``vp8``, ``vp9``, ``av1``, ``h264``, ``opus``, ``aac``…). ``on_video_track`` and
+    ``on_audio_track`` get each input track and may return such a choice per track.
+    ``rotate`` (clockwise degrees) and ``resize`` (``Resize`` or ``(width, height)``, one
+    side may be None) re-encode the video. ``signal`` is an ``AbortSignal`` (or anything
+    with ``.aborted``). ``api_key`` is the site's public usage key.
+    """
+    started = time.monotonic()
+    succeeded = False
+    try:
+        result = await _convert(
+            src, container, video_codec, audio_codec, on_video_track, on_audio_track,
+            rotate, _as_resize(resize), on_progress, signal, sink, started,
+        )  # fmt: skip
+        succeeded = True
+        return result
+    finally:
+        if IN_BROWSER:
+            from .browser.telemetry import report_usage
+
+            report_usage(api_key=api_key, succeeded=succeeded, endpoint=telemetry_endpoint)
+
+
+async def _convert(
+    src: Any,
+    container: str,
+    video_codec: TrackChoice,
+    audio_codec: TrackChoice,
+    on_video_track: TrackCallback | None,
+    on_audio_track: TrackCallback | None,
+    rotate: int,
+    resize: Resize | None,
+    on_progress: ProgressCallback | None,
+    signal: Any,
+    sink: Sink | None,
+    started: float,
+) -> ConversionResult:
+    muxer_type = muxer_class(container)
+    source = open_source(src)
+    reader = await Reader.open(source)
+    demuxer = await open_demuxer(reader)
+    can_encode = await _encoder_probe(demuxer.tracks)
+    plans = []
+    for track in demuxer.tracks:
+        is_video = isinstance(track, VideoTrack)
+        choice = video_codec if is_video else audio_codec
+        callback = on_video_track if is_video else on_audio_track
+        if callback is not None:
+            answer = await _maybe_await(callback(track))
+            choice = choice if answer is None else str(answer)
+        plans.append(
+            plan_track(
+                track, muxer_type, choice, rotate=rotate, resize=resize, can_encode=can_encode
+            )
+        )
+    kept = [plan for plan in plans if plan.action != "drop"]
+    if not kept:
+        raise PyWebCodecsError(f"{reader.name}: no track left to write to {container.upper()}")
+
+    out_sink = sink if sink is not None else _default_sink()
+    muxer = muxer_type(out_sink)
+    interleaver = Interleaver(muxer, len(kept))
+    stages: dict[int, Stage] = {}
+    try:
+        for index, plan in enumerate(kept):
+            stages[plan.track.id] = await _make_stage(plan, interleaver, index)
+        progress = ConversionProgress(input_bytes=reader.size or 0)
+        reporter = _ProgressReporter(on_progress, progress, started)
+        await _pump(demuxer, stages, interleaver, reporter, signal)
+        for stage in stages.values():
+            await stage.flush()
+        await interleaver.finish()
+    finally:
+        for stage in stages.values():
+            stage.close()
+    _count_output(progress, kept, interleaver, out_sink)
+    progress.fraction = 1.0
+    progress.done = True
+    await reporter.report(force=True)
+    return ConversionResult(container, muxer_type.mime_type, progress, plans, out_sink)
+
+
+async def _pump(
+    demuxer: Demuxer,
+    stages: dict[int, Stage],
+    interleaver: Interleaver,
+    reporter: _ProgressReporter,
+    signal: Any,
+) -> None:
+    """Feed every packet of the input to its track's stage, front to back."""
+    progress = reporter.progress
+    duration = demuxer.duration
+    reader = demuxer.reader
+    async for packet in demuxer.packets():
+        if signal is not None and signal.aborted:
+            raise ConversionAborted("the conversion was aborted")
+        stage = stages.get(packet.track_id)
+        progress.input_packets += 1
+        if stage is None:
+            continue
+        await stage.push(packet)
+        await interleaver.drain()
+        progress.bytes_read = reader.bytes_fetched
+        if duration:
+            timescale = demuxer.track(packet.track_id).timescale
+            progress.fraction = min(max(packet.pts / timescale / duration, progress.fraction), 1.0)
+        elif reader.size:
+            progress.fraction = min(reader.bytes_fetched / reader.size, 1.0)
+        if reporter.due():
+            progress.output_bytes = interleaver.muxer.sink.position
+            await reporter.report()
+
+
+def _count_output(
+    progress: ConversionProgress, kept: list[TrackPlan], interleaver: Interleaver, sink: Sink
+) -> None:
+    for plan, out in zip(kept, interleaver.tracks, strict=True):
+        if isinstance(plan.track, VideoTrack):
+            progress.video_frames += out.packets_written
+        else:
+            progress.audio_frames += out.packets_written
+    progress.output_bytes = sink.position
+    progress.output_seconds = interleaver.duration
+
+
+class _ProgressReporter:
+    INTERVAL = 0.1
+
+    def __init__(
+        self, callback: ProgressCallback | None, progress: ConversionProgress, started: float
+    ) -> None:
+        self.callback = callback
+        self.progress = progress
+        self.started = started
+        self._last = 0.0
+
+    def due(self) -> bool:
+        return self.callback is not None and time.monotonic() - self._last >= self.INTERVAL
+
+    async def report(self, force: bool = False) -> None:
+        if self.callback is None or not (force or self.due()):
+            return
+        self._last = time.monotonic()
+        self.progress.elapsed_ms = (self._last - self.started) * 1000
+        await _maybe_await(self.callback(_for_callback(self.progress)))
+
+
+def _for_callback(progress: ConversionProgress) -> Any:
+    """A snapshot; a JS callback gets a plain object."""
+    snapshot = ConversionProgress(**asdict(progress))
+    if IN_BROWSER:
+        from .browser.interop import wants_js
+
+        return wants_js(snapshot)
+    return snapshot
+
+
+async def _maybe_await(value: Any) -> Any:
+    if isinstance(value, Awaitable):
+        return await value
+    return value
+
+
+def _as_resize(resize: Resize | tuple[int | None, int | None] | None) -> Resize | None:
+    if resize is None or isinstance(resize, Resize):
+        return resize
+    width, height = resize
+    return Resize(width, height)
+
+
+def open_source(src: Any) -> Source:
+    """A :class:`Source` for anything ``convert_media`` accepts."""
+    if isinstance(src, Source):
+        return src
+    if isinstance(src, bytes | bytearray | memoryview):
+        from .source import BytesSource
+
+        return BytesSource(src)
+    if IN_BROWSER:
+        from .browser.sources import open_browser_source
+
+        return open_browser_source(src)
+    from .source import FileSource
+
+    return FileSource(src)
+
+
+def _default_sink() -> Sink:
+    if IN_BROWSER:
+        from .browser.sinks import BlobSink
+
+        return BlobSink()
+    return MemorySink()
+
+
+async def _encoder_probe(tracks: list[Track]) -> Callable[[str], bool]:
+    """``can_encode(codec)`` for the plans: asks the browser's encoders (CPython: none)."""
+    if not IN_BROWSER:
+        return lambda codec: False
+    from .browser.transcode import encoder_support
+
+    return await encoder_support(tracks)
+
+
+async def _make_stage(plan: TrackPlan, interleaver: Interleaver, index: int) -> Stage:
+    if plan.action == "copy":
+        return CopyStage(interleaver, index, plan.track)
+    if not IN_BROWSER:
+        raise PyWebCodecsError(
+            f"re-encoding {plan.track.codec} to {plan.codec} needs the browser's WebCodecs; "
+            "outside the browser only copy is possible"
+        )
+    from .browser.transcode import make_transcoder
+
+    return await make_transcoder(plan, interleaver, index)

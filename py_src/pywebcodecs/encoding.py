@@ -1,0 +1,78 @@
+"""What we ask the browser's encoders for: codec strings, defaults and bitrates.
+
+Targets are named like the rest of the model (ffprobe names: ``vp8``, ``vp9``, ``av1``,
+``h264``, ``opus``, ``aac``…); this module turns them into WebCodecs encoder configs. Levels
+are chosen from the picture size, because a level too low for the frame size makes some
+encoders refuse the config.
+"""
+
+from __future__ import annotations
+
+#: Default output codecs per container, best first; the first the browser can encode wins.
+DEFAULT_VIDEO_CODECS: dict[str, tuple[str, ...]] = {
+    "webm": ("vp8", "vp9", "av1"),
+    "mkv": ("vp8", "vp9", "h264", "av1"),
+    "mp4": ("h264", "vp9", "av1"),
+    "wav": (),
+}
+DEFAULT_AUDIO_CODECS: dict[str, tuple[str, ...]] = {
+    "webm": ("opus",),
+    "mkv": ("opus", "aac"),
+    "mp4": ("aac", "opus"),
+    "wav": ("pcm_s16le",),
+}
+
+VIDEO_ENCODERS = frozenset({"vp8", "vp9", "av1", "h264", "hevc"})
+AUDIO_ENCODERS = frozenset({"opus", "aac", "flac", "pcm_s16le", "pcm_f32le"})
+
+# (max luma samples per picture, level) from each codec's level table.
+_VP9_LEVELS = ((36864, 10), (122880, 20), (245760, 21), (552960, 30), (983040, 31),
+               (2228224, 40), (8912896, 50), (35651584, 60))  # fmt: skip
+_AV1_LEVELS = ((147456, 0), (278784, 1), (665856, 4), (1065024, 5), (2359296, 8),
+               (8912896, 12), (35651584, 16))  # fmt: skip
+# H.264 Table A-1: max frame size in 16x16 macroblocks.
+_AVC_LEVELS = ((396, 0x15), (792, 0x16), (1620, 0x1E), (3600, 0x1F), (5120, 0x20),
+               (8192, 0x28), (8704, 0x2A), (22080, 0x32), (36864, 0x33),
+               (139264, 0x3C))  # fmt: skip
+
+
+def _level(table: tuple[tuple[int, int], ...], size: int) -> int:
+    for limit, level in table:
+        if size <= limit:
+            return level
+    return table[-1][1]
+
+
+def video_encoder_codec_string(codec: str, width: int, height: int) -> str:
+    """The WebCodecs ``codec`` for a video encoder config."""
+    pixels = width * height
+    if codec == "vp8":
+        return "vp8"
+    if codec == "vp9":
+        return f"vp09.00.{_level(_VP9_LEVELS, pixels):02d}.08"
+    if codec == "av1":
+        return f"av01.0.{_level(_AV1_LEVELS, pixels):02d}M.08"
+    if codec == "h264":
+        macroblocks = ((width + 15) // 16) * ((height + 15) // 16)
+        return f"avc1.4200{_level(_AVC_LEVELS, macroblocks):02x}"
+    if codec == "hevc":
+        return "hvc1.1.6.L123.B0"
+    raise ValueError(f"no video encoder for {codec}")
+
+
+def audio_encoder_codec_string(codec: str) -> str:
+    """The WebCodecs ``codec`` for an audio encoder config."""
+    strings = {"opus": "opus", "aac": "mp4a.40.2", "flac": "flac"}
+    if codec not in strings:
+        raise ValueError(f"no audio encoder for {codec}")
+    return strings[codec]
+
+
+def video_bitrate(width: int, height: int, frame_rate: float | None) -> int:
+    """A bitrate that keeps detail at any size: ~0.08 bits per pixel per frame."""
+    fps = frame_rate if frame_rate and 1 <= frame_rate <= 240 else 30.0
+    return max(200_000, min(int(width * height * fps * 0.08), 40_000_000))
+
+
+def audio_bitrate(channels: int) -> int:
+    return 64_000 * max(1, min(channels, 8))

@@ -1,0 +1,46 @@
+"""Which formats exist: container detection by content, and the muxer for a container name."""
+
+from __future__ import annotations
+
+from .demuxer import Demuxer
+from .errors import FormatError, UnsupportedError
+from .matroska import MatroskaDemuxer, MkvMuxer, WebmMuxer
+from .muxer import Muxer
+from .reader import Reader
+
+#: Tried in this order: formats with a strong signature first; MP3 and ADTS, which can only
+#: be recognised by frame sync patterns, last.
+DEMUXERS: tuple[type[Demuxer], ...] = (MatroskaDemuxer,)
+
+MUXERS: dict[str, type[Muxer]] = {
+    "webm": WebmMuxer,
+    "mkv": MkvMuxer,
+}
+
+
+async def open_demuxer(reader: Reader) -> Demuxer:
+    """Detect the container from the file's first bytes and parse its headers."""
+    sniff_size = max(d.sniff_size for d in DEMUXERS)
+    head = await reader.read(0, sniff_size)
+    if not head:
+        raise FormatError("the file is empty", source=reader.name)
+    for demuxer_class in DEMUXERS:
+        if demuxer_class.sniff(head):
+            demuxer = demuxer_class(reader)
+            await demuxer.open()
+            return demuxer
+    raise FormatError(
+        "not a media file this engine can read (checked MP4/MOV, WebM/MKV, WAV, FLAC, Ogg, AVI, "
+        f"HLS, MPEG-TS, MP3, AAC); it starts with {head[:16].hex(' ')}",
+        source=reader.name,
+        offset=0,
+    )
+
+
+def muxer_class(container: str) -> type[Muxer]:
+    try:
+        return MUXERS[container.lower()]
+    except KeyError:
+        raise UnsupportedError(
+            f"unknown output container {container!r}; choose one of {', '.join(MUXERS)}"
+        ) from None

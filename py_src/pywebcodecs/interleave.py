@@ -1,0 +1,105 @@
+"""Putting the packets of all output tracks into the muxer in decode order.
+
+Copied packets arrive in file order; encoded ones arrive whenever an encoder outputs them,
+video often some frames behind audio. The interleaver holds each track's packets in a queue
+and releases the earliest (by decode time) only while every unfinished track has one
+waiting, so the muxer sees one timeline. It also moves that timeline so the output starts
+at 0, and it starts the muxer only once every track's config is known (an encoder tells its
+decoder config with its first output).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .muxer import Muxer
+from .track import Packet, Track
+
+
+@dataclass
+class OutputTrack:
+    """One track of the output, as the interleaver sees it."""
+
+    track: Track | None = None  # set once the config is known
+    queue: deque[Packet] = field(default_factory=deque)
+    finished: bool = False
+    first_pts: Fraction | None = None  # seconds
+    muxer_id: int | None = None
+    packets_written: int = 0
+    end: Fraction = Fraction(0)  # seconds: the latest pts + duration written
+
+
+class Interleaver:
+    def __init__(self, muxer: Muxer, count: int) -> None:
+        self.muxer = muxer
+        self.tracks = [OutputTrack() for _ in range(count)]
+        self._origin: Fraction | None = None
+        self._offsets: list[int] = []
+
+    def set_track(self, index: int, track: Track) -> None:
+        self.tracks[index].track = track
+
+    def push(self, index: int, packet: Packet) -> None:
+        out = self.tracks[index]
+        if out.first_pts is None and out.track is not None:
+            out.first_pts = Fraction(packet.pts, out.track.timescale)
+        out.queue.append(packet)
+
+    def finish_track(self, index: int) -> None:
+        self.tracks[index].finished = True
+
+    async def drain(self) -> None:
+        """Write every packet whose turn has come."""
+        if self._origin is None and not self._start():
+            return
+        while True:
+            best: OutputTrack | None = None
+            best_time = Fraction(0)
+            for out in self.tracks:
+                if not out.queue:
+                    if out.finished:
+                        continue
+                    return  # this track may still produce an earlier packet
+                assert out.track is not None
+                time = Fraction(out.queue[0].dts, out.track.timescale)
+                if best is None or time < best_time:
+                    best, best_time = out, time
+            if best is None:
+                return
+            await self._write(best, best.queue.popleft())
+
+    async def finish(self) -> None:
+        for out in self.tracks:
+            out.finished = True
+        await self.drain()
+        if self._origin is None:
+            self._origin = Fraction(0)
+        await self.muxer.finish()
+
+    @property
+    def duration(self) -> float:
+        return float(max((out.end for out in self.tracks), default=Fraction(0)))
+
+    def _start(self) -> bool:
+        """Add the tracks to the muxer once each has its config and first packet (or ended)."""
+        live = [out for out in self.tracks if out.queue or not out.finished]
+        if any(out.first_pts is None or out.track is None for out in live):
+            return False
+        starts = [out.first_pts for out in live if out.first_pts is not None]
+        self._origin = min(starts, default=Fraction(0))
+        for out in live:
+            assert out.track is not None
+            out.muxer_id = self.muxer.add_track(out.track)
+        return True
+
+    async def _write(self, out: OutputTrack, packet: Packet) -> None:
+        assert out.track is not None and out.muxer_id is not None and self._origin is not None
+        shift = round(self._origin * out.track.timescale)
+        if shift:
+            packet.pts -= shift
+            packet.dts -= shift
+        await self.muxer.write_packet(out.muxer_id, packet)
+        out.packets_written += 1
+        out.end = max(out.end, Fraction(packet.pts + packet.duration, out.track.timescale))

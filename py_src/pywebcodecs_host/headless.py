@@ -1,0 +1,101 @@
+"""Running the engine in headless Chromium from the terminal.
+
+``HeadlessEngine`` serves the built site on loopback, opens its runner page and converts
+local files: the page reads the input by HTTP range requests and PUTs the output back.
+The same code serves ``pywebcodecs convert`` and the benchmark.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from .browser import launch_options
+from .site_server import SiteServer
+
+REPO = Path(__file__).resolve().parents[2]
+ENGINE_BOOT_TIMEOUT_MS = 120_000
+
+
+def default_static_dir() -> Path:
+    """The built site: ``$PYWEBCODECS_STATIC``, else ``static/`` of this checkout."""
+    return Path(os.environ.get("PYWEBCODECS_STATIC") or REPO / "static")
+
+
+class HeadlessEngine:
+    """``with HeadlessEngine() as engine: engine.convert(a, b)``.
+
+    Pass ``browser`` to open the runner page in a Chromium that is already running (the
+    tests share one); otherwise the engine launches its own.
+    """
+
+    def __init__(
+        self, static_dir: str | os.PathLike[str] | None = None, *, browser: Browser | None = None
+    ) -> None:
+        root = Path(static_dir) if static_dir else default_static_dir()
+        if not (root / "runner.html").exists():
+            raise RuntimeError(f"no built site at {root}: run `python build_scripts/build_site.py`")
+        self.server = SiteServer(root)
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = browser
+        self._owns_browser = browser is None
+        self._context: BrowserContext | None = None
+        self.page: Page | None = None
+        self.engine_ready_ms = 0.0
+        self.console: list[str] = []
+        self.on_progress: Callable[[dict[str, Any]], None] | None = None
+
+    def __enter__(self) -> HeadlessEngine:
+        self.server.start()
+        if self._browser is None:
+            self._playwright = sync_playwright().start()
+            self._browser = self._playwright.chromium.launch(**launch_options())  # type: ignore[arg-type]
+        self._context = self._browser.new_context()
+        page = self._context.new_page()
+        page.on("console", lambda message: self.console.append(message.text))
+        page.expose_function("pwcProgress", self._progress)
+        started = time.monotonic()
+        page.goto(f"{self.server.url}/runner.html")
+        page.wait_for_function(
+            "window.engineReady === true || window.engineError !== undefined",
+            timeout=ENGINE_BOOT_TIMEOUT_MS,
+        )
+        error = page.evaluate("window.engineError")
+        if error:
+            raise RuntimeError(f"the engine did not start in Chromium: {error}")
+        self.engine_ready_ms = (time.monotonic() - started) * 1000
+        self.page = page
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._context is not None:
+            self._context.close()
+        if self._owns_browser and self._browser is not None:
+            self._browser.close()
+        if self._playwright is not None:
+            self._playwright.stop()
+        self.server.close()
+
+    def _progress(self, progress: dict[str, Any]) -> None:
+        if self.on_progress is not None:
+            self.on_progress(progress)
+
+    def convert(self, input_path: str | os.PathLike[str], output_path: str | os.PathLike[str],
+                **options: Any) -> dict[str, Any]:  # fmt: skip
+        """Convert one file; returns the runner's summary (``ok``, frames, bytes, times)."""
+        assert self.page is not None
+        token = uuid.uuid4().hex
+        suffix = Path(input_path).suffix
+        options["input_url"] = self.server.add_input(f"in-{token}{suffix}", input_path)
+        options["output_url"] = self.server.add_output(f"out-{token}", output_path)
+        summary: dict[str, Any] = self.page.evaluate(
+            "(options) => window.runConversion(options)", options
+        )
+        summary["input_bytes"] = os.path.getsize(input_path)
+        return summary
