@@ -21,7 +21,7 @@ from pywebcodecs.matroska.packet_timing import REORDERED_CODECS
 from pywebcodecs.reader import Reader
 from pywebcodecs.source import BytesSource, FileSource
 from pywebcodecs.track import AudioTrack, Packet, VideoTrack
-from test_matroska_muxer import AUDIO_CASES, CASES, TONE_2S, VIDEO_2S, remux_packets
+from test_matroska_muxer import AUDIO_CASES, AV1_ARGS, CASES, TONE_2S, VIDEO_2S, remux_packets
 
 
 async def demux(source: Path | bytes) -> tuple[MatroskaDemuxer, list[Packet]]:
@@ -74,9 +74,29 @@ def assert_tracks_match_ffprobe(path: Path, demuxer: MatroskaDemuxer) -> None:
             assert track.channels == stream["channels"]
         if track.codec in ("h264", "hevc", "av1", "aac", "opus", "vorbis"):
             assert track.description == extra
+        assert track.codec_string.startswith(CODEC_STRING_PREFIXES.get(track.codec, "?"))
     if "duration" in ffprobe_format(path):
         assert demuxer.duration == pytest.approx(float(ffprobe_format(path)["duration"]))
 
+
+CODEC_STRING_PREFIXES = {
+    "h264": "avc1.",
+    "hevc": "hvc1.",
+    "av1": "av01.0.",
+    "vp9": "vp09.0",
+    "vp8": "vp8",
+    "aac": "mp4a.40.2",
+    "opus": "opus",
+    "vorbis": "vorbis",
+    "flac": "flac",
+    "mp3": "mp3",
+    "ac3": "ac-3",
+    "eac3": "ec-3",
+    "pcm_s16le": "pcm-s16",
+    "pcm_s24le": "pcm-s24",
+    "pcm_f32le": "pcm-f32",
+    "pcm_u8": "pcm-u8",
+}
 
 READ_CASES = {
     **{name: args for name, (_, args) in CASES.items()},
@@ -90,7 +110,7 @@ READ_CASES = {
         "-deadline",
         "realtime",
     ),
-    "av1.webm": (*VIDEO_2S, "-c:v", "libaom-av1", "-cpu-used", "8", "-usage", "realtime"),
+    "av1.webm": AV1_ARGS,
     "hevc_two_audio.mkv": (
         *VIDEO_2S,
         *TONE_2S,

@@ -159,6 +159,19 @@ def assert_seekable(out: Path, at: float) -> list[dict]:
     return packets
 
 
+AV1_ARGS = (
+    *VIDEO_2S,
+    "-c:v",
+    "libaom-av1",
+    "-cpu-used",
+    "8",
+    "-usage",
+    "realtime",
+    "-pix_fmt",
+    "yuv420p",
+    *GOP,
+)
+
 CASES = {
     "vp8_opus.webm": (WebmMuxer, (*VIDEO_3S, *TONE_3S, "-c:v", "libvpx", *GOP, "-c:a", "libopus")),
     "vp9_vorbis.webm": (
@@ -218,17 +231,7 @@ async def test_long_audio_only_file_gets_a_cluster_and_cue_every_five_seconds(
 
 
 async def test_av1_webm_keeps_the_av1c_codec_private(tmp_path: Path) -> None:
-    source = make(
-        "av1.webm",
-        *VIDEO_2S,
-        "-c:v",
-        "libaom-av1",
-        "-cpu-used",
-        "8",
-        "-usage",
-        "realtime",
-        *GOP,
-    )
+    source = make("av1.webm", *AV1_ARGS)
     out = await remux(source, WebmMuxer, tmp_path / "av1.webm")
     assert_faithful_remux(source, out)
     with av.open(str(out)) as ours, av.open(str(source)) as theirs:

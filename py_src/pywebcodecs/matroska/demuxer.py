@@ -214,7 +214,10 @@ class MatroskaDemuxer(Demuxer):
             {e.number for e in media if codec_name(e) == "vp9" and not e.codec_private}
         )
         for entry in media:
-            track = build_track(entry, timescale, vp9_frames.get(entry.number))
+            try:
+                track = build_track(entry, timescale, vp9_frames.get(entry.number))
+            except FormatError as exc:  # a broken avcC, hvcC, av1C or AudioSpecificConfig
+                raise self.error(f"track {entry.number}: {exc.message}", entry.offset) from None
             duration_tag = tags.tracks.get(entry.uid, {}).get("DURATION")
             if duration_tag:
                 track.duration = parse_duration_tag(duration_tag, timescale)

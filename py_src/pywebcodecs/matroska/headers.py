@@ -7,6 +7,7 @@ Unknown children are skipped, as EBML readers must (RFC 8794 section 11.2.x).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from ..track import CoverImage
@@ -58,10 +59,19 @@ def parse_info(buf: Buffer, start: int, end: int) -> SegmentInfo:
             if info.timestamp_scale == 0:
                 raise EbmlError("TimestampScale is 0", s)
         elif element_id == ids.DURATION:
-            info.duration = decode_float(buf, s, e)
+            duration = decode_float(buf, s, e)
+            # A zero, negative or non-finite Duration says nothing; treat it as missing.
+            info.duration = duration if 0 < duration < 1e15 else None
         elif element_id == ids.TITLE:
             info.title = decode_string(buf, s, e)
     return info
+
+
+def _positive_float(buf: Buffer, start: int, end: int, name: str) -> float:
+    value = decode_float(buf, start, end)
+    if not 0 < value < 1e15:  # also rejects NaN and infinities
+        raise EbmlError(f"{name} is {value}", start)
+    return value
 
 
 @dataclass
@@ -162,7 +172,8 @@ def _parse_video(buf: Buffer, start: int, end: int, entry: TrackEntry) -> None:
         elif element_id == ids.PROJECTION:
             for projection_id, ps, pe in children(buf, s, e):
                 if projection_id == ids.PROJECTION_POSE_ROLL:
-                    entry.pose_roll = decode_float(buf, ps, pe)
+                    roll = decode_float(buf, ps, pe)
+                    entry.pose_roll = roll if math.isfinite(roll) else 0.0
 
 
 _COLOUR_IDS = {ids.MATRIX_COEFFICIENTS, ids.RANGE, ids.TRANSFER_CHARACTERISTICS, ids.PRIMARIES}
@@ -171,7 +182,7 @@ _COLOUR_IDS = {ids.MATRIX_COEFFICIENTS, ids.RANGE, ids.TRANSFER_CHARACTERISTICS,
 def _parse_audio(buf: Buffer, start: int, end: int, entry: TrackEntry) -> None:
     for element_id, s, e in children(buf, start, end):
         if element_id == ids.SAMPLING_FREQUENCY:
-            entry.sampling_frequency = decode_float(buf, s, e)
+            entry.sampling_frequency = _positive_float(buf, s, e, "SamplingFrequency")
         elif element_id == ids.CHANNELS:
             entry.channels = decode_uint(buf, s, e)
         elif element_id == ids.BIT_DEPTH:

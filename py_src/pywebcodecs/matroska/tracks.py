@@ -12,7 +12,13 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from .. import codec_data
+from ..codec_data import (
+    aac_codec_string,
+    av1_codec_string,
+    avc_codec_string,
+    hevc_codec_string,
+    vp9_codec_string,
+)
 from ..track import AudioTrack, ColorInfo, Track, VideoTrack
 from . import ids
 from .codec_ids import CODEC_NAMES, FIXED_CODEC_STRINGS, MATRIX, PRIMARIES, TRANSFER, name_of
@@ -103,14 +109,14 @@ def description(entry: TrackEntry, codec: str) -> bytes | None:
 def codec_string(entry: TrackEntry, codec: str, vp9_header: bytes | None) -> str:
     private = entry.codec_private or b""
     if codec == "h264" and private:
-        return codec_data.avc_codec_string(private)
+        return avc_codec_string(private)
     if codec == "hevc" and private:
-        return codec_data.hevc_codec_string(private)
+        return hevc_codec_string(private)
     if codec == "av1" and private:
-        return codec_data.av1_codec_string(private)
+        return av1_codec_string(private)
     if codec == "aac":
         if private:
-            return codec_data.aac_codec_string(private)
+            return aac_codec_string(private)
         profile = AAC_PROFILES.get(entry.codec_id.rsplit("/", 1)[-1], 2)
         return f"mp4a.40.{profile}"
     if codec == "vp9":
@@ -133,7 +139,7 @@ def _vp9_codec_string(private: bytes, keyframe: bytes | None) -> str:
         header = vp9_keyframe_info(keyframe)
         if header is not None:
             profile, bit_depth = header
-    return codec_data.vp9_codec_string(profile or 0, features.get(2, 10), bit_depth or 8)
+    return vp9_codec_string(profile or 0, features.get(2, 10), bit_depth or 8)
 
 
 def vp9_keyframe_info(frame: bytes) -> tuple[int, int] | None:
