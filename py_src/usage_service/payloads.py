@@ -1,0 +1,165 @@
+"""Strict parsing of the two JSON bodies the tracking API accepts.
+
+Every field is checked for presence, type and length; unknown fields, duplicate keys,
+``NaN``/``Infinity`` and non-object bodies are refused, each with a message that says
+what was wrong, so a broken client is diagnosed from one response.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from .keys import MAX_KEY_LENGTH, PUBLIC_PREFIX, SECRET_PREFIX
+from .origins import Origin, OriginError, parse_origin
+
+EVENTS = ("webcodec-conversion",)
+MAX_LOOKBACK_DAYS = 90
+_DAY_MS = 86_400_000
+_EVENT_ID = re.compile(r"[A-Za-z0-9_-]{8,100}")
+SECRET_KEY_IN_BROWSER = (
+    "This is a secret key (sec_…): secret keys must never be used in a browser. Send the"
+    " public key (pub_…) with usage events, revoke this secret key and create a new pair."
+)
+
+
+class PayloadError(Exception):
+    """A request the service refuses; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class UsagePoint:
+    """One ``register-usage-point`` body."""
+
+    event: str
+    api_key: str | None
+    origin: Origin
+    succeeded: bool
+    event_id: str
+
+
+@dataclass(frozen=True)
+class UsageQuery:
+    """One ``get-usage`` body; ``since_ms`` is resolved to milliseconds since the epoch."""
+
+    secret_key: str
+    since_ms: int
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object; 400 with the reason otherwise."""
+    try:
+        value = json.loads(
+            body.decode("utf-8"),
+            object_pairs_hook=_refuse_duplicates,
+            parse_constant=_refuse_constant,
+        )
+    except UnicodeDecodeError:
+        raise PayloadError(400, "body is not UTF-8") from None
+    except ValueError as exc:
+        raise PayloadError(400, f"body is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise PayloadError(400, "body must be a JSON object")
+    return value
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ValueError("duplicate field")
+    return result
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_fields(body: dict[str, Any], required: set[str], optional: set[str]) -> None:
+    unknown = sorted(set(body) - required - optional)
+    if unknown:
+        raise PayloadError(400, f"unknown field(s): {', '.join(unknown)}")
+    missing = sorted(required - set(body))
+    if missing:
+        raise PayloadError(400, f"missing field(s): {', '.join(missing)}")
+
+
+def _string(body: dict[str, Any], field: str, max_length: int) -> str:
+    value = body[field]
+    if not isinstance(value, str):
+        raise PayloadError(400, f"{field} must be a string, not {_json_type(value)}")
+    if len(value) > max_length:
+        raise PayloadError(400, f"{field} is longer than {max_length} characters")
+    return value
+
+
+def _json_type(value: object) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
+    names |= {list: "an array", dict: "an object", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def parse_usage_point(body: dict[str, Any]) -> UsagePoint:
+    """Validate ``{event, apiKey, host, succeeded, eventId}``."""
+    _check_fields(body, {"event", "apiKey", "host", "succeeded", "eventId"}, set())
+    event = _string(body, "event", 50)
+    if event not in EVENTS:
+        raise PayloadError(400, f"event must be one of {', '.join(EVENTS)} (got {event!r})")
+    api_key = None if body["apiKey"] is None else _string(body, "apiKey", MAX_KEY_LENGTH)
+    if api_key is not None and api_key.startswith(SECRET_PREFIX):
+        raise PayloadError(400, SECRET_KEY_IN_BROWSER)
+    if not isinstance(body["succeeded"], bool):
+        raise PayloadError(400, f"succeeded must be a boolean, not {_json_type(body['succeeded'])}")
+    event_id = _string(body, "eventId", 100)
+    if _EVENT_ID.fullmatch(event_id) is None:
+        raise PayloadError(400, "eventId must be 8 to 100 characters of A-Z, a-z, 0-9, _ and -")
+    try:
+        origin = parse_origin(_string(body, "host", 300))
+    except OriginError as exc:
+        raise PayloadError(400, str(exc)) from None
+    return UsagePoint(event, api_key, origin, body["succeeded"], event_id)
+
+
+def parse_usage_query(body: dict[str, Any], now_ms: int) -> UsageQuery:
+    """Validate ``{apiKey, since?}``; ``since`` defaults to the start of the UTC month."""
+    _check_fields(body, {"apiKey"}, {"since"})
+    key = _string(body, "apiKey", MAX_KEY_LENGTH)
+    if key.startswith(PUBLIC_PREFIX):
+        raise PayloadError(
+            400, "get-usage needs the secret key (sec_…); a public key (pub_…) cannot read usage"
+        )
+    since = body.get("since")
+    since_ms = start_of_utc_month(now_ms) if since is None else _parse_time(since)
+    if since_ms < now_ms - MAX_LOOKBACK_DAYS * _DAY_MS:
+        raise PayloadError(400, f"since is more than {MAX_LOOKBACK_DAYS} days ago")
+    if since_ms > now_ms:
+        raise PayloadError(400, "since is in the future")
+    return UsageQuery(key, since_ms)
+
+
+def _parse_time(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and len(value) <= 40:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            return int(moment.timestamp() * 1000)
+    raise PayloadError(400, "since must be milliseconds since the epoch or an ISO 8601 time")
+
+
+def start_of_utc_month(now_ms: int) -> int:
+    """Milliseconds at 00:00 UTC on the first day of ``now_ms``'s month."""
+    now = datetime.fromtimestamp(now_ms / 1000, UTC)
+    return int(datetime(now.year, now.month, 1, tzinfo=UTC).timestamp() * 1000)

@@ -1,0 +1,74 @@
+"""Token-bucket rate limits, per client IP and per API key, held in memory only.
+
+The founding document allows the IP address only to reject invalid telemetry, so it is a
+dictionary key here and nothing else: it is never logged or stored. The table is bounded:
+when it grows past ``max_entries`` the buckets that have refilled (idle clients) are
+dropped, and if that is not enough the table is cleared (limits fail open, never closed).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """``per_second`` tokens refill a bucket of ``burst`` tokens; one request takes one."""
+
+    per_second: float
+    burst: float
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit | None:
+        """``"20/100"`` (per second / burst) or ``"off"``."""
+        if text == "off":
+            return None
+        rate, _, burst = text.partition("/")
+        limit = cls(float(rate), float(burst or rate))
+        if limit.per_second <= 0 or limit.burst < 1:
+            raise ValueError("a rate limit is RATE/BURST with RATE > 0 and BURST >= 1, or off")
+        return limit
+
+
+class TokenBuckets:
+    """One bucket per name (an IP address or a key)."""
+
+    def __init__(
+        self,
+        limit: RateLimit | None,
+        *,
+        max_entries: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._limit = limit
+        self._max_entries = max_entries
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def take(self, name: str) -> float:
+        """Take a token: 0 if granted, else the seconds until one is available."""
+        limit = self._limit
+        if limit is None:
+            return 0.0
+        now = self._clock()
+        tokens, then = self._buckets.get(name, (limit.burst, now))
+        tokens = min(limit.burst, tokens + (now - then) * limit.per_second)
+        if tokens < 1:
+            self._buckets[name] = (tokens, now)
+            return (1 - tokens) / limit.per_second
+        self._buckets[name] = (tokens - 1, now)
+        if len(self._buckets) > self._max_entries:
+            self._forget_idle(now, limit)
+        return 0.0
+
+    def _forget_idle(self, now: float, limit: RateLimit) -> None:
+        refill = limit.burst / limit.per_second
+        self._buckets = {
+            name: (tokens, then)
+            for name, (tokens, then) in self._buckets.items()
+            if now - then < refill
+        }
+        if len(self._buckets) > self._max_entries:
+            self._buckets.clear()
