@@ -88,6 +88,16 @@ def simple_block(time: int, frames: list[bytes], lacing: str | None = None) -> b
     return master(ids.SIMPLE_BLOCK, body, *frames)
 
 
+async def test_laced_frames_without_a_duration_share_the_time_to_the_next_block(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "no_duration.mkv"
+    path.write_bytes(await laced_ac3("xiph", 4))
+    demuxer, packets = await demux(path)
+    assert_packets_match_ffprobe(path, demuxer, packets)
+    assert {p.duration for p in packets} == {32}
+
+
 def test_ebml_lace_sizes_round_trip_through_the_reader() -> None:
     from pywebcodecs.matroska.blocks import parse_block
 

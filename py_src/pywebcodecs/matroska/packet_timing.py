@@ -8,7 +8,9 @@ when the track has a DefaultDuration or the block a BlockDuration.
   passes pts. That needs a lookahead of a few frames. (ffprobe takes the delay from the
   H.264/HEVC parameter sets instead, so its dts can be a frame earlier.)
 * duration, for other packets without one: the time to the track's next packet; the
-  last packet repeats the one before.
+  last packet repeats the one before. Frames laced in one block without a duration all
+  arrive at the block's time; they share the time to the next block evenly, which is
+  where ffprobe (through the codec's parser) puts them for constant-size audio frames.
 
 Packets are held in one queue across tracks, so they still come out in file order.
 """
@@ -23,6 +25,8 @@ from ..track import Packet
 
 #: Frames of lookahead: the deepest reordering H.264 and HEVC allow (16 frames).
 LOOKAHEAD = 16
+#: A block holds at most 256 laced frames; more packets at one time are not waited on.
+MAX_WAITING = 256
 #: Codecs whose decode order can differ from presentation order.
 REORDERED_CODECS = frozenset({"h264", "hevc", "mpeg2video", "mpeg4", "vc1"})
 
@@ -42,7 +46,8 @@ class PacketTiming:
 
     def __init__(self, reordered_tracks: set[int]) -> None:
         self._reorder = {number: _Reorder() for number in reordered_tracks}
-        self._waiting: dict[int, Packet] = {}  # track → packet waiting for its duration
+        #: track → packets at one timestamp, waiting for the next one to learn their duration
+        self._waiting: dict[int, list[Packet]] = {}
         self._last_duration: dict[int, int] = {}
         self._queue: deque[Packet] = deque()
 
@@ -56,23 +61,34 @@ class PacketTiming:
             if len(state.first) <= LOOKAHEAD:
                 state.first.append(packet.pts)
         else:
-            waiting = self._waiting.pop(track, None)
-            if waiting is not None:
-                waiting.duration = max(packet.pts - waiting.pts, 0)
+            waiting = self._waiting.get(track)
+            if waiting and (
+                packet.pts != waiting[0].pts or packet.duration or len(waiting) >= MAX_WAITING
+            ):
+                del self._waiting[track]
+                self._spread(waiting, max(packet.pts - waiting[0].pts, 0))
             if packet.duration:
                 self._last_duration[track] = packet.duration
-            elif waiting is not None and waiting.duration:
-                self._last_duration[track] = waiting.duration
-            if not packet.duration:
-                self._waiting[track] = packet
+            else:
+                self._waiting.setdefault(track, []).append(packet)
         self._queue.append(packet)
         return self._release(final=False)
 
     def flush(self) -> list[Packet]:
-        for track, packet in self._waiting.items():
-            packet.duration = self._last_duration.get(track, 0)
+        for track, waiting in self._waiting.items():
+            self._spread(waiting, self._last_duration.get(track, 0) * len(waiting))
         self._waiting.clear()
         return self._release(final=True)
+
+    def _spread(self, packets: list[Packet], span: int) -> None:
+        """Give ``packets`` (all at one time) equal shares of ``span`` after that time."""
+        start = packets[0].pts
+        count = len(packets)
+        for index, packet in enumerate(packets):
+            packet.pts = packet.dts = start + span * index // count
+            packet.duration = start + span * (index + 1) // count - packet.pts
+        if span > 0:
+            self._last_duration[packets[0].track_id] = packets[-1].duration
 
     def _release(self, *, final: bool) -> list[Packet]:
         ready = []
@@ -84,7 +100,7 @@ class PacketTiming:
                     break
                 packet.dts = self._dts(state, packet.pts)
                 state.released += 1
-            elif self._waiting.get(packet.track_id) is packet:
+            elif any(packet is held for held in self._waiting.get(packet.track_id, ())):
                 break
             ready.append(self._queue.popleft())
         return ready
