@@ -253,3 +253,12 @@ async def test_block_groups_give_keyframes_by_reference_block_and_block_duration
     assert_packets_match_ffprobe(path, demuxer, ours)
     assert [(p.pts, p.is_key, p.data) for p in ours] == [(p.pts, p.is_key, p.data) for p in video]
     assert {p.duration for p in ours} == {40}
+
+
+async def test_a_track_with_an_unknown_codec_is_listed_with_a_note() -> None:
+    track = ac3_track().replace(b"A_AC3", b"A_XYZ")
+    cluster = master(ids.CLUSTER, uint_element(ids.TIMESTAMP, 0), simple_block(0, [b"abc"]))
+    demuxer, packets = await demux(matroska_file(track, [cluster]))
+    assert demuxer.tracks[0].codec == "unknown"
+    assert "A_XYZ" in demuxer.warnings[0]
+    assert [p.data for p in packets] == [b"abc"]

@@ -11,16 +11,19 @@ import pytest
 
 from oracle import decode_errors, ffprobe_format, ffprobe_json, ffprobe_streams, make, stream_hashes
 from pywebcodecs.errors import UnsupportedError
-from pywebcodecs.matroska import MkvMuxer, WebmMuxer
+from pywebcodecs.matroska import MatroskaDemuxer, MkvMuxer, WebmMuxer
 from pywebcodecs.matroska.muxer import MatroskaMuxer
+from pywebcodecs.reader import Reader
 from pywebcodecs.sink import FileSink, MemorySink
-from pywebcodecs.track import AudioTrack, Packet, Track, VideoTrack
+from pywebcodecs.source import FileSource
+from pywebcodecs.track import AudioTrack, ColorInfo, Packet, Track, VideoTrack
 
 VIDEO_2S = ("-f", "lavfi", "-i", "testsrc=size=160x120:rate=25:duration=2")
 VIDEO_3S = ("-f", "lavfi", "-i", "testsrc=size=160x120:rate=25:duration=3")
 TONE_2S = ("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=2")
 TONE_3S = ("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=3")
 GOP = ("-g", "25")
+YUV420 = ("-pix_fmt", "yuv420p")
 
 
 def model_description(codec: str, extradata: bytes | None) -> bytes | None:
@@ -167,8 +170,7 @@ AV1_ARGS = (
     "8",
     "-usage",
     "realtime",
-    "-pix_fmt",
-    "yuv420p",
+    *YUV420,
     *GOP,
 )
 
@@ -176,11 +178,11 @@ CASES = {
     "vp8_opus.webm": (WebmMuxer, (*VIDEO_3S, *TONE_3S, "-c:v", "libvpx", *GOP, "-c:a", "libopus")),
     "vp9_vorbis.webm": (
         WebmMuxer,
-        (*VIDEO_3S, *TONE_3S, "-c:v", "libvpx-vp9", "-deadline", "realtime", *GOP),
+        (*VIDEO_3S, *TONE_3S, "-c:v", "libvpx-vp9", "-deadline", "realtime", *GOP, *YUV420),
     ),
     "h264_aac.mkv": (
         MkvMuxer,
-        (*VIDEO_3S, *TONE_3S, "-c:v", "libx264", "-bf", "2", *GOP, "-c:a", "aac"),
+        (*VIDEO_3S, *TONE_3S, "-c:v", "libx264", "-bf", "2", *GOP, *YUV420, "-c:a", "aac"),
     ),
 }
 
@@ -272,3 +274,37 @@ async def test_webcodecs_microsecond_timestamps_round_to_milliseconds(tmp_path: 
                 )
     await remux_packets(tracks, packets, WebmMuxer, tmp_path / "us.webm")
     assert_faithful_remux(source, tmp_path / "us.webm")
+
+
+async def test_colour_display_size_language_name_and_default_flag_are_written(
+    tmp_path: Path,
+) -> None:
+    source = make("h264_aac.mkv", *CASES["h264_aac.mkv"][1])
+    tracks, packets = pyav_media(source)
+    video, audio = tracks
+    assert isinstance(video, VideoTrack)
+    video.color = ColorInfo(primaries="bt709", transfer="bt709", matrix="bt709", full_range=False)
+    video.display_width, video.display_height = 320, 120
+    audio.language, audio.name, audio.is_default = "fra", "Commentary", False
+    out = await remux_packets(tracks, packets, MkvMuxer, tmp_path / "described.mkv")
+    assert ffprobe_warnings(out) == ""
+    video_stream, audio_stream = ffprobe_streams(out)
+    assert (video_stream["color_primaries"], video_stream["color_transfer"]) == ("bt709", "bt709")
+    assert (video_stream["color_space"], video_stream["color_range"]) == ("bt709", "tv")
+    assert video_stream["sample_aspect_ratio"] == "2:1"
+    assert audio_stream["tags"]["language"] == "fra"
+    assert audio_stream["tags"]["title"] == "Commentary"
+    assert audio_stream["disposition"]["default"] == 0
+    assert video_stream["disposition"]["default"] == 1
+    # and our reader gets the same fields back
+    demuxer = MatroskaDemuxer(await Reader.open(FileSource(out)))
+    await demuxer.open()
+    read_video, read_audio = demuxer.tracks
+    assert isinstance(read_video, VideoTrack)
+    assert read_video.color == video.color
+    assert (read_video.display_width, read_video.pixel_aspect) == (320, (2, 1))
+    assert (read_audio.language, read_audio.name, read_audio.is_default) == (
+        "fra",
+        "Commentary",
+        False,
+    )
