@@ -308,3 +308,34 @@ async def test_colour_display_size_language_name_and_default_flag_are_written(
         "Commentary",
         False,
     )
+
+
+@pytest.mark.parametrize("name", ["av1.webm", "vp8_opus.webm", "h264_aac.mkv"])
+async def test_av1_opus_and_aac_without_a_description_get_a_codec_private(
+    name: str, tmp_path: Path
+) -> None:
+    """As from browser encoders, which give no description for AV1 (and maybe Opus, AAC)."""
+    source = make(name, *(AV1_ARGS if name == "av1.webm" else CASES[name][1]))
+    demuxer = MatroskaDemuxer(await Reader.open(FileSource(source)))
+    await demuxer.open()
+    packets = [packet async for packet in demuxer.packets()]
+    for track in demuxer.tracks:
+        if track.codec in ("av1", "opus", "aac"):
+            track.description = None
+    # With no OpusHead there is no pre-skip: shift to 0 as the pipeline's interleaver does.
+    shift = min(0, *(p.pts for p in packets))
+    for packet in packets:
+        packet.pts -= shift
+        packet.dts -= shift
+    muxer_type = WebmMuxer if name.endswith(".webm") else MkvMuxer
+    out = await remux_packets(demuxer.tracks, packets, muxer_type, tmp_path / name)
+    assert ffprobe_warnings(out) == ""
+    assert decode_errors(out) == ""
+    assert stream_hashes(out) == stream_hashes(source)
+
+
+def test_h264_without_its_avcc_is_refused() -> None:
+    track = VideoTrack(id=1, codec="h264", codec_string="avc1.64001f", timescale=1000, width=2,
+                       height=2)  # fmt: skip
+    with pytest.raises(UnsupportedError, match="needs its decoder description"):
+        MkvMuxer(MemorySink()).add_track(track)

@@ -16,7 +16,8 @@ video keyframe, when a block's offset from the cluster timestamp would leave the
 ``Track.description`` becomes CodecPrivate unchanged: avcC, hvcC, av1C, the
 AudioSpecificConfig, the OpusHead, ``fLaC`` + metadata blocks, and for Vorbis the three
 headers in Xiph lacing (the form both Matroska's CodecPrivate and WebCodecs'
-``AudioDecoderConfig.description`` use).
+``AudioDecoderConfig.description`` use). Without a description, AV1, Opus and AAC get one
+made up (:mod:`.codec_private`); H.264, HEVC, Vorbis and FLAC cannot be written.
 
 Packet pts may be negative only as far as an Opus track's pre-skip reaches: the block
 timestamp is pts + CodecDelay (RFC 9559 section 5.1.4.1.19, as ffmpeg writes it), so the
@@ -35,6 +36,7 @@ from ..sink import Sink
 from ..track import AudioTrack, Packet, Track, VideoTrack
 from . import ids
 from .codec_ids import CODEC_IDS, MATRIX, PCM_BITS, PRIMARIES, TRANSFER
+from .codec_private import codec_private
 from .duration_tags import format_duration_tag
 from .ebml import (
     element,
@@ -70,6 +72,7 @@ def to_ms(value: int, timescale: int) -> int:
 class _OutTrack:
     number: int
     track: Track
+    codec_private: bytes | None
     #: Milliseconds added to every block timestamp (Opus pre-skip, RFC 9559 CodecDelay).
     delay_ms: int = 0
     end_ms: int = 0
@@ -108,9 +111,11 @@ class MatroskaMuxer(Muxer):
         self.check_codec(track.codec)
         if self._started:
             raise UnsupportedError("all tracks must be added before the first packet")
-        out = _OutTrack(number=len(self._tracks) + 1, track=track)
+        out = _OutTrack(
+            number=len(self._tracks) + 1, track=track, codec_private=codec_private(track)
+        )
         if track.codec == "opus":
-            out.delay_ms = to_ms(_opus_pre_skip(track.description), 48_000)
+            out.delay_ms = to_ms(_opus_pre_skip(out.codec_private), 48_000)
         self._tracks.append(out)
         self._has_video = self._has_video or isinstance(track, VideoTrack)
         return out.number
@@ -222,10 +227,10 @@ class MatroskaMuxer(Muxer):
             children.append(uint_element(ids.FLAG_DEFAULT, 0))
         if track.name:
             children.append(string_element(ids.NAME, track.name))
-        if track.description:
-            children.append(element(ids.CODEC_PRIVATE, track.description))
+        if out.codec_private:
+            children.append(element(ids.CODEC_PRIVATE, out.codec_private))
         if out.delay_ms:
-            pre_skip = _opus_pre_skip(track.description)
+            pre_skip = _opus_pre_skip(out.codec_private)
             children.append(uint_element(ids.CODEC_DELAY, pre_skip * 1_000_000_000 // 48_000))
         if track.codec == "opus":
             children.append(uint_element(ids.SEEK_PRE_ROLL, OPUS_SEEK_PRE_ROLL_NS))
