@@ -251,7 +251,12 @@ async def test_a_pts_before_zero_is_a_clear_error() -> None:
     muxer = MkvMuxer(MemorySink())
     number = muxer.add_track(
         AudioTrack(
-            id=1, codec="flac", codec_string="flac", timescale=1000, sample_rate=8000, channels=1
+            id=1,
+            codec="pcm_s16le",
+            codec_string="pcm-s16",
+            timescale=1000,
+            sample_rate=8000,
+            channels=1,
         )
     )
     with pytest.raises(ValueError, match="cannot be negative"):
