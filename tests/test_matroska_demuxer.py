@@ -224,3 +224,12 @@ async def test_truncated_file_yields_the_complete_packets_and_warns() -> None:
     assert 0 < len(packets) < len(full)
     assert [p.data for p in packets] == [p.data for p in full[: len(packets)]]
     assert demuxer.warnings
+
+
+async def test_file_cut_between_clusters_warns_that_the_segment_is_incomplete() -> None:
+    path = make("h264_aac.mkv", *CASES["h264_aac.mkv"][1])
+    data = path.read_bytes()
+    second_cluster = data.index(b"\x1f\x43\xb6\x75", data.index(b"\x1f\x43\xb6\x75") + 4)
+    with pytest.warns(TruncatedMediaWarning, match="before its Segment does"):
+        _, packets = await demux(data[:second_cluster])
+    assert packets

@@ -93,7 +93,7 @@ class MatroskaDemuxer(Demuxer):
         super().__init__(reader)
         self._segment_start = 0
         self._segment_end = 0
-        self._segment_size_known = True
+        self._declared_end: int | None = None  # the Segment's end by its size, if known
         self._first_cluster: int | None = None
         self._scale_ns = 1_000_000  # TimestampScale
         self._units = 1  # model units per Matroska timestamp unit
@@ -133,8 +133,7 @@ class MatroskaDemuxer(Demuxer):
             raise self.error(f"expected a Segment (18 53 80 67), found ID 0x{element_id:X}", pos)
         self._segment_start = pos + header
         file_end = self.reader.size
-        self._segment_size_known = size != UNKNOWN_SIZE
-        end = self._segment_start + size if self._segment_size_known else None
+        end = self._declared_end = None if size == UNKNOWN_SIZE else self._segment_start + size
         if file_end is not None:
             end = file_end if end is None else min(end, file_end)
         self._segment_end = end if end is not None else 1 << 62
@@ -317,8 +316,14 @@ class MatroskaDemuxer(Demuxer):
             if walk.stopped:
                 return
             pos = walk.pos if unknown else pos + header + size
-        if pos > end and self._segment_size_known:
-            self._truncated(warn, "file ends inside the Segment", end)
+        file_end = self.reader.size
+        if (
+            self._declared_end is not None
+            and file_end is not None
+            and self._declared_end > file_end
+        ):
+            missing = self._declared_end - file_end
+            self._truncated(warn, f"file ends {missing} bytes before its Segment does", file_end)
 
     async def _cluster(
         self, walk: _ClusterWalk, unknown: bool, warn: bool
