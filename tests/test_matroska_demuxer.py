@@ -197,11 +197,13 @@ async def test_tags_and_attached_cover_image_are_read(tmp_path: Path) -> None:
     assert demuxer.images[0].data == cover.read_bytes()
 
 
-@pytest.mark.parametrize("name", ["h264_aac.mkv", "vp8_opus.webm", "audio_flac.mkv"])
+@pytest.mark.parametrize(
+    "name", ["h264_aac.mkv", "vp8_opus.webm", "audio_flac.mkv", "hevc_two_audio.mkv", "frames.webm"]
+)
 async def test_remux_through_our_reader_and_writer_keeps_every_packet(
     name: str, tmp_path: Path
 ) -> None:
-    path = make(name, *READ_CASES[name])
+    path = FIXTURES / name if name == "frames.webm" else make(name, *READ_CASES[name])
     demuxer, packets = await demux(path)
     muxer_type = WebmMuxer if name.endswith(".webm") else MkvMuxer
     out = tmp_path / name
@@ -233,3 +235,15 @@ async def test_file_cut_between_clusters_warns_that_the_segment_is_incomplete() 
     with pytest.warns(TruncatedMediaWarning, match="before its Segment does"):
         _, packets = await demux(data[:second_cluster])
     assert packets
+
+
+async def test_listing_tracks_reads_only_the_headers_and_packets_read_the_file_once() -> None:
+    path = make("video_copy.mkv", "-i", str(FIXTURES / "video.mp4"), "-c", "copy")
+    reader = await Reader.open(FileSource(path), window=64 << 10)
+    demuxer = MatroskaDemuxer(reader)
+    await demuxer.open()
+    assert [t.codec for t in demuxer.tracks] == ["h264", "aac"]
+    assert reader.bytes_fetched <= 2 * reader.window
+    count = len([packet async for packet in demuxer.packets()])
+    assert count == len(ffprobe_packets(path))
+    assert reader.bytes_fetched < 1.2 * path.stat().st_size
