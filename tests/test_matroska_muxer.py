@@ -344,3 +344,19 @@ def test_h264_without_its_avcc_is_refused() -> None:
                        height=2)  # fmt: skip
     with pytest.raises(UnsupportedError, match="needs its decoder description"):
         MkvMuxer(MemorySink()).add_track(track)
+
+
+@pytest.mark.parametrize(("name", "container"), [("vp8_opus.webm", "mkv"), ("h264_aac.mkv", "mkv")])
+async def test_convert_media_copies_matroska_through_our_reader_and_writer(
+    name: str, container: str, tmp_path: Path
+) -> None:
+    from pywebcodecs import convert_media
+
+    source = make(name, *CASES[name][1])
+    sink = MemorySink()
+    await convert_media(source, container, sink=sink)
+    out = tmp_path / f"out.{container}"
+    out.write_bytes(sink.getvalue())
+    assert stream_hashes(out) == stream_hashes(source)
+    assert ffprobe_warnings(out) == ""
+    assert decode_errors(out) == ""
