@@ -15,6 +15,7 @@ from pywebcodecs.errors import FormatError
 from pywebcodecs.matroska import ids
 from pywebcodecs.matroska.ebml import (
     element,
+    encode_id,
     encode_size,
     float_element,
     master,
@@ -211,10 +212,14 @@ async def test_content_compression_is_undone_like_ffmpeg(algorithm: str, tmp_pat
     assert stream_hashes(path) == stream_hashes(AC3)
 
 
-async def test_other_compression_algorithms_are_a_clear_error() -> None:
+async def test_other_compression_algorithms_are_a_clear_error_at_the_track_entry() -> None:
     data = await compressed_ac3(stripped_ac3_track(1), lambda frame: frame)
-    with pytest.raises(FormatError, match="ContentCompression algorithm 1"):
+    with pytest.raises(FormatError, match="ContentCompression algorithm 1") as error:
         await demux(data)
+    tracks = data.index(encode_id(ids.TRACKS))
+    _, _, tracks_header = read_header(data, tracks)
+    _, _, entry_header = read_header(data, tracks + tracks_header)
+    assert error.value.offset == tracks + tracks_header + entry_header
 
 
 async def test_block_groups_give_keyframes_by_reference_block_and_block_duration(

@@ -268,6 +268,8 @@ class MatroskaDemuxer(Demuxer):
                 headers.info = parse_info(data, 0, size)
             elif element_id == ids.TRACKS:
                 headers.entries = parse_tracks(data, 0, size)
+                for entry in headers.entries:
+                    entry.offset += start  # from the buffer to the file
             elif element_id == ids.TAGS:
                 parse_tags(data, 0, size, headers.tags)
             else:

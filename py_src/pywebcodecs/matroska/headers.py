@@ -78,7 +78,7 @@ def _positive_float(buf: Buffer, start: int, end: int, name: str) -> float:
 class TrackEntry:
     """The TrackEntry fields the demuxer uses (RFC 9559 section 5.1.4.1), with defaults."""
 
-    offset: int
+    offset: int  # where the TrackEntry data starts, for error messages
     number: int = 0
     uid: int = 0
     type: int = 0
