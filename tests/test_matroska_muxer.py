@@ -360,3 +360,20 @@ async def test_convert_media_copies_matroska_through_our_reader_and_writer(
     assert stream_hashes(out) == stream_hashes(source)
     assert ffprobe_warnings(out) == ""
     assert decode_errors(out) == ""
+
+
+@pytest.mark.parametrize(("rotation", "ffprobe_rotation"), [(90, -90), (180, -180), (270, 90)])
+async def test_rotation_is_written_as_projection_pose_roll(
+    rotation: int, ffprobe_rotation: int, tmp_path: Path
+) -> None:
+    source = make("h264_aac.mkv", *CASES["h264_aac.mkv"][1])
+    tracks, packets = pyav_media(source)
+    assert isinstance(tracks[0], VideoTrack)
+    tracks[0].rotation = rotation
+    out = await remux_packets(tracks, packets, MkvMuxer, tmp_path / "rotated.mkv")
+    side_data = ffprobe_streams(out)[0]["side_data_list"]
+    assert [s["rotation"] for s in side_data if "rotation" in s] == [ffprobe_rotation]
+    demuxer = MatroskaDemuxer(await Reader.open(FileSource(out)))
+    await demuxer.open()
+    assert isinstance(demuxer.tracks[0], VideoTrack)
+    assert demuxer.tracks[0].rotation == rotation

@@ -18,7 +18,8 @@ None and ``parse_media``'s packet scan fills it in.
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from math import gcd
 
@@ -233,12 +234,13 @@ class MatroskaDemuxer(Demuxer):
             return frames
         count = 0
         try:
-            async for packet in self._raw_packets(warn=False):
-                if packet.track_id in wanted and packet.is_key:
-                    frames.setdefault(packet.track_id, packet.data)
-                count += 1
-                if count >= VP9_PROBE_PACKETS or wanted <= frames.keys():
-                    break
+            async with aclosing(self._raw_packets(warn=False)) as packets:
+                async for packet in packets:
+                    if packet.track_id in wanted and packet.is_key:
+                        frames.setdefault(packet.track_id, packet.data)
+                    count += 1
+                    if count >= VP9_PROBE_PACKETS or wanted <= frames.keys():
+                        break
         except FormatError:
             pass  # damage after the headers is reported when the packets are read
         return frames
@@ -289,7 +291,7 @@ class MatroskaDemuxer(Demuxer):
         for ready in order.flush():
             yield ready
 
-    async def _raw_packets(self, *, warn: bool) -> AsyncIterator[Packet]:
+    async def _raw_packets(self, *, warn: bool) -> AsyncGenerator[Packet, None]:
         """Packets in file order (dts = pts) from the first Cluster to the Segment's end."""
         if self._first_cluster is None:
             return

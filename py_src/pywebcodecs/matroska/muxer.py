@@ -340,6 +340,16 @@ def _video_element(track: VideoTrack) -> bytes:
             colour.append(uint_element(ids.PRIMARIES, PRIMARIES[color.primaries]))
         if colour:
             children.append(master(ids.COLOUR, *colour))
+    if track.rotation % 360:
+        # ProjectionPoseRoll turns counter-clockwise (RFC 9559 section 5.1.4.1.28.45).
+        roll = -track.rotation % 360
+        children.append(
+            master(
+                ids.PROJECTION,
+                uint_element(ids.PROJECTION_TYPE, 0),
+                float_element(ids.PROJECTION_POSE_ROLL, float(roll if roll <= 180 else roll - 360)),
+            )
+        )
     return master(ids.VIDEO, *children)
 
 

@@ -79,6 +79,7 @@ def _video_track(entry: TrackEntry, common: dict[str, Any]) -> VideoTrack:
         height=height,
         display_width=display_width if entry.display_unit == 0 else None,
         display_height=display_height if entry.display_unit == 0 else None,
+        # ProjectionPoseRoll turns counter-clockwise; ``rotation`` is clockwise.
         rotation=round(-entry.pose_roll) % 360 if entry.pose_roll % 90 == 0 else 0,
         pixel_aspect=aspect,
         color=_color(entry.colour),
@@ -99,8 +100,9 @@ def _color(colour: dict[int, int]) -> ColorInfo | None:
 
 
 def description(entry: TrackEntry, codec: str) -> bytes | None:
-    """CodecPrivate as WebCodecs wants it; VP8/VP9 need none (their CodecPrivate, when
-    present, is a feature list, not decoder configuration)."""
+    """CodecPrivate as WebCodecs wants it, which for every codec here is CodecPrivate as
+    stored (Vorbis: the three headers Xiph-laced; FLAC: ``fLaC`` and metadata blocks).
+    VP8/VP9 need none (their CodecPrivate, when present, is a feature list)."""
     if codec in ("vp8", "vp9", "mjpeg") or codec.startswith("pcm"):
         return None
     return entry.codec_private or None
