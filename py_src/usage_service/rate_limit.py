@@ -2,8 +2,9 @@
 
 The founding document allows the IP address only to reject invalid telemetry, so it is a
 dictionary key here and nothing else: it is never logged or stored. The table is bounded:
-when it grows past ``max_entries`` the buckets that have refilled (idle clients) are
-dropped, and if that is not enough the table is cleared (limits fail open, never closed).
+it is kept in least-recently-used order, and past ``max_entries`` the least recently seen
+client is forgotten (it starts again with a full bucket: limits fail open, never closed,
+and a flood of new addresses cannot evict the clients that are active right now).
 """
 
 from __future__ import annotations
@@ -53,22 +54,12 @@ class TokenBuckets:
         if limit is None:
             return 0.0
         now = self._clock()
-        tokens, then = self._buckets.get(name, (limit.burst, now))
+        tokens, then = self._buckets.pop(name, (limit.burst, now))
         tokens = min(limit.burst, tokens + (now - then) * limit.per_second)
         if tokens < 1:
             self._buckets[name] = (tokens, now)
             return (1 - tokens) / limit.per_second
         self._buckets[name] = (tokens - 1, now)
         if len(self._buckets) > self._max_entries:
-            self._forget_idle(now, limit)
+            del self._buckets[next(iter(self._buckets))]
         return 0.0
-
-    def _forget_idle(self, now: float, limit: RateLimit) -> None:
-        refill = limit.burst / limit.per_second
-        self._buckets = {
-            name: (tokens, then)
-            for name, (tokens, then) in self._buckets.items()
-            if now - then < refill
-        }
-        if len(self._buckets) > self._max_entries:
-            self._buckets.clear()
