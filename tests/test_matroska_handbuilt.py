@@ -39,24 +39,28 @@ def ebml_header(doc_type: str = "matroska") -> bytes:
     )
 
 
-def ac3_track(*extra: bytes) -> bytes:
-    """The TrackEntry of track 1: AC-3, 48 kHz mono (as in AC3)."""
+def one_track(track_type: int, codec_id: str, media: bytes, *extra: bytes) -> bytes:
+    """A Tracks element holding track 1."""
     return master(
         ids.TRACKS,
         master(
             ids.TRACK_ENTRY,
             uint_element(ids.TRACK_NUMBER, 1),
             uint_element(ids.TRACK_UID, 1),
-            uint_element(ids.TRACK_TYPE, 2),
-            string_element(ids.CODEC_ID, "A_AC3"),
-            master(
-                ids.AUDIO,
-                float_element(ids.SAMPLING_FREQUENCY, 48000.0),
-                uint_element(ids.CHANNELS, 1),
-            ),
+            uint_element(ids.TRACK_TYPE, track_type),
+            string_element(ids.CODEC_ID, codec_id),
+            media,
             *extra,
         ),
     )
+
+
+def ac3_track(*extra: bytes) -> bytes:
+    """Track 1: AC-3, 48 kHz mono (as in AC3)."""
+    audio = master(
+        ids.AUDIO, float_element(ids.SAMPLING_FREQUENCY, 48000.0), uint_element(ids.CHANNELS, 1)
+    )
+    return one_track(2, "A_AC3", audio, *extra)
 
 
 def xiph_sizes(sizes: list[int]) -> bytes:
@@ -237,19 +241,8 @@ async def test_block_groups_give_keyframes_by_reference_block_and_block_duration
         if not p.is_key:
             children.append(element(ids.REFERENCE_BLOCK, b"\xd8"))  # -40: the frame before
         groups.append(master(ids.BLOCK_GROUP, *children))
-    track = master(
-        ids.TRACKS,
-        master(
-            ids.TRACK_ENTRY,
-            uint_element(ids.TRACK_NUMBER, 1),
-            uint_element(ids.TRACK_UID, 1),
-            uint_element(ids.TRACK_TYPE, 1),
-            string_element(ids.CODEC_ID, "V_VP8"),
-            master(
-                ids.VIDEO, uint_element(ids.PIXEL_WIDTH, 160), uint_element(ids.PIXEL_HEIGHT, 120)
-            ),
-        ),
-    )
+    size = uint_element(ids.PIXEL_WIDTH, 160) + uint_element(ids.PIXEL_HEIGHT, 120)
+    track = one_track(1, "V_VP8", master(ids.VIDEO, size))
     path = tmp_path / "groups.mkv"
     path.write_bytes(
         matroska_file(track, [master(ids.CLUSTER, uint_element(ids.TIMESTAMP, 0), *groups)])
