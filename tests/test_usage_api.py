@@ -18,6 +18,7 @@ from usage_service import create_app
 from usage_service.rate_limit import RateLimit
 from usage_service.server import ServiceThread
 from usage_service.storage import open_store
+from usage_service.track import UNAVAILABLE
 
 TRACK = "/api/track/register-usage-point"
 USAGE = "/api/track/get-usage"
@@ -217,6 +218,22 @@ def test_caps_the_body_size_while_reading(service: Service) -> None:
     assert streamed.status_code == 413
     small = client.post(TRACK, json=Events()(), headers={"Content-Type": "text/plain"})
     assert small.status_code == 200
+
+
+def test_a_storage_failure_answers_503_with_cors(service: Service, database_url: str) -> None:
+    client = service()
+    assert client.post(TRACK, json=Events()()).status_code == 200
+
+    async def break_storage() -> None:
+        store = open_store(database_url)
+        await store._query("DROP TABLE usage_events")
+        await store.close()
+
+    asyncio.run(break_storage())
+    response = client.post(TRACK, json=Events()(eventId="after-the-drop"))
+    assert response.status_code == 503
+    assert response.json() == {"success": False, "error": UNAVAILABLE}
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
 def test_answers_the_cors_preflight_for_any_origin(service: Service) -> None:

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -25,6 +27,8 @@ CORS = {
     "Access-Control-Max-Age": "86400",
 }
 INVALID_KEY = "Invalid API key"
+UNAVAILABLE = "the usage service could not record the event; retry later"
+LOG = logging.getLogger(__name__)
 
 
 def track_routes(service: Service) -> list[Route]:
@@ -35,6 +39,11 @@ def track_routes(service: Service) -> list[Route]:
             return JSONResponse(await _register(service, request), headers=CORS)
         except PayloadError as error:
             return error_response(error, CORS)
+        except Exception:
+            # Answer with CORS headers even now, so the page's console shows the real
+            # status instead of an opaque CORS failure.
+            LOG.exception("could not record a usage event")
+            return error_response(PayloadError(503, UNAVAILABLE), CORS)
 
     async def get_usage(request: Request) -> Response:
         try:
