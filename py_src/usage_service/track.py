@@ -1,7 +1,9 @@
 """The tracking API the engine and the site owners call.
 
 - ``POST /api/track/register-usage-point``: one event per conversion, from any origin
-  (CORS ``*``: the engine runs on every site that embeds it);
+  (CORS ``*``: the engine runs on every site that embeds it). The engine posts
+  ``application/json``, which is not a CORS-safelisted content type, so browsers send an
+  ``OPTIONS`` preflight first (Fetch standard, "CORS protocol", §3.2.2 and §3.2.3);
 - ``POST /api/track/get-usage``: a key's counts since a time (server to server, so no
   CORS: the secret key must not be in a page).
 """
