@@ -16,7 +16,16 @@ from pywebcodecs.matroska import MatroskaDemuxer, ids
 from pywebcodecs.matroska.ebml import encode_id, master, uint_element
 from pywebcodecs.reader import Reader
 from pywebcodecs.source import BytesSource
-from test_matroska_handbuilt import ac3_track, ebml_header, matroska_file, simple_block
+from test_matroska_handbuilt import (
+    AC3,
+    ac3_track,
+    ebml_header,
+    laced_ac3,
+    matroska_file,
+    simple_block,
+    with_unknown_size_clusters,
+)
+from test_matroska_muxer import pyav_media
 
 SMALL = make(
     "fuzz_seed.webm",
@@ -33,6 +42,16 @@ SMALL = make(
     "-c:a",
     "libopus",
 ).read_bytes()
+
+
+#: The same small WebM re-cut as a MediaRecorder would write it, and AC-3 in EBML lacing.
+RECORDED = with_unknown_size_clusters(
+    make(
+        "fuzz_live.webm", "-i", str(make("fuzz_seed.webm")), "-c", "copy", "-live", "1"
+    ).read_bytes()
+)
+LACED = laced_ac3(pyav_media(AC3)[1], "ebml", 5)
+SEEDS = {"small": SMALL, "recorded": RECORDED, "laced": LACED}
 
 
 async def read_all(data: bytes) -> int:
@@ -52,25 +71,35 @@ async def read_or_format_error(data: bytes) -> None:
 
 
 FUZZ = settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
 
 @FUZZ
-@given(st.integers(min_value=0, max_value=len(SMALL)))
-async def test_truncation_anywhere_is_clean_or_a_format_error(cut: int) -> None:
-    await read_or_format_error(SMALL[:cut])
+@given(st.sampled_from(sorted(SEEDS)), st.floats(0, 1))
+async def test_truncation_anywhere_is_clean_or_a_format_error(seed: str, where: float) -> None:
+    data = SEEDS[seed]
+    await read_or_format_error(data[: int(len(data) * where)])
 
 
 @FUZZ
-@given(
-    st.lists(st.tuples(st.integers(0, len(SMALL) - 1), st.integers(0, 255)), min_size=1, max_size=8)
-)
-async def test_byte_flips_are_clean_or_a_format_error(flips: list[tuple[int, int]]) -> None:
-    data = bytearray(SMALL)
+@given(st.sampled_from(sorted(SEEDS)), st.data())
+async def test_byte_flips_are_clean_or_a_format_error(seed: str, data: st.DataObject) -> None:
+    damaged = bytearray(SEEDS[seed])
+    flips = data.draw(
+        st.lists(
+            st.tuples(
+                # Half the flips land in the first 700 bytes, where the headers are.
+                st.integers(0, 700) | st.integers(0, len(damaged) - 1),
+                st.integers(0, 255),
+            ),
+            min_size=1,
+            max_size=8,
+        )
+    )
     for pos, value in flips:
-        data[pos] = value
-    await read_or_format_error(bytes(data))
+        damaged[pos] = value
+    await read_or_format_error(bytes(damaged))
 
 
 SIZE_FIELDS = [b"\x01\xff\xff\xff\xff\xff\xff\xff", b"\x01\xff\xff\xff\xff\xff\xff\xfe"]

@@ -97,7 +97,7 @@ async def test_laced_frames_without_a_duration_share_the_time_to_the_next_block(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "no_duration.mkv"
-    path.write_bytes(await laced_ac3("xiph", 4))
+    path.write_bytes(laced_ac3(await ac3_packets(), "xiph", 4))
     demuxer, packets = await demux(path)
     assert_packets_match_ffprobe(path, demuxer, packets)
     assert {p.duration for p in packets} == {32}
@@ -123,9 +123,8 @@ async def ac3_packets() -> list[Packet]:
     return packets
 
 
-async def laced_ac3(lacing: str, per_block: int, *track_extra: bytes) -> bytes:
-    """AC3's frames laced ``per_block`` to a SimpleBlock, in clusters of 16 frames."""
-    packets = await ac3_packets()
+def laced_ac3(packets: list[Packet], lacing: str, per_block: int, *track_extra: bytes) -> bytes:
+    """AC3's ``packets`` laced ``per_block`` to a SimpleBlock, in clusters of 16 frames."""
     clusters = []
     for start in range(0, len(packets), 16):
         group = packets[start : start + 16]
@@ -147,7 +146,9 @@ async def test_laced_frames_become_one_packet_each_like_ffprobe(
     lacing: str, tmp_path: Path
 ) -> None:
     path = tmp_path / f"{lacing}.mkv"
-    path.write_bytes(await laced_ac3(lacing, 4, uint_element(ids.DEFAULT_DURATION, 32_000_000)))
+    path.write_bytes(
+        laced_ac3(await ac3_packets(), lacing, 4, uint_element(ids.DEFAULT_DURATION, 32_000_000))
+    )
     demuxer, packets = await demux(path)
     assert_packets_match_ffprobe(path, demuxer, packets)
     assert [p.data for p in packets] == [p.data for p in await ac3_packets()]

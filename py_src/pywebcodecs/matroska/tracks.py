@@ -29,6 +29,18 @@ VIDEO = 1
 AUDIO = 2
 #: Legacy AAC CodecIDs name the profile instead of carrying an AudioSpecificConfig.
 AAC_PROFILES = {"MAIN": 1, "LC": 2, "SSR": 3, "LTP": 4, "SBR": 5}
+#: (level times 10, largest luma picture size) of the VP9 levels, smallest first.
+VP9_LEVEL_PICTURE_SIZES = (
+    (10, 36_864),
+    (11, 73_728),
+    (20, 122_880),
+    (21, 245_760),
+    (30, 552_960),
+    (31, 983_040),
+    (40, 2_228_224),
+    (50, 8_912_896),
+    (60, 35_651_584),
+)
 
 
 def codec_name(entry: TrackEntry) -> str:
@@ -122,13 +134,14 @@ def codec_string(entry: TrackEntry, codec: str, vp9_header: bytes | None) -> str
         profile = AAC_PROFILES.get(entry.codec_id.rsplit("/", 1)[-1], 2)
         return f"mp4a.40.{profile}"
     if codec == "vp9":
-        return _vp9_codec_string(private, vp9_header)
+        return _vp9_codec_string(private, vp9_header, entry.pixel_width * entry.pixel_height)
     return FIXED_CODEC_STRINGS.get(codec, codec)
 
 
-def _vp9_codec_string(private: bytes, keyframe: bytes | None) -> str:
+def _vp9_codec_string(private: bytes, keyframe: bytes | None, picture_size: int) -> str:
     """VP9 profile, level and bit depth from the WebM CodecPrivate features, falling back
-    to the keyframe's header for profile and bit depth (level then "unknown": 10)."""
+    to the keyframe's header for profile and bit depth, and for the level to the lowest
+    whose picture size fits (VP9 levels, https://www.webmproject.org/vp9/levels/)."""
     features = {}
     pos = 0
     while pos + 2 <= len(private):
@@ -141,7 +154,10 @@ def _vp9_codec_string(private: bytes, keyframe: bytes | None) -> str:
         header = vp9_keyframe_info(keyframe)
         if header is not None:
             profile, bit_depth = header
-    return vp9_codec_string(profile or 0, features.get(2, 10), bit_depth or 8)
+    level = features.get(2) or next(
+        (level for level, most in VP9_LEVEL_PICTURE_SIZES if picture_size <= most), 62
+    )
+    return vp9_codec_string(profile or 0, level, bit_depth or 8)
 
 
 def vp9_keyframe_info(frame: bytes) -> tuple[int, int] | None:
