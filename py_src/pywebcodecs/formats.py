@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from .demuxer import Demuxer
 from .errors import FormatError, UnsupportedError
+from .isobmff import IsobmffDemuxer
 from .matroska import MatroskaDemuxer, MkvMuxer, WebmMuxer
 from .muxer import Muxer
 from .reader import Reader
 
 #: Tried in this order: formats with a strong signature first; MP3 and ADTS, which can only
 #: be recognised by frame sync patterns, last.
-DEMUXERS: tuple[type[Demuxer], ...] = (MatroskaDemuxer,)
+DEMUXERS: tuple[type[Demuxer], ...] = (IsobmffDemuxer, MatroskaDemuxer)
 
 MUXERS: dict[str, type[Muxer]] = {
     "webm": WebmMuxer,

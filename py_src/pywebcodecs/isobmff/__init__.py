@@ -1,0 +1,5 @@
+"""ISO base media files: MP4, MOV, M4A (ISO/IEC 14496-12)."""
+
+from .demuxer import IsobmffDemuxer
+
+__all__ = ["IsobmffDemuxer"]

@@ -1,0 +1,337 @@
+"""Reading MP4, MOV and M4A (ISO/IEC 14496-12, QuickTime File Format).
+
+``open()`` walks the top-level boxes by their headers only (a 16-byte read each, mostly
+answered from the reader's window), reads ``moov`` and any ``moof`` whole, and parses
+them in memory. Media data is read only by :meth:`IsobmffDemuxer.packets`, front to back
+in file order across tracks.
+
+Timestamps follow the track's edit list the way ffprobe applies it: leading empty edits
+delay the track, the first media edit's ``media_time`` is subtracted. That is why an
+ffmpeg-made AAC track starts at -1024 (encoder priming meant to be cut) and H.264 with
+B-frames has negative decode times.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from ..demuxer import Demuxer
+from ..errors import FormatError
+from ..track import AudioTrack, CoverImage, Packet, Track, VideoTrack
+from .boxes import BoxHeader, BoxView, parse_header
+from .sample_entries import SampleEntry, parse_sample_entry
+from .sample_table import Samples, TrackDefaults, read_sample_table, read_track_fragment
+
+MAX_TOP_LEVEL_BOX = 1 << 30  # a moov or moof larger than 1 GiB is not believed
+_MOV_BRANDS = {"qt  "}
+_AUDIO_BRANDS = {"M4A ", "M4B ", "M4P "}
+_TAGS = {"©nam": "title", "©ART": "artist", "©alb": "album", "aART": "album_artist",
+         "©day": "date", "©gen": "genre", "©cmt": "comment", "©too": "encoder",
+         "©wrt": "composer", "desc": "description", "cprt": "copyright"}  # fmt: skip
+
+
+@dataclass
+class _TrackState:
+    track: Track
+    samples: Samples
+    shift: int  # added to dts and cts: the edit list's effect, in track timescale
+
+
+class IsobmffDemuxer(Demuxer):
+    format_name = "mp4"
+    sniff_size = 16
+
+    @classmethod
+    def sniff(cls, head: bytes) -> bool:
+        return head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip", b"styp")
+
+    async def open(self) -> None:
+        moov: BoxView | None = None
+        moofs: list[tuple[int, BoxView]] = []
+        brand = ""
+        async for header in self._top_level_boxes():
+            if header.type == "ftyp":
+                ftyp = await self._read_box(header)
+                brand = bytes(ftyp.body[:4]).decode("latin-1")
+            elif header.type == "moov":
+                moov = await self._read_box(header)
+            elif header.type == "moof":
+                moofs.append((header.offset, await self._read_box(header)))
+        if moov is None:
+            raise self.error("no moov box: not a complete MP4/MOV file (is it cut off?)")
+        self.container = (
+            "mov" if brand in _MOV_BRANDS else "m4a" if brand in _AUDIO_BRANDS else "mp4"
+        )
+        self._states = self._read_movie(moov, moofs)
+        self.tracks = [state.track for state in self._states.values()]
+
+    async def _top_level_boxes(self) -> AsyncIterator[BoxHeader]:
+        offset = 0
+        size = self.reader.size
+        while size is None or offset < size:
+            head = await self.reader.read(offset, 16)
+            if not head:
+                return
+            if len(head) < 8:
+                self.warn_truncated(f"{len(head)} stray bytes after the last box", offset)
+                return
+            try:
+                header = parse_header(head, 0, offset)
+            except FormatError as exc:
+                raise exc.located(source=self.reader.name, format=self.format_name) from None
+            box_size = header.size if header.size is not None else (size or 0) - offset
+            if size is not None and offset + box_size > size:
+                if header.type == "mdat":
+                    self.warn_truncated(
+                        f"mdat box claims {box_size} bytes but the file ends "
+                        f"{size - offset} bytes after it starts; reading what is there",
+                        offset,
+                    )
+                    yield header
+                    return
+                raise self.error(
+                    f"{header.type!r} box claims {box_size} bytes, past the end of the "
+                    f"{size}-byte file",
+                    offset,
+                )
+            yield header
+            if header.size is None:
+                return
+            offset += box_size
+
+    async def _read_box(self, header: BoxHeader) -> BoxView:
+        size = (header.size or (self.reader.size or 0) - header.offset) - header.header_size
+        if size > MAX_TOP_LEVEL_BOX:
+            raise self.error(f"{header.type!r} box of {size} bytes is too large", header.offset)
+        body = await self.reader.read_exact(header.body_offset, size, f"the {header.type} box",
+                                            "MP4")  # fmt: skip
+        return BoxView(header.type, memoryview(body), header.body_offset)
+
+    def _read_movie(
+        self, moov: BoxView, moofs: list[tuple[int, BoxView]]
+    ) -> dict[int, _TrackState]:
+        try:
+            return self._parse_movie(moov, moofs)
+        except FormatError as exc:
+            raise exc.located(source=self.reader.name, format=self.format_name) from None
+
+    def _parse_movie(
+        self, moov: BoxView, moofs: list[tuple[int, BoxView]]
+    ) -> dict[int, _TrackState]:
+        mvhd = moov.child("mvhd")
+        if mvhd is None:
+            raise FormatError("moov box has no mvhd", offset=moov.body_offset)
+        version, _ = mvhd.full_box()
+        movie_scale, movie_duration = mvhd.unpack(
+            struct.Struct(">16xIQ" if version == 1 else ">8xII"), 4
+        )
+        if movie_scale == 0:
+            raise FormatError("mvhd timescale is 0", offset=mvhd.body_offset)
+        self.duration = (
+            movie_duration / movie_scale
+            if movie_duration not in (0, 2**32 - 1, 2**64 - 1)
+            else None
+        )
+        defaults = _track_defaults(moov)
+        states: dict[int, _TrackState] = {}
+        for trak in moov.all("trak"):
+            state = self._read_track(trak, movie_scale)
+            if state is not None:
+                states[state.track.id] = state
+        self._read_fragments(moofs, states, defaults)
+        for state in states.values():
+            track = state.track
+            track.packet_count = len(state.samples)
+            track.keyframe_count = sum(state.samples.keys)
+            if isinstance(track, VideoTrack) and track.packet_count and track.duration:
+                track.frame_rate = round(track.packet_count * track.timescale / track.duration, 3)
+        self._read_tags(moov)
+        if self.duration is None:
+            spans = [t.duration_seconds for t in self.tracks if t.duration_seconds]
+            self.duration = max(spans, default=None)
+        return states
+
+    def _read_track(self, trak: BoxView, movie_scale: int) -> _TrackState | None:
+        tkhd = trak.child("tkhd")
+        mdia = trak.child("mdia")
+        if tkhd is None or mdia is None:
+            raise FormatError("trak box without tkhd or mdia", offset=trak.body_offset)
+        version, _ = tkhd.full_box()
+        (track_id,) = tkhd.unpack(struct.Struct(">16xI" if version == 1 else ">8xI"), 4)
+        matrix_at = 4 + (32 if version == 1 else 20) + 16
+        matrix = tkhd.unpack(struct.Struct(">9i"), matrix_at)
+        mdhd, hdlr = mdia.child("mdhd"), mdia.child("hdlr")
+        stbl = mdia.path("minf", "stbl")
+        if mdhd is None or hdlr is None or stbl is None:
+            raise FormatError("mdia box without mdhd, hdlr or stbl", offset=mdia.body_offset)
+        version, _ = mdhd.full_box()
+        timescale, media_duration, language = mdhd.unpack(
+            struct.Struct(">16xIQH" if version == 1 else ">8xIIH"), 4
+        )
+        if timescale == 0:
+            raise FormatError(f"track {track_id}: mdhd timescale is 0", offset=mdhd.body_offset)
+        handler = bytes(hdlr.body[8:12]).decode("latin-1")
+        if handler not in ("vide", "soun"):
+            return None
+        stsd = stbl.child("stsd")
+        if stsd is None:
+            raise FormatError(f"track {track_id}: no stsd box", offset=stbl.body_offset)
+        entry = parse_sample_entry(stsd, handler)
+        samples = (
+            read_sample_table(stbl, handler == "soun")
+            if stbl.child("stsz") or stbl.child("stz2")
+            else Samples()
+        )
+        shift, edited = _edit_shift(trak, movie_scale, timescale)
+        duration = edited if edited is not None else media_duration or None
+        common: dict[str, Any] = {
+            "id": track_id,
+            "codec": entry.codec,
+            "codec_string": entry.codec_string,
+            "description": entry.description,
+            "timescale": timescale,
+            "duration": duration,
+            "language": _language(language),
+        }
+        track: Track
+        if handler == "vide":
+            track = _video_track(entry, matrix, common)
+        else:
+            track = AudioTrack(sample_rate=entry.sample_rate, channels=entry.channels,
+                               bits_per_sample=entry.bits_per_sample, **common)  # fmt: skip
+        for note in entry.notes:
+            self.warnings.append(f"{self.reader.name}: track {track_id}: {note}")
+        return _TrackState(track, samples, shift)
+
+    def _read_fragments(self, moofs: list[tuple[int, BoxView]], states: dict[int, _TrackState],
+                        defaults: dict[int, TrackDefaults]) -> None:  # fmt: skip
+        if not moofs:
+            return
+        fragments: dict[int, Samples] = {}
+        next_dts: dict[int, int] = {}
+        for track_id, state in states.items():
+            samples = state.samples
+            if len(samples):
+                next_dts[track_id] = samples.dts[-1] + samples.durations[-1]
+        for moof_offset, moof in moofs:
+            for traf in moof.all("traf"):
+                read_track_fragment(traf, moof_offset, defaults, next_dts, fragments)
+        for track_id, extra in fragments.items():
+            target = states.get(track_id)
+            if target is None:
+                continue
+            samples = target.samples
+            for name in ("offsets", "sizes", "dts", "cts", "durations"):
+                getattr(samples, name).extend(getattr(extra, name))
+            samples.keys.extend(extra.keys)
+            if not target.track.duration and len(samples):
+                target.track.duration = samples.dts[-1] + samples.durations[-1] - samples.dts[0]
+
+    def _read_tags(self, moov: BoxView) -> None:
+        ilst = moov.path("udta", "meta")
+        if ilst is None:
+            return
+        ilst = ilst.child("ilst", skip=4)
+        if ilst is None:
+            return
+        for item in ilst.children():
+            data = item.child("data")
+            if data is None or len(data.body) < 8:
+                continue
+            kind = int.from_bytes(data.body[1:4], "big")
+            value = bytes(data.body[8:])
+            if item.type == "covr":
+                mime = {13: "image/jpeg", 14: "image/png", 27: "image/bmp"}.get(kind, "image")
+                self.images.append(CoverImage(mime, value))
+            elif item.type in _TAGS and kind == 1:
+                self.tags[_TAGS[item.type]] = value.decode("utf-8", "replace")
+
+    async def packets(self) -> AsyncIterator[Packet]:
+        order = sorted(
+            (samples.offsets[index], track_id, index)
+            for track_id, state in self._states.items()
+            for samples in (state.samples,)
+            for index in range(len(samples))
+        )
+        size = self.reader.size
+        for offset, track_id, index in order:
+            state = self._states[track_id]
+            samples = state.samples
+            length = samples.sizes[index]
+            if size is not None and offset + length > size:
+                self.warn_truncated(
+                    f"track {track_id} sample {index + 1} of {length} bytes is cut off at the "
+                    "end of the file; stopping there",
+                    offset,
+                )
+                return
+            data = await self.reader.read(offset, length)
+            dts = samples.dts[index] + state.shift
+            yield Packet(
+                track_id=track_id,
+                pts=dts + samples.cts[index],
+                dts=dts,
+                duration=samples.durations[index],
+                is_key=bool(samples.keys[index]),
+                data=data,
+            )
+
+
+def _track_defaults(moov: BoxView) -> dict[int, TrackDefaults]:
+    defaults = {}
+    mvex = moov.child("mvex")
+    for trex in mvex.all("trex") if mvex is not None else []:
+        track_id, index, duration, size, flags = trex.unpack(struct.Struct(">5I"), 4)
+        defaults[track_id] = TrackDefaults(index, duration, size, flags)
+    return defaults
+
+
+def _edit_shift(trak: BoxView, movie_scale: int, timescale: int) -> tuple[int, int | None]:
+    """(timestamp shift, edited duration) from the edit list (section 8.6.6)."""
+    elst = trak.path("edts", "elst")
+    if elst is None:
+        return 0, None
+    version, _ = elst.full_box()
+    (count,) = elst.unpack(struct.Struct(">I"), 4)
+    entry = struct.Struct(">Qqi" if version == 1 else ">Iii")
+    if count * entry.size > len(elst.body) - 8:
+        raise FormatError(f"elst lists {count} edits it does not hold", offset=elst.body_offset)
+    empty = 0
+    for index in range(count):
+        segment, media_time, _rate = entry.unpack_from(elst.body, 8 + index * entry.size)
+        if media_time == -1:
+            empty += segment
+            continue
+        delay = empty * timescale // movie_scale
+        duration = segment * timescale // movie_scale if segment else None
+        return delay - media_time, duration
+    return empty * timescale // movie_scale, None
+
+
+def _video_track(entry: SampleEntry, matrix: tuple[int, ...], common: dict[str, Any]) -> VideoTrack:
+    a, b = matrix[0], matrix[1]
+    rotation = round(math.degrees(math.atan2(b, a))) % 360 if (a or b) else 0
+    rotation = rotation if rotation in (0, 90, 180, 270) else 0
+    h_spacing, v_spacing = entry.pixel_aspect
+    display_width = entry.width * h_spacing // v_spacing if v_spacing else entry.width
+    return VideoTrack(
+        width=entry.width,
+        height=entry.height,
+        display_width=display_width,
+        display_height=entry.height,
+        rotation=rotation,
+        pixel_aspect=entry.pixel_aspect,
+        color=entry.color,
+        **common,
+    )
+
+
+def _language(code: int) -> str | None:
+    """ISO 639-2/T packed in 15 bits (section 8.4.2.3)."""
+    if code in (0, 0x7FFF, 0x55C4):
+        return "und" if code == 0x55C4 else None
+    return "".join(chr(((code >> shift) & 0x1F) + 0x60) for shift in (10, 5, 0))

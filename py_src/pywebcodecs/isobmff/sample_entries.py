@@ -1,0 +1,244 @@
+"""Sample entries (the ``stsd`` box): which codec a track holds and how to set it up.
+
+Video entries follow ISO 14496-12 section 12.1.3, audio entries section 12.2.3 including
+the QuickTime version 1 and 2 layouts (MOV files). The codec-specific boxes inside them
+(avcC, hvcC, vpcC, av1C, esds, dOps, dfLa, colr, pasp) become ``codec``, ``codec_string``
+and ``description`` as WebCodecs wants them.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+from .. import codec_data
+from ..errors import FormatError
+from ..track import ColorInfo
+from .boxes import BoxView
+
+_VIDEO_ENTRY = struct.Struct(">6xH16xHH50x")  # data_reference_index, width, height (78 bytes)
+_AUDIO_ENTRY = struct.Struct(">6xHHH4xHHHHI")  # dref, version, revision, channels, bits, ..rate
+
+VIDEO_CODECS = {"avc1": "h264", "avc3": "h264", "hvc1": "hevc", "hev1": "hevc",
+                "vp08": "vp8", "vp09": "vp9", "av01": "av1", "mp4v": "mpeg4",
+                "jpeg": "mjpeg", "mjpa": "mjpeg"}  # fmt: skip
+PCM_CODECS = {"sowt": ("pcm_s16le", "pcm-s16"), "twos": ("pcm_s16be", "pcm-s16be"),
+              "in24": ("pcm_s24be", "pcm-s24be"), "in32": ("pcm_s32be", "pcm-s32be"),
+              "fl32": ("pcm_f32be", "pcm-f32be"), "raw ": ("pcm_u8", "pcm-u8")}  # fmt: skip
+_PRIMARIES = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 9: "bt2020", 12: "smpte432"}
+_TRANSFER = {1: "bt709", 6: "smpte170m", 8: "linear", 13: "iec61966-2-1", 16: "pq", 18: "hlg"}
+_MATRIX = {0: "rgb", 1: "bt709", 5: "bt470bg", 6: "smpte170m", 9: "bt2020-ncl"}
+
+
+@dataclass
+class SampleEntry:
+    fourcc: str
+    codec: str
+    codec_string: str
+    description: bytes | None = None
+    # video
+    width: int = 0
+    height: int = 0
+    pixel_aspect: tuple[int, int] = (1, 1)
+    color: ColorInfo | None = None
+    # audio
+    sample_rate: int = 0
+    channels: int = 0
+    bits_per_sample: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def parse_sample_entry(stsd: BoxView, handler: str) -> SampleEntry:
+    """The first sample entry of an ``stsd`` box of a ``vide`` or ``soun`` track."""
+    entries = list(stsd.children(skip=8))
+    if not entries:
+        raise FormatError("stsd box holds no sample entry", offset=stsd.body_offset)
+    entry = entries[0]
+    if handler == "vide":
+        return _video_entry(entry)
+    return _audio_entry(entry)
+
+
+def _video_entry(box: BoxView) -> SampleEntry:
+    _, width, height = box.unpack(_VIDEO_ENTRY, 0)
+    fourcc = box.type
+    codec = VIDEO_CODECS.get(fourcc, fourcc.strip())
+    entry = SampleEntry(fourcc, codec, fourcc, width=width, height=height)
+    children = {child.type: child for child in box.children(skip=_VIDEO_ENTRY.size)}
+    if fourcc in ("avc1", "avc3") and "avcC" in children:
+        avcc = bytes(children["avcC"].body)
+        entry.codec_string = codec_data.avc_codec_string(avcc)
+        entry.description = avcc
+    elif fourcc in ("hvc1", "hev1") and "hvcC" in children:
+        hvcc = bytes(children["hvcC"].body)
+        entry.codec_string = codec_data.hevc_codec_string(hvcc)
+        entry.description = hvcc
+    elif fourcc == "av01" and "av1C" in children:
+        av1c = bytes(children["av1C"].body)
+        entry.codec_string = codec_data.av1_codec_string(av1c)
+        entry.description = av1c
+    elif fourcc == "vp09" and "vpcC" in children:
+        vpcc = children["vpcC"]
+        vpcc.need(8)
+        profile, level, depth = vpcc.body[4], vpcc.body[5], vpcc.body[6] >> 4
+        entry.codec_string = codec_data.vp9_codec_string(profile, level, depth)
+    elif fourcc == "vp08":
+        entry.codec_string = "vp8"
+    if "pasp" in children:
+        h_spacing, v_spacing = children["pasp"].unpack(struct.Struct(">II"), 0)
+        if h_spacing and v_spacing:
+            entry.pixel_aspect = (h_spacing, v_spacing)
+    if "colr" in children:
+        entry.color = _colour(children["colr"])
+    return entry
+
+
+def _colour(box: BoxView) -> ColorInfo | None:
+    box.need(10)
+    kind = bytes(box.body[:4])
+    if kind not in (b"nclx", b"nclc"):
+        return None
+    primaries, transfer, matrix = struct.unpack_from(">HHH", box.body, 4)
+    full = bool(box.body[10] >> 7) if kind == b"nclx" and len(box.body) > 10 else None
+    return ColorInfo(_PRIMARIES.get(primaries), _TRANSFER.get(transfer), _MATRIX.get(matrix), full)
+
+
+def _audio_entry(box: BoxView) -> SampleEntry:
+    _, version, _, channels, bits, _, _, rate_fixed = box.unpack(_AUDIO_ENTRY, 0)
+    sample_rate = rate_fixed >> 16
+    skip = _AUDIO_ENTRY.size
+    if version == 1:
+        skip += 16
+    elif version == 2:
+        v2 = box.unpack(struct.Struct(">I d I I I"), skip)
+        sample_rate, channels, bits = round(v2[1]), v2[2], v2[4]
+        skip += 36
+    fourcc = box.type
+    entry = SampleEntry(fourcc, fourcc.strip(), fourcc.strip(), sample_rate=sample_rate,
+                        channels=channels)  # fmt: skip
+    children = {child.type: child for child in box.children(skip=skip)}
+    if fourcc == "mp4a":
+        _mp4a(entry, children)
+    elif fourcc == "Opus" and "dOps" in children:
+        entry.codec = entry.codec_string = "opus"
+        entry.description = _opus_head(children["dOps"])
+        entry.sample_rate = 48000
+    elif fourcc == "fLaC" and "dfLa" in children:
+        entry.codec = entry.codec_string = "flac"
+        entry.description = b"fLaC" + bytes(children["dfLa"].body[4:])
+    elif fourcc in (".mp3", "mp3 "):
+        entry.codec = entry.codec_string = "mp3"
+    elif fourcc == "ac-3":
+        entry.codec, entry.codec_string = "ac3", "ac-3"
+        if "dac3" in children:
+            entry.channels = _ac3_channels(children["dac3"])
+    elif fourcc == "ec-3":
+        entry.codec, entry.codec_string = "eac3", "ec-3"
+    elif fourcc == "ulaw":
+        entry.codec, entry.codec_string = "pcm_mulaw", "ulaw"
+    elif fourcc == "alaw":
+        entry.codec, entry.codec_string = "pcm_alaw", "alaw"
+    elif fourcc in PCM_CODECS:
+        entry.codec, entry.codec_string = PCM_CODECS[fourcc]
+        entry.bits_per_sample = bits
+    elif fourcc in ("lpcm", "ipcm", "fpcm"):
+        entry.codec, entry.codec_string = _lpcm(box, children, bits)
+        entry.bits_per_sample = bits
+    else:
+        entry.notes.append(f"unknown audio sample entry {fourcc!r}")
+    return entry
+
+
+def _mp4a(entry: SampleEntry, children: dict[str, BoxView]) -> None:
+    """esds → ES_Descriptor → DecoderConfigDescriptor (ISO 14496-1 section 7.2.6.6)."""
+    esds = children.get("esds")
+    if esds is None:
+        entry.codec, entry.codec_string = "aac", "mp4a.40.2"
+        return
+    body = bytes(esds.body[4:])
+    object_type, specific = _decoder_config(body)
+    if object_type in (0x69, 0x6B):
+        entry.codec, entry.codec_string = "mp3", "mp3"
+        return
+    entry.codec = "aac"
+    if specific:
+        entry.description = specific
+        entry.codec_string = codec_data.aac_codec_string(specific)
+        _, rate, channels = codec_data.parse_audio_specific_config(specific)
+        entry.sample_rate = entry.sample_rate or rate
+        entry.channels = channels or entry.channels
+    else:
+        entry.codec_string = "mp4a.40.2"
+
+
+def _decoder_config(body: bytes) -> tuple[int, bytes | None]:
+    """(objectTypeIndication, DecoderSpecificInfo) from the descriptors of an esds box."""
+    pos, object_type, specific = 0, 0, None
+    while pos < len(body):
+        tag = body[pos]
+        pos += 1
+        length = 0
+        for _ in range(4):
+            if pos >= len(body):
+                raise FormatError("esds descriptor cut off")
+            byte = body[pos]
+            pos += 1
+            length = (length << 7) | (byte & 0x7F)
+            if not byte & 0x80:
+                break
+        if tag == 0x03:  # ES_Descriptor: ES_ID, flags, optional fields, then children
+            flags = body[pos + 2] if pos + 2 < len(body) else 0
+            pos += 3
+            if flags & 0x80:
+                pos += 2
+            if flags & 0x40 and pos < len(body):
+                pos += 1 + body[pos]
+            if flags & 0x20:
+                pos += 2
+            continue
+        if tag == 0x04:  # DecoderConfigDescriptor
+            object_type = body[pos] if pos < len(body) else 0
+            pos += 13
+            continue
+        if tag == 0x05:  # DecoderSpecificInfo
+            specific = body[pos : pos + length]
+        pos += length
+    return object_type, specific
+
+
+def _opus_head(dops: BoxView) -> bytes:
+    """dOps (big-endian, Opus-in-ISOBMFF section 4.3.2) → OpusHead (RFC 7845 section 5.1)."""
+    dops.need(11)
+    body = bytes(dops.body)
+    channels = body[1]
+    pre_skip, rate, gain = struct.unpack_from(">HIh", body, 2)
+    mapping = body[10]
+    head = b"OpusHead" + struct.pack("<BBHIhB", 1, channels, pre_skip, rate, gain, mapping)
+    if mapping:
+        head += body[11 : 13 + channels]
+    return head
+
+
+_AC3_CHANNELS = (2, 1, 2, 3, 3, 4, 4, 5)
+
+
+def _ac3_channels(dac3: BoxView) -> int:
+    """Channels from the AC3SpecificBox (ETSI TS 102 366 Annex F.4): acmod plus LFE."""
+    dac3.need(3)
+    bits = int.from_bytes(dac3.body[:3], "big")
+    acmod, lfe = (bits >> 11) & 0x7, (bits >> 10) & 0x1
+    return _AC3_CHANNELS[acmod] + lfe
+
+
+def _lpcm(box: BoxView, children: dict[str, BoxView], bits: int) -> tuple[str, str]:
+    """QuickTime lpcm/ISO ipcm and fpcm: bits and endianness (pcmC) pick the codec."""
+    little = True
+    pcmc = children.get("pcmC")
+    if pcmc is not None and len(pcmc.body) >= 6:
+        little = bool(pcmc.body[4] & 1)
+        bits = pcmc.body[5]
+    is_float = box.type == "fpcm"
+    suffix = "le" if little else "be"
+    if is_float:
+        return f"pcm_f{bits}{suffix}", f"pcm-f{bits}"
+    return f"pcm_s{bits}{suffix}", f"pcm-s{bits}"
