@@ -19,7 +19,7 @@ from .base import Params, Row, SqlStore
 
 
 class PostgresStore(SqlStore):
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 20) -> None:
         self._url = url
         self._slots = asyncio.Semaphore(pool_size)
         self._idle: list[psycopg.AsyncConnection] = []
