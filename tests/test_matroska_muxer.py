@@ -377,3 +377,13 @@ async def test_rotation_is_written_as_projection_pose_roll(
     await demuxer.open()
     assert isinstance(demuxer.tracks[0], VideoTrack)
     assert demuxer.tracks[0].rotation == rotation
+
+
+async def test_packets_without_durations_still_give_the_full_duration(tmp_path: Path) -> None:
+    source = make("vp8_opus.webm", *CASES["vp8_opus.webm"][1])
+    tracks, packets = pyav_media(source)
+    for packet in packets:
+        packet.duration = 0
+    out = await remux_packets(tracks, packets, WebmMuxer, tmp_path / "no_durations.webm")
+    with_durations = await remux(source, WebmMuxer, tmp_path / "durations.webm")
+    assert ffprobe_format(out)["duration"] == ffprobe_format(with_durations)["duration"]

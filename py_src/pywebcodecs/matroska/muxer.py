@@ -77,6 +77,8 @@ class _OutTrack:
     delay_ms: int = 0
     end_ms: int = 0
     tag_offset: int = 0
+    last_pts: int = -1  # the latest pts so far, in the track's timescale
+    step: int = 0  # the gap between the last two increasing pts
 
 
 @dataclass
@@ -134,7 +136,13 @@ class MatroskaMuxer(Muxer):
                 f"track {track_id}: packet pts {packet.pts}/{scale} s is before the start; "
                 "Matroska block timestamps cannot be negative (shift the timeline first)"
             )
-        out.end_ms = max(out.end_ms, to_ms(packet.pts + max(packet.duration, 0), scale))
+        if packet.pts > out.last_pts:
+            out.step = packet.pts - out.last_pts if out.last_pts >= 0 else 0
+            out.last_pts = packet.pts
+        # A packet without a duration (WebCodecs chunks may have none) lasts as long as
+        # the gap before it, so Duration covers the last frame.
+        duration = packet.duration if packet.duration > 0 else out.step
+        out.end_ms = max(out.end_ms, to_ms(packet.pts + duration, scale))
         self._duration_ms = max(self._duration_ms, out.end_ms)
         is_video = isinstance(out.track, VideoTrack)
         if self._needs_cluster(time, is_video and packet.is_key):
