@@ -239,3 +239,11 @@ async def test_listing_tracks_reads_only_the_headers_and_packets_read_the_file_o
     count = len([packet async for packet in demuxer.packets()])
     assert count == len(ffprobe_packets(path))
     assert reader.bytes_fetched < 1.2 * path.stat().st_size
+
+
+async def test_file_cut_before_the_first_cluster_lists_tracks_and_warns() -> None:
+    data = make("h264_aac.mkv", *CASES["h264_aac.mkv"][1]).read_bytes()
+    with pytest.warns(TruncatedMediaWarning):
+        demuxer, packets = await demux(data[: data.index(b"\x1f\x43\xb6\x75")])
+    assert [t.codec for t in demuxer.tracks] == ["h264", "aac"]
+    assert packets == []

@@ -10,6 +10,10 @@ subtracted from its block timestamps (so an Opus stream starts at minus its pre-
 laced frames each become a packet at ``block time + i * frame duration``, and a frame's
 duration is BlockDuration, else DefaultDuration, truncated to timestamp units.
 
+Tags: the SimpleTags that target the whole file, names lower-cased (``title``,
+``artist``, ``encoder``); a track's DURATION tag gives its ``duration``. Attached files
+whose media type is an image become ``images``.
+
 Duration: Info's Duration. MediaRecorder files have none, and finding the last block
 would mean walking every cluster (they have no Cues either), so ``duration`` is then
 None and ``parse_media``'s packet scan fills it in.
@@ -293,10 +297,8 @@ class MatroskaDemuxer(Demuxer):
 
     async def _raw_packets(self, *, warn: bool) -> AsyncGenerator[Packet, None]:
         """Packets in file order (dts = pts) from the first Cluster to the Segment's end."""
-        if self._first_cluster is None:
-            return
-        pos = self._first_cluster
         end = self._segment_end
+        pos = end if self._first_cluster is None else self._first_cluster
         while pos < end:
             peek = await self.reader.read(pos, HEADER_PEEK)
             if not peek:
