@@ -14,7 +14,6 @@ from .ebml import EbmlError, read_signed_vint, read_size
 Buffer = bytes | memoryview
 
 FLAG_KEY = 0x80
-FLAG_INVISIBLE = 0x08
 LACING_MASK = 0x06
 XIPH_LACING = 0x02
 FIXED_LACING = 0x04
