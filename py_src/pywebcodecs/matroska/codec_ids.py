@@ -54,8 +54,6 @@ CODEC_NAMES.update(
         "V_THEORA": "theora",
         "V_PRORES": "prores",
         "V_FFV1": "ffv1",
-        "S_TEXT/UTF8": "subrip",
-        "S_TEXT/WEBVTT": "webvtt",
     }
 )
 
