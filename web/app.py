@@ -102,12 +102,15 @@ class Page:
                 rotate=int(element("rotate").value),
                 on_progress=self.on_progress,
                 signal=self.controller.signal,
-                api_key=document.body.dataset.apiKey or None,
+                api_key=getattr(document.body.dataset, "apiKey", None),
             )
         except pywebcodecs.ConversionAborted:
             self.status("Cancelled.")
         except pywebcodecs.PyWebCodecsError as exc:
             self.status(str(exc), error=True)
+        except Exception as exc:  # a bug of ours: say so instead of spinning forever
+            self.status(f"Unexpected error: {exc!r}", error=True)
+            raise
         else:
             self.show_result(result, container)
         finally:

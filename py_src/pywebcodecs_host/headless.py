@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+import urllib.parse
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -91,8 +92,9 @@ class HeadlessEngine:
         """Convert one file; returns the runner's summary (``ok``, frames, bytes, times)."""
         assert self.page is not None
         token = uuid.uuid4().hex
-        suffix = Path(input_path).suffix
-        options["input_url"] = self.server.add_input(f"in-{token}{suffix}", input_path)
+        # The URL ends with the file's own name, so the engine's errors name it.
+        name = urllib.parse.quote(Path(input_path).name)
+        options["input_url"] = self.server.add_input(f"{token}/{name}", input_path)
         options["output_url"] = self.server.add_output(f"out-{token}", output_path)
         summary: dict[str, Any] = self.page.evaluate(
             "(options) => window.runConversion(options)", options

@@ -46,7 +46,8 @@ class UrlSource:
 
     @property
     def name(self) -> str:
-        return self._url.rsplit("/", 1)[-1] or self._url
+        path = str(js.URL.new(self._url).pathname)
+        return str(js.decodeURIComponent(path.rsplit("/", 1)[-1])) or self._url
 
     async def size(self) -> int | None:
         if self._size is None:

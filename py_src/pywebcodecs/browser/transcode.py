@@ -331,12 +331,12 @@ class AudioTranscoder(_Transcoder):
             if self._error is not None:
                 return
             start = float(data.timestamp)
-            rate = int(data.sampleRate)
-            frames = int(data.numberOfFrames)
-            if start + frames * MICROSECONDS / rate <= 0:
+            # Timestamps are whole microseconds: round to whole frames before comparing.
+            skip = round(-start * int(data.sampleRate) / MICROSECONDS) if start < 0 else 0
+            if skip >= int(data.numberOfFrames):
                 return
-            if start < 0:
-                trimmed = _trim_start(data, round(-start * rate / MICROSECONDS))
+            if skip:
+                trimmed = _trim_start(data, skip)
                 self.encoder.encode(trimmed)
                 trimmed.close()
             else:

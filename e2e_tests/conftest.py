@@ -1,0 +1,49 @@
+"""Fixtures for the end-to-end tests: the built site, one shared Chromium, the engine page.
+
+Everything is real: Debian's Chromium with its WebCodecs, Pyodide from the built site,
+HTTP on loopback. The built site must exist (``build_scripts/setup.sh`` builds it); a
+missing site is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Playwright, sync_playwright
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from pywebcodecs_host.browser import launch_options  # noqa: E402
+from pywebcodecs_host.headless import HeadlessEngine  # noqa: E402
+
+STATIC = REPO / "static"
+
+
+@pytest.fixture(scope="session")
+def static_dir() -> Path:
+    if not (STATIC / "runner.html").exists():
+        pytest.fail("static/ is not built: run build_scripts/setup.sh (the test command does)")
+    return STATIC
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(**launch_options())  # type: ignore[arg-type]
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def engine(static_dir: Path, browser: Browser) -> Iterator[HeadlessEngine]:
+    with HeadlessEngine(static_dir, browser=browser) as engine:
+        yield engine

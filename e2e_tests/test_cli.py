@@ -1,0 +1,56 @@
+"""``pywebcodecs convert`` and ``probe`` as a user runs them in a terminal."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from media import summarize
+from oracle import FIXTURES
+
+REPO = Path(__file__).resolve().parents[1]
+PYWEBCODECS = [sys.executable, "-m", "pywebcodecs_host.cli"]
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*PYWEBCODECS, *map(str, args)], capture_output=True, text=True,
+                          timeout=600, cwd=REPO)  # fmt: skip
+
+
+def test_convert_prints_one_json_summary_and_writes_the_output(tmp_path: Path) -> None:
+    output = tmp_path / "frames.webm"
+    result = run("convert", FIXTURES / "frames.webm", output, "--video-codec", "vp8", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["ok"] is True
+    for key in ("input_bytes", "output_bytes", "video_frames", "audio_frames",
+                "engine_ready_ms", "convert_ms"):  # fmt: skip
+        assert key in summary
+    assert summary["output_bytes"] == output.stat().st_size
+    assert summary["video_frames"] == summarize(output)["video"].packets == 100
+    assert "%" in result.stderr  # progress went to stderr
+
+
+def test_convert_failure_exits_1_and_leaves_no_output(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.webm"
+    garbage.write_bytes(b"\x1a\x45\xdf\xa3" + b"\xff" * 500)
+    output = tmp_path / "out.webm"
+    result = run("convert", garbage, output, "--json")
+    assert result.returncode == 1
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["ok"] is False and "garbage.webm" in summary["error"]
+    assert "garbage.webm" in result.stderr
+    assert not output.exists()
+    assert list(tmp_path.iterdir()) == [garbage]
+
+
+def test_probe_describes_a_file_without_a_browser() -> None:
+    result = run("probe", FIXTURES / "frames.webm", "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    assert info["container"] == "webm"
+    (video,) = info["tracks"]
+    assert (video["codec"], video["width"], video["height"]) == ("vp9", 1080, 1080)
+    assert video["packet_count"] == 100

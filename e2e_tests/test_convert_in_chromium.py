@@ -1,0 +1,74 @@
+"""MP4 (H.264 + AAC) to WebM in real Chromium: our demuxer, the browser's WebCodecs, our
+muxer, checked by ffprobe and ffmpeg."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from media import frame_interval, summarize
+from oracle import FIXTURES, decode_errors, make
+from pywebcodecs_host.headless import HeadlessEngine
+
+
+def hd_720p_20s() -> Path:
+    """1280x720, 30 fps, 20 s, H.264 High with B-frames + AAC, as plain ffmpeg makes it."""
+    return make(
+        "720p30-20s.mp4",
+        "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=20",
+        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=20",
+        "-c:v", "libx264", "-profile:v", "high", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-shortest",
+    )  # fmt: skip
+
+
+def assert_same_video_and_synced_audio(source: Path, output: Path, video: str, audio: str) -> None:
+    before, after = summarize(source), summarize(output)
+    assert after["video"].codec == video
+    assert after["audio"].codec == audio
+    assert after["video"].packets == before["video"].packets
+    frame = frame_interval(source)
+    assert after["video"].start == pytest.approx(0, abs=1e-3)
+    in_span = before["video"].end - before["video"].start
+    assert after["video"].end == pytest.approx(in_span, abs=frame)
+    # Audio covers the same time as the video (within one AAC frame and the codec delay).
+    assert after["audio"].start == pytest.approx(0, abs=0.03)
+    assert after["audio"].end == pytest.approx(before["audio"].end, abs=0.05)
+    assert decode_errors(output) == ""
+
+
+@pytest.mark.parametrize("video_codec", ["vp8", "vp9"])
+def test_fixture_mp4_to_webm(engine: HeadlessEngine, tmp_path: Path, video_codec: str) -> None:
+    source = FIXTURES / "video.mp4"
+    output = tmp_path / f"video-{video_codec}.webm"
+    summary = engine.convert(source, output, container="webm", video_codec=video_codec,
+                             audio_codec="opus")  # fmt: skip
+    assert summary["ok"], summary
+    assert_same_video_and_synced_audio(source, output, video_codec, "opus")
+    assert summary["video_frames"] == summarize(output)["video"].packets
+
+
+def test_720p_h264_high_with_aac_priming_to_webm(engine: HeadlessEngine, tmp_path: Path) -> None:
+    source = hd_720p_20s()
+    output = tmp_path / "720p.webm"
+    summary = engine.convert(source, output, container="webm", video_codec="vp8",
+                             audio_codec="opus")  # fmt: skip
+    assert summary["ok"], summary
+    assert_same_video_and_synced_audio(source, output, "vp8", "opus")
+
+
+def test_edit_list_fixture_starts_at_zero(engine: HeadlessEngine, tmp_path: Path) -> None:
+    source = FIXTURES / "edts.mp4"
+    output = tmp_path / "edts.webm"
+    summary = engine.convert(source, output, container="webm")
+    assert summary["ok"], summary
+    assert_same_video_and_synced_audio(source, output, "vp8", "opus")
+
+
+def test_garbage_input_is_a_clear_error(engine: HeadlessEngine, tmp_path: Path) -> None:
+    source = tmp_path / "garbage.mp4"
+    source.write_bytes(b"\x00\x00\x00\x10junk" + bytes(range(256)) * 40)
+    summary = engine.convert(source, tmp_path / "out.webm", container="webm")
+    assert not summary["ok"]
+    assert "garbage.mp4" in summary["error"]
