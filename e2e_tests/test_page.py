@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from media import summarize
-from oracle import FIXTURES, decode_errors
 from playwright.sync_api import Browser, Page, Request
 
+from media import summarize
+from oracle import FIXTURES, decode_errors
 from pywebcodecs_host.site_server import SiteServer
 
 ENGINE_BOOT_MS = 120_000
@@ -40,7 +40,7 @@ def test_choose_convert_preview_and_download(browser: Browser, static_dir: Path,
         page.set_input_files("#file-input", str(FIXTURES / "frames.webm"))
         page.wait_for_selector("#info-body table")
         assert "vp9" in page.inner_text("#info-body")
-        assert "1080×1080" in page.inner_text("#info-body")
+        assert "1080\u00d71080" in page.inner_text("#info-body")
         page.select_option("#video-codec", "vp8")
         page.click("#convert")
         page.wait_for_selector("#result:not([hidden])", timeout=CONVERT_MS)
