@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import js
+from pyodide.code import run_js
 from pyodide.ffi import JsException, create_proxy
 
 from ..encoding import (
@@ -38,6 +39,18 @@ from .interop import js_bytes, js_error_message, js_object
 MAX_QUEUE = 8
 STALL_SECONDS = 30.0
 KEYFRAME_INTERVAL_US = 2 * MICROSECONDS
+
+
+# Made once: building these objects from Python dicts per chunk (to_js) would cost more
+# than everything else the pipeline does per frame.
+_video_chunk = run_js(
+    "(type, timestamp, duration, data) => new EncodedVideoChunk({type, timestamp, duration, data})"
+)
+_audio_chunk = run_js(
+    "(type, timestamp, duration, data) => new EncodedAudioChunk({type, timestamp, duration, data})"
+)
+_KEY_FRAME = js_object({"keyFrame": True})
+_DELTA_FRAME = js_object({"keyFrame": False})
 
 
 def _us(value: int, timescale: int) -> int:
@@ -216,15 +229,11 @@ class VideoTranscoder(_Transcoder):
             return
         await self._wait_for_room()
         timescale = self.plan.track.timescale
-        chunk = js.EncodedVideoChunk.new(
-            js_object(
-                {
-                    "type": "key" if packet.is_key else "delta",
-                    "timestamp": _us(packet.pts, timescale),
-                    "duration": _us(packet.duration, timescale),
-                    "data": js_bytes(packet.data),
-                }
-            )
+        chunk = _video_chunk(
+            "key" if packet.is_key else "delta",
+            _us(packet.pts, timescale),
+            _us(packet.duration, timescale),
+            js_bytes(packet.data),
         )
         self.decoder.decode(chunk)
 
@@ -239,7 +248,7 @@ class VideoTranscoder(_Transcoder):
             key = timestamp >= self._next_key
             if key:
                 self._next_key = timestamp + KEYFRAME_INTERVAL_US
-            self.encoder.encode(source, js_object({"keyFrame": key}))
+            self.encoder.encode(source, _KEY_FRAME if key else _DELTA_FRAME)
             if source is not frame:
                 source.close()
         except Exception as exc:
@@ -313,15 +322,11 @@ class AudioTranscoder(_Transcoder):
             return
         await self._wait_for_room()
         timescale = self.plan.track.timescale
-        chunk = js.EncodedAudioChunk.new(
-            js_object(
-                {
-                    "type": "key",
-                    "timestamp": _us(packet.pts, timescale),
-                    "duration": _us(packet.duration, timescale),
-                    "data": js_bytes(packet.data),
-                }
-            )
+        chunk = _audio_chunk(
+            "key",
+            _us(packet.pts, timescale),
+            _us(packet.duration, timescale),
+            js_bytes(packet.data),
         )
         self.decoder.decode(chunk)
 
