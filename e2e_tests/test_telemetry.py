@@ -103,7 +103,6 @@ WORKER_CONVERT = """(apiKey) => new Promise((resolve) => {
     resolve({ ok: data.ok, error: data.error ?? null,
               frames: data.summary ? data.summary.video_frames : 0,
               size: data.blob ? data.blob.size : 0 });
-    worker.terminate();
   };
   worker.onerror = (e) => resolve({ ok: false, error: String(e.message) });
   worker.postMessage({ id: 1, file, container: "webm", videoCodec: "vp8", apiKey });

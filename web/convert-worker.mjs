@@ -6,6 +6,7 @@ import { loadEngine } from "./engine.mjs";
 const ready = loadEngine().then((pyodide) => {
   pyodide.pyimport("pywebcodecs.browser.telemetry").start_outbox();
   return pyodide.runPython(`
+import asyncio
 from pywebcodecs import convert_media, PyWebCodecsError
 from pywebcodecs.browser.interop import js_object, wants_js
 
@@ -14,9 +15,13 @@ async def convert(file, container, video_codec, audio_codec, api_key, on_progres
         result = await convert_media(file, container, video_codec=video_codec,
                                      audio_codec=audio_codec, api_key=api_key,
                                      on_progress=on_progress)
+        answer = {"ok": True, "blob": result.save(), "summary": wants_js(result.progress)}
     except PyWebCodecsError as exc:
-        return js_object({"ok": False, "error": str(exc)})
-    return js_object({"ok": True, "blob": result.save(), "summary": wants_js(result.progress)})
+        answer = {"ok": False, "error": str(exc)}
+    # One turn of the event loop lets the usage event's request leave before the page,
+    # having its answer, may terminate this worker (the request is sent with keepalive).
+    await asyncio.sleep(0)
+    return js_object(answer)
 convert
 `);
 });

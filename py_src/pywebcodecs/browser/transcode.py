@@ -136,7 +136,12 @@ class _Transcoder:
 
     def close(self) -> None:
         for codec in (getattr(self, "decoder", None), getattr(self, "encoder", None)):
-            if codec is not None and codec.state != "closed":
+            if codec is None:
+                continue
+            # Events already queued (dequeue) may still be dispatched after close():
+            # unhook them before their proxies are destroyed.
+            codec.ondequeue = None
+            if codec.state != "closed":
                 codec.close()
         for proxy in self._proxies:
             proxy.destroy()
