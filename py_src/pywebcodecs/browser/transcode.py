@@ -37,6 +37,8 @@ from ..track import MICROSECONDS, AudioTrack, Packet, Track, VideoTrack
 from .interop import js_bytes, js_error_message, js_object
 
 MAX_QUEUE = 8
+#: Audio chunks are tiny and decode in microseconds: a deeper queue means fewer waits.
+MAX_AUDIO_QUEUE = 32
 STALL_SECONDS = 30.0
 KEYFRAME_INTERVAL_US = 2 * MICROSECONDS
 
@@ -102,8 +104,11 @@ class _Transcoder:
         if self._error is not None:
             raise self._error
 
+    max_queue = MAX_QUEUE
+
     async def _wait_for_room(self) -> None:
-        while self.decoder.decodeQueueSize > MAX_QUEUE or self._encode_queue() > MAX_QUEUE:
+        limit = self.max_queue
+        while self.decoder.decodeQueueSize > limit or self._encode_queue() > limit:
             self._check()
             self._waiter = asyncio.get_running_loop().create_future()
             try:
@@ -287,6 +292,8 @@ class VideoTranscoder(_Transcoder):
 
 
 class AudioTranscoder(_Transcoder):
+    max_queue = MAX_AUDIO_QUEUE
+
     async def start(self) -> None:
         track = self.plan.track
         assert isinstance(track, AudioTrack) and self.plan.codec is not None
