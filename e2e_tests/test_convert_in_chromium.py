@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 
 from media import frame_interval, summarize
-from oracle import FIXTURES, decode_errors, make
+from oracle import FIXTURES, decode_errors, ffprobe_streams, make
 from pywebcodecs_host.headless import HeadlessEngine
+from pywebcodecs_host.site_server import SiteServer
 
 
 def hd_720p_20s() -> Path:
@@ -72,3 +74,61 @@ def test_garbage_input_is_a_clear_error(engine: HeadlessEngine, tmp_path: Path) 
     summary = engine.convert(source, tmp_path / "out.webm", container="webm")
     assert not summary["ok"]
     assert "garbage.mp4" in summary["error"]
+
+
+def video_size(path: Path) -> tuple[int, int]:
+    video = next(s for s in ffprobe_streams(path) if s["codec_type"] == "video")
+    return video["width"], video["height"]
+
+
+def test_an_encoder_this_browser_lacks_is_named(engine: HeadlessEngine, tmp_path: Path) -> None:
+    summary = engine.convert(FIXTURES / "video.mp4", tmp_path / "out.mkv", container="mkv",
+                             audio_codec="aac")  # fmt: skip
+    assert not summary["ok"]
+    assert "cannot encode aac audio at 48000 Hz" in summary["error"]
+    assert not (tmp_path / "out.mkv").exists()
+
+
+def test_undecodable_frames_fail_with_a_codec_error_not_a_hang(engine: HeadlessEngine,
+                                                               tmp_path: Path) -> None:  # fmt: skip
+    source = make("noise-frames.mp4", "-f", "lavfi", "-i",
+                  "testsrc2=size=320x240:rate=25:duration=2", "-c:v", "libx264")  # fmt: skip
+    data = bytearray(source.read_bytes())
+    mdat = data.index(b"mdat") + 4
+    moov = data.index(b"moov") if data.index(b"moov") > mdat else len(data)
+    data[mdat + 64 : moov - 64] = bytes(range(256)) * ((moov - mdat - 128) // 256) + bytes(
+        (moov - mdat - 128) % 256
+    )
+    broken = tmp_path / "noise.mp4"
+    broken.write_bytes(data)
+    summary = engine.convert(broken, tmp_path / "out.webm", container="webm")
+    assert not summary["ok"]
+    assert "video decoding failed" in summary["error"]
+
+
+def test_rotate_and_resize_reencode_the_pixels(engine: HeadlessEngine, tmp_path: Path) -> None:
+    output = tmp_path / "turned.webm"
+    summary = engine.convert(FIXTURES / "edts.mp4", output, container="webm", rotate=90,
+                             resize=[240, None])  # fmt: skip
+    assert summary["ok"], summary
+    # 854x480 turned to 480x854, scaled to width 240: 427 rounded to an even 428.
+    assert video_size(output) == (240, 428)
+    assert summarize(output)["video"].packets == summarize(FIXTURES / "edts.mp4")["video"].packets
+    assert decode_errors(output) == ""
+
+
+def test_cancel_stops_the_conversion(browser: Browser, static_dir: Path) -> None:
+    with SiteServer(static_dir) as site:
+        page = browser.new_page()
+        page.goto(f"{site.url}/index.html")
+        page.wait_for_selector("body[data-engine=ready]", timeout=120_000)
+        page.set_input_files("#file-input", str(hd_720p_20s()))
+        page.wait_for_selector("#info-body table")
+        page.click("#convert")
+        page.wait_for_function("document.querySelector('#progress').value > 0.05",
+                               timeout=120_000)  # fmt: skip
+        page.click("#cancel")
+        page.wait_for_function("document.querySelector('#status').textContent === 'Cancelled.'",
+                               timeout=60_000)  # fmt: skip
+        assert page.is_hidden("#result")
+        page.close()
