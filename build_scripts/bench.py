@@ -23,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from oracle import make  # noqa: E402
+from oracle import hd_720p_20s  # noqa: E402
 from pywebcodecs.encoding import (  # noqa: E402
     audio_bitrate,
     video_bitrate,
@@ -34,16 +34,6 @@ from pywebcodecs.reader import Reader  # noqa: E402
 from pywebcodecs.source import FileSource  # noqa: E402
 from pywebcodecs.track import AudioTrack, VideoTrack  # noqa: E402
 from pywebcodecs_host.headless import HeadlessEngine  # noqa: E402
-
-
-def make_input() -> Path:
-    return make(
-        "bench-720p30-20s.mp4",
-        "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=20",
-        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=20",
-        "-c:v", "libx264", "-profile:v", "high", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-        "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-shortest",
-    )  # fmt: skip
 
 
 async def predemux(path: Path, out: Path) -> dict:
@@ -108,7 +98,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2, help="alternating runs of each")
     args = parser.parse_args()
-    source = make_input()
+    source = hd_720p_20s()
     limit_js = (REPO / "build_scripts" / "bench_limit.js").read_text()
     with tempfile.TemporaryDirectory() as tmp:
         packets = Path(tmp) / "packets.bin"

@@ -9,20 +9,9 @@ import pytest
 from playwright.sync_api import Browser
 
 from media import frame_interval, summarize
-from oracle import FIXTURES, decode_errors, ffprobe_streams, make
+from oracle import FIXTURES, decode_errors, ffprobe_streams, hd_720p_20s, make
 from pywebcodecs_host.headless import HeadlessEngine
 from pywebcodecs_host.site_server import SiteServer
-
-
-def hd_720p_20s() -> Path:
-    """1280x720, 30 fps, 20 s, H.264 High with B-frames + AAC, as plain ffmpeg makes it."""
-    return make(
-        "720p30-20s.mp4",
-        "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=20",
-        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=20",
-        "-c:v", "libx264", "-profile:v", "high", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-        "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-shortest",
-    )  # fmt: skip
 
 
 def assert_same_video_and_synced_audio(source: Path, output: Path, video: str, audio: str) -> None:

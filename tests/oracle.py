@@ -36,6 +36,18 @@ def make(name: str, *args: str) -> Path:
     return out
 
 
+def hd_720p_20s() -> Path:
+    """1280x720, 30 fps, 20 s, H.264 High with B-frames + AAC with priming, as plain ffmpeg
+    makes it: the e2e tests' and the benchmark's main input."""
+    return make(
+        "720p30-20s.mp4",
+        "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=20",
+        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=20",
+        "-c:v", "libx264", "-profile:v", "high", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-shortest",
+    )  # fmt: skip
+
+
 def ffprobe_json(path: str | os.PathLike[str], *args: str) -> dict:
     cmd = ["ffprobe", "-v", "error", "-of", "json", *args, str(path)]
     result = subprocess.run(cmd, capture_output=True, text=True, check=True)

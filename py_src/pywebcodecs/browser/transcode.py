@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import js
 from pyodide.code import run_js
@@ -64,6 +64,10 @@ class _Transcoder:
 
     decoder: Any
     encoder: Any
+    #: Builds the Encoded{Video,Audio}Chunk for the decoder.
+    make_chunk: ClassVar[Any]
+    #: Audio packets are all key frames, whatever the container flags say.
+    all_key: ClassVar[bool] = False
 
     def __init__(self, plan: TrackPlan, interleaver: Interleaver, index: int) -> None:
         self.plan = plan
@@ -123,10 +127,22 @@ class _Transcoder:
     def _encode_queue(self) -> int:
         return int(self.encoder.encodeQueueSize)
 
-    def _first_key(self, packet: Packet) -> bool:
-        """Decoders must start at a key frame; packets before the first one are skipped."""
-        self._seen_key = self._seen_key or packet.is_key
-        return self._seen_key
+    async def push(self, packet: Packet) -> None:
+        """Decode one packet once the codecs have room (decoders start at a key frame:
+        packets before the first one are skipped)."""
+        is_key = packet.is_key or self.all_key
+        self._seen_key = self._seen_key or is_key
+        if not self._seen_key:
+            return
+        await self._wait_for_room()
+        timescale = self.plan.track.timescale
+        chunk = self.make_chunk(
+            "key" if is_key else "delta",
+            _us(packet.pts, timescale),
+            _us(packet.duration, timescale),
+            js_bytes(packet.data),
+        )
+        self.decoder.decode(chunk)
 
     async def flush(self) -> None:
         try:
@@ -191,6 +207,8 @@ async def _supported(codec_class: Any, config: Any) -> bool:
 
 
 class VideoTranscoder(_Transcoder):
+    make_chunk = _video_chunk
+
     async def start(self) -> None:
         track = self.plan.track
         assert isinstance(track, VideoTrack) and self.plan.size is not None
@@ -233,19 +251,6 @@ class VideoTranscoder(_Transcoder):
         self.decoder.configure(self._decoder_config)
         self.encoder.configure(self._encoder_config)
         self._listen_dequeue()
-
-    async def push(self, packet: Packet) -> None:
-        if not self._first_key(packet):
-            return
-        await self._wait_for_room()
-        timescale = self.plan.track.timescale
-        chunk = _video_chunk(
-            "key" if packet.is_key else "delta",
-            _us(packet.pts, timescale),
-            _us(packet.duration, timescale),
-            js_bytes(packet.data),
-        )
-        self.decoder.decode(chunk)
 
     def _on_frame(self, frame: Any) -> None:
         try:
@@ -292,6 +297,8 @@ class VideoTranscoder(_Transcoder):
 
 
 class AudioTranscoder(_Transcoder):
+    make_chunk = _audio_chunk
+    all_key = True
     max_queue = MAX_AUDIO_QUEUE
 
     async def start(self) -> None:
@@ -328,19 +335,6 @@ class AudioTranscoder(_Transcoder):
         self.decoder.configure(config)
         self.encoder.configure(encoder_config)
         self._listen_dequeue()
-
-    async def push(self, packet: Packet) -> None:
-        if not self._first_key(packet):
-            return
-        await self._wait_for_room()
-        timescale = self.plan.track.timescale
-        chunk = _audio_chunk(
-            "key",
-            _us(packet.pts, timescale),
-            _us(packet.duration, timescale),
-            js_bytes(packet.data),
-        )
-        self.decoder.decode(chunk)
 
     def _on_audio(self, data: Any) -> None:
         """Encode decoded audio, cutting what lies before 0 (encoder priming of the input)."""
