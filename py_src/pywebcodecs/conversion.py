@@ -314,9 +314,10 @@ def _default_sink() -> Sink:
 
 
 async def _encoder_probe(tracks: list[Track]) -> Callable[[str], bool]:
-    """``can_encode(codec)`` for the plans: asks the browser's encoders (CPython: none)."""
+    """``can_encode(codec)`` for the plans: asks the browser's encoders. Outside the
+    browser every codec passes here, so that the stage says re-encoding needs WebCodecs."""
     if not IN_BROWSER:
-        return lambda codec: False
+        return lambda codec: True
     from .browser.transcode import encoder_support
 
     return await encoder_support(tracks)

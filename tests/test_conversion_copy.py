@@ -1,0 +1,116 @@
+"""convert_media in CPython: copying between containers, per-track choices, progress,
+abort and the errors a user sees; outputs checked by ffprobe/ffmpeg."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from oracle import FIXTURES, decode_errors, ffprobe_packets, ffprobe_streams, make, stream_hashes
+from pywebcodecs import (
+    ConversionAborted,
+    ConversionProgress,
+    FormatError,
+    PyWebCodecsError,
+    UnsupportedError,
+    convert_media,
+)
+from pywebcodecs.sink import FileSink
+from pywebcodecs.track import Track
+
+
+async def copy_to(src: Path, out: Path, container: str, **options: object) -> object:
+    sink = FileSink(out)
+    try:
+        return await convert_media(str(src), container, sink=sink, **options)
+    finally:
+        sink.close()
+
+
+async def test_mp4_to_mkv_copies_every_packet(tmp_path: Path) -> None:
+    out = tmp_path / "video.mkv"
+    result = await copy_to(FIXTURES / "video.mp4", out, "mkv")
+    assert [(p.action, p.codec) for p in result.tracks] == [("copy", "h264"), ("copy", "aac")]
+    assert stream_hashes(out) == stream_hashes(FIXTURES / "video.mp4")
+    assert decode_errors(out) == ""
+    assert result.progress.video_frames == 125 and result.progress.done
+
+
+async def test_aac_priming_is_kept_in_sync_when_copying(tmp_path: Path) -> None:
+    """The edit list's negative start is moved to 0 with the video: both shift together."""
+    out = tmp_path / "edts.mkv"
+    await copy_to(FIXTURES / "edts.mp4", out, "mkv")
+    first = {}
+    for packet in ffprobe_packets(out):
+        first.setdefault(packet.stream_index, packet.pts)
+    assert min(first.values()) == 0
+    source_first = {}
+    for packet in ffprobe_packets(FIXTURES / "edts.mp4"):
+        source_first.setdefault(packet.stream_index, packet.pts)
+    # Audio leads video by its priming in the source (-2112/44100 s), and still does.
+    assert source_first[1] == -2112 and source_first[0] == 0
+    assert first[1] == 0 and first[0] == round(2112 / 44100 * 1000)  # ms, as Matroska stores
+
+
+async def test_track_callbacks_choose_per_track(tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    def on_audio_track(track: Track) -> str:
+        seen.append(track.codec)
+        return "drop"
+
+    out = tmp_path / "video-only.mkv"
+    result = await copy_to(FIXTURES / "video.mp4", out, "mkv", on_audio_track=on_audio_track)
+    assert seen == ["aac"]
+    assert [s["codec_type"] for s in ffprobe_streams(out)] == ["video"]
+    assert result.progress.audio_frames == 0
+
+
+def long_webm() -> Path:
+    return make("copy-long.webm", "-f", "lavfi", "-i",
+                "testsrc2=size=320x240:rate=30:duration=20", "-c:v", "libvpx",
+                "-deadline", "realtime", "-cpu-used", "8")  # fmt: skip
+
+
+async def test_progress_is_reported_and_ends_at_one(tmp_path: Path) -> None:
+    reports: list[ConversionProgress] = []
+    await copy_to(long_webm(), tmp_path / "out.webm", "webm", on_progress=reports.append)
+    assert reports[-1].done and reports[-1].fraction == 1.0
+    assert reports[-1].video_frames == 600
+    fractions = [r.fraction for r in reports]
+    assert fractions == sorted(fractions)
+
+
+async def test_an_abort_signal_stops_the_conversion(tmp_path: Path) -> None:
+    class Signal:
+        """Like an AbortSignal whose abort() is called after the 100th packet."""
+
+        checks = 0
+
+        @property
+        def aborted(self) -> bool:
+            self.checks += 1
+            return self.checks > 100
+
+    with pytest.raises(ConversionAborted):
+        await copy_to(long_webm(), tmp_path / "out.webm", "webm", signal=Signal())
+
+
+async def test_copy_into_a_container_that_cannot_hold_the_codec(tmp_path: Path) -> None:
+    with pytest.raises(UnsupportedError, match="a WEBM file cannot hold h264"):
+        await copy_to(FIXTURES / "video.mp4", tmp_path / "out.webm", "webm", video_codec="copy")
+
+
+async def test_reencoding_outside_the_browser_says_why(tmp_path: Path) -> None:
+    with pytest.raises(PyWebCodecsError, match="needs the browser's WebCodecs"):
+        await copy_to(FIXTURES / "video.mp4", tmp_path / "out.webm", "webm")
+
+
+async def test_unknown_containers_and_garbage_are_named(tmp_path: Path) -> None:
+    with pytest.raises(UnsupportedError, match="unknown output container 'avi'"):
+        await copy_to(FIXTURES / "video.mp4", tmp_path / "out.avi", "avi")
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(b"hello, not media" * 100)
+    with pytest.raises(FormatError, match=r"garbage\.bin: at byte 0: not a media file"):
+        await copy_to(garbage, tmp_path / "out.mkv", "mkv")
