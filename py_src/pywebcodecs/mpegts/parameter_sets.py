@@ -1,0 +1,74 @@
+"""Decoder configs for H.264/H.265 carried as Annex-B byte streams (MPEG-TS, AVI).
+
+Neither MPEG-TS (ISO 13818-1 section 2.14) nor AVI stores an avcC/hvcC record: the
+parameter sets travel in-band before the first keyframe. WebCodecs takes Annex-B chunks
+only when the config has no ``description``; every other reader of this engine (MP4,
+Matroska) delivers length-prefixed NAL units with an avcC/hvcC. So that a track from TS or
+AVI behaves exactly like one from MP4 (same muxer paths, same decoder config), the readers
+build the record from the first in-band SPS/PPS (and VPS) and convert each packet to 4-byte
+length prefixes (ISO 14496-15 sections 5.3.3 and 8.3.3). In-band parameter sets stay in
+the packets, which ISO 14496-15 allows for ``avc1``/``hvc1`` streams with changing sets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..codec_data import (
+    avc_codec_string,
+    avcc_from_parameter_sets,
+    hevc_codec_string,
+    hvcc_from_parameter_sets,
+    parse_h264_sps,
+    parse_hevc_sps,
+)
+
+H264_IDR, H264_SPS, H264_PPS = 5, 7, 8
+HEVC_VPS, HEVC_SPS, HEVC_PPS = 32, 33, 34
+HEVC_IRAP = range(16, 24)  # BLA, IDR and CRA pictures (ITU-T H.265 table 7-1)
+
+
+@dataclass(frozen=True)
+class VideoConfig:
+    """What a decoder needs, as found in the stream's first parameter sets."""
+
+    codec_string: str
+    description: bytes
+    width: int
+    height: int
+
+
+def nal_type(codec: str, nal: bytes) -> int:
+    """The nal_unit_type of a NAL unit (H.264 section 7.3.1, H.265 section 7.3.1.2)."""
+    return nal[0] & 0x1F if codec == "h264" else (nal[0] >> 1) & 0x3F
+
+
+def is_keyframe(codec: str, nals: list[bytes]) -> bool:
+    """True when the access unit holds an IDR (H.264) or IRAP (H.265) picture."""
+    types = {nal_type(codec, nal) for nal in nals if nal}
+    if codec == "h264":
+        return H264_IDR in types
+    return any(t in HEVC_IRAP for t in types)
+
+
+def video_config(codec: str, nals: list[bytes]) -> VideoConfig | None:
+    """The config from the parameter sets among ``nals``; None until they have all come."""
+    by_type: dict[int, list[bytes]] = {}
+    for nal in nals:
+        if nal:
+            units = by_type.setdefault(nal_type(codec, nal), [])
+            if nal not in units:
+                units.append(nal)
+    if codec == "h264":
+        sps, pps = by_type.get(H264_SPS, []), by_type.get(H264_PPS, [])
+        if not (sps and pps):
+            return None
+        info = parse_h264_sps(sps[0])
+        avcc = avcc_from_parameter_sets(sps, pps)
+        return VideoConfig(avc_codec_string(avcc), avcc, info.width, info.height)
+    vps, sps, pps = (by_type.get(t, []) for t in (HEVC_VPS, HEVC_SPS, HEVC_PPS))
+    if not (vps and sps and pps):
+        return None
+    hevc = parse_hevc_sps(sps[0])
+    hvcc = hvcc_from_parameter_sets(vps, sps, pps)
+    return VideoConfig(hevc_codec_string(hvcc), hvcc, hevc.width, hevc.height)
