@@ -212,13 +212,16 @@ class AviDemuxer(Demuxer):
             if stream is None:
                 continue
             timing, codec = stream.format.timing, stream.format.codec
+            if not size:
+                # An empty video chunk holds the place of a dropped frame; an empty audio
+                # chunk holds no samples (ffmpeg's avidec counts them the same way).
+                stream.position += stream.track.kind == "video"
+                continue
             if timing.sample_size:
                 units = stream.position // timing.sample_size
                 stream.position += size
             else:
                 units, stream.position = stream.position, stream.position + 1
-            if not size:
-                continue  # an empty chunk holds the place of a dropped frame
             data = await self.reader.read_exact(offset, size, "a media chunk", "avi")
             key = self._keyframes.get(offset)
             if codec in _ANNEX_B:

@@ -1,0 +1,126 @@
+"""The AVI reader against ffprobe, packet by packet, on files ffmpeg makes."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+
+from oracle import ffprobe_streams, make
+from pywebcodecs.avi import AviDemuxer
+from pywebcodecs.codec_data import avc_codec_string, length_prefixed_to_annexb, split_annexb
+from pywebcodecs.errors import FormatError
+from pywebcodecs.reader import Reader
+from pywebcodecs.source import BytesSource, FileSource
+from test_mpegts_check import assert_matches_ffprobe, demux
+
+VIDEO = ["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=2"]
+AUDIO = ["-f", "lavfi", "-i", "sine=duration=2:sample_rate=44100"]
+
+VARIANTS = {
+    "h264-bframes-pcm.avi": [*VIDEO, *AUDIO, "-c:v", "libx264", "-bf", "2", "-c:a", "pcm_s16le"],
+    "mjpeg-mp3.avi": [*VIDEO, *AUDIO, "-c:v", "mjpeg", "-c:a", "libmp3lame"],
+    "h264-aac.avi": [*VIDEO, *AUDIO, "-c:v", "libx264", "-g", "10", "-c:a", "aac"],
+    "hevc.avi": [*VIDEO, "-c:v", "libx265", "-x265-params", "log-level=error", "-tag:v", "HEVC"],
+    "pcm-u8-stereo.avi": [*AUDIO, "-c:a", "pcm_u8", "-ac", "2"],
+    "mulaw-8k.avi": ["-f", "lavfi", "-i", "sine=duration=1:sample_rate=8000", "-c:a", "pcm_mulaw"],
+    "pcm-f32.avi": [*AUDIO, "-c:a", "pcm_f32le"],
+}  # fmt: skip
+
+
+def variant(name: str) -> Path:
+    return make(f"avi-{name}", *VARIANTS[name])
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+async def test_generated_variants_match_ffprobe(name: str) -> None:
+    await assert_matches_ffprobe(AviDemuxer, variant(name))
+
+
+async def test_h264_packets_are_the_same_nal_units_length_prefixed() -> None:
+    path = variant("h264-bframes-pcm.avi")
+    demuxer, packets = await demux(AviDemuxer, FileSource(path))
+    video = demuxer.tracks[0]
+    first = next(p for p in packets if p.track_id == video.id)
+    assert split_annexb(length_prefixed_to_annexb(first.data))[0][0] & 0x1F in (6, 7, 9)
+    assert video.description is not None and video.codec_string == "avc1.64000b"
+    assert avc_codec_string(video.description) == video.codec_string
+    assert ffprobe_streams(path)[0]["profile"] == "High"
+
+
+async def test_hevc_track_has_an_hvcc_description() -> None:
+    demuxer, _ = await demux(AviDemuxer, FileSource(variant("hevc.avi")))
+    video = demuxer.tracks[0]
+    assert video.codec_string == "hvc1.1.6.L30.90"
+    assert video.description is not None and video.description[0] == 1
+
+
+async def test_aac_description_is_the_audio_specific_config() -> None:
+    demuxer, _ = await demux(AviDemuxer, FileSource(variant("h264-aac.avi")))
+    audio = demuxer.tracks[1]
+    assert audio.codec_string == "mp4a.40.2"
+    assert audio.description is not None and audio.description[:2] == bytes.fromhex("1208")
+
+
+async def test_duration_and_frame_rate_come_from_the_stream_headers() -> None:
+    demuxer, _ = await demux(AviDemuxer, FileSource(variant("mjpeg-mp3.avi")))
+    assert demuxer.duration == pytest.approx(2.04, abs=0.01)
+    assert demuxer.tracks[0].frame_rate == 25
+
+
+async def test_open_reads_only_the_headers_the_index_and_the_first_video_chunk() -> None:
+    path = make("avi-lossless.avi", "-f", "lavfi", "-i", "testsrc2=size=320x240:duration=2",
+                "-c:v", "libx264", "-qp", "0")  # fmt: skip
+    demuxer = AviDemuxer(await Reader.open(FileSource(path), window=4096))
+    await demuxer.open()
+    assert demuxer.reader.bytes_fetched < 64 * 1024 < path.stat().st_size / 4
+
+
+def with_avix(data: bytes) -> bytes:
+    """The file followed by an OpenDML ``RIFF AVIX`` list whose movi repeats the first
+    list's video chunks (as files over 1 GiB continue)."""
+    start = data.index(b"movi") + 4
+    end = data.index(b"idx1")
+    chunks = bytearray()
+    pos = start
+    while pos < end:
+        chunk_id, size = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
+        if chunk_id == b"00dc":
+            chunks += data[pos : pos + 8 + size + (size & 1)]
+        pos += 8 + size + (size & 1)
+    movi = b"LIST" + struct.pack("<I", 4 + len(chunks)) + b"movi" + chunks
+    return data + b"RIFF" + struct.pack("<I", 4 + len(movi)) + b"AVIX" + movi
+
+
+async def test_packets_continue_into_opendml_avix_lists() -> None:
+    data = variant("mjpeg-mp3.avi").read_bytes()
+    _, plain = await demux(AviDemuxer, BytesSource(data))
+    _, extended = await demux(AviDemuxer, BytesSource(with_avix(data)))
+    video = [p for p in plain if p.track_id == 0]
+    more = [p for p in extended if p.track_id == 0][len(video) :]
+    assert [p.data for p in more] == [p.data for p in video]
+    assert more[0].dts == 51 and all(p.is_key for p in more)
+
+
+async def test_a_file_cut_inside_movi_keeps_the_complete_packets() -> None:
+    data = variant("mjpeg-mp3.avi").read_bytes()
+    _, full = await demux(AviDemuxer, BytesSource(data))
+    with pytest.warns(UserWarning, match="cut off"):
+        _, cut = await demux(AviDemuxer, BytesSource(data[: len(data) // 2]))
+    assert 0 < len(cut) < len(full)
+    assert [p.data for p in cut] == [p.data for p in full[: len(cut)]]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "file ends inside the RIFF header"),
+        (b"RIFF\x04\x00\x00\x00WAVEfmt ", "expected 'RIFF....AVI '"),
+        (b"RIFF\x04\x00\x00\x00AVI ", "no LIST hdrl"),
+        (b"RIFF\x20\x00\x00\x00AVI LIST\xff\xff\xff\x7fhdrl", "LIST hdrl claims"),
+    ],
+)
+async def test_broken_headers_raise_format_errors(data: bytes, message: str) -> None:
+    with pytest.raises(FormatError, match=message):
+        await demux(AviDemuxer, BytesSource(data, "bad.avi"))

@@ -1,0 +1,103 @@
+"""Packet-by-packet comparison with ffprobe for the MPEG-TS, AVI and HLS reader tests.
+
+(It lives under a ``test_mpegts`` name because those are the test paths of these readers;
+it holds no tests.) The shared ``demux_check`` goes through format detection; these readers
+are opened by class so their tests do not depend on the format registry.
+
+Two things differ from ``demux_check`` on purpose: H.264/H.265 packets from Annex-B
+containers are delivered length-prefixed, so their expected size is that of ffmpeg's packet
+(read with PyAV) after the same conversion; and a time_base with a numerator other than 1
+(AVI's 32/1225 for MP3) is compared as ``ffprobe_ts * numerator``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+
+import av
+
+from oracle import ffprobe_packets, ffprobe_streams
+from pywebcodecs.codec_data import annexb_to_length_prefixed
+from pywebcodecs.demuxer import Demuxer
+from pywebcodecs.errors import FormatError
+from pywebcodecs.reader import Reader
+from pywebcodecs.source import BytesSource, FileSource, Source
+from pywebcodecs.track import Packet
+
+ANNEX_B = ("h264", "hevc")
+
+
+async def demux(
+    demuxer_class: type[Demuxer], source: Source, window: int = 1 << 20
+) -> tuple[Demuxer, list[Packet]]:
+    demuxer = demuxer_class(await Reader.open(source, window=window))
+    await demuxer.open()
+    return demuxer, [packet async for packet in demuxer.packets()]
+
+
+def raw_packet_sizes(path: str | os.PathLike[str]) -> list[int]:
+    """ffmpeg's packets as PyAV reads them, each Annex-B one measured length-prefixed."""
+    sizes = []
+    with av.open(str(path)) as container:
+        for packet in container.demux():
+            if packet.size == 0 and packet.pts is None and packet.dts is None:
+                continue  # PyAV's end-of-stream flush packets
+            raw = bytes(packet)
+            codec = packet.stream.codec_context.name
+            sizes.append(len(annexb_to_length_prefixed(raw)) if codec in ANNEX_B else len(raw))
+    return sizes
+
+
+async def assert_matches_ffprobe(
+    demuxer_class: type[Demuxer],
+    path: str | os.PathLike[str],
+    source: Source | None = None,
+) -> tuple[Demuxer, list[Packet]]:
+    """Same packets as ffprobe in the same order (stream, pts, dts, size, key flag) and the
+    same codecs, time bases and picture/sample formats."""
+    demuxer, packets = await demux(demuxer_class, source or FileSource(path))
+    streams = ffprobe_streams(path)
+    assert [t.codec for t in demuxer.tracks] == [s["codec_name"] for s in streams]
+    numerators = []
+    for track, stream in zip(demuxer.tracks, streams, strict=True):
+        numerator, denominator = map(int, stream["time_base"].split("/"))
+        assert denominator == track.timescale
+        numerators.append(numerator)
+        if track.kind == "video":
+            assert (track.width, track.height) == (stream["width"], stream["height"])
+        else:
+            assert track.sample_rate == int(stream["sample_rate"])
+            assert track.channels == stream["channels"]
+    ids = [track.id for track in demuxer.tracks]
+    probe = ffprobe_packets(path)
+    sizes = raw_packet_sizes(path)
+    assert len(sizes) == len(probe)
+    theirs = [
+        (
+            p.stream_index,
+            None if p.pts is None else p.pts * numerators[p.stream_index],
+            None if p.dts is None else p.dts * numerators[p.stream_index],
+            size,
+            p.is_key,
+        )
+        for p, size in zip(probe, sizes, strict=True)
+    ]
+    ours = [
+        (ids.index(p.track_id), p.pts if want[1] is not None else None, p.dts, len(p.data),
+         p.is_key)
+        for p, want in zip(packets, theirs, strict=False)
+    ]  # fmt: skip
+    assert len(packets) == len(theirs)
+    mismatches = [(i, a, b) for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b]
+    assert mismatches[:5] == []
+    return demuxer, packets
+
+
+async def demux_damaged(demuxer_class: type[Demuxer], data: bytes, name: str) -> None:
+    """Demux broken bytes: a FormatError or a clean result are the only allowed outcomes
+    (truncation warnings are expected and silenced)."""
+    with warnings.catch_warnings(), contextlib.suppress(FormatError):
+        warnings.simplefilter("ignore")
+        await demux(demuxer_class, BytesSource(data, name))
