@@ -23,7 +23,7 @@ DEFAULT_AUDIO_CODECS: dict[str, tuple[str, ...]] = {
 }
 
 VIDEO_ENCODERS = frozenset({"vp8", "vp9", "av1", "h264", "hevc"})
-AUDIO_ENCODERS = frozenset({"opus", "aac", "flac", "pcm_s16le", "pcm_f32le"})
+AUDIO_ENCODERS = frozenset({"opus", "aac", "flac", "pcm_u8", "pcm_s16le", "pcm_s32le", "pcm_f32le"})
 
 # (max luma samples per picture, level) from each codec's level table.
 _VP9_LEVELS = ((36864, 10), (122880, 20), (245760, 21), (552960, 30), (983040, 31),

@@ -170,20 +170,17 @@ class _Transcoder:
 
     def _emit(self, chunk: Any, make_track: Callable[[], Track]) -> None:
         """An encoder output: copy the chunk's bytes into Python and queue the packet."""
+        data = js.Uint8Array.new(chunk.byteLength)
+        chunk.copyTo(data)
+        self._queue(data.to_bytes(), int(chunk.timestamp), int(chunk.duration or 0),
+                    chunk.type == "key", make_track)  # fmt: skip
+
+    def _queue(self, data: bytes, timestamp: int, duration: int, is_key: bool,
+               make_track: Callable[[], Track]) -> None:  # fmt: skip
         if self.output_track is None:
             self.output_track = make_track()
             self.interleaver.set_track(self.index, self.output_track)
-        data = js.Uint8Array.new(chunk.byteLength)
-        chunk.copyTo(data)
-        timestamp = int(chunk.timestamp)
-        packet = Packet(
-            track_id=self.index,
-            pts=timestamp,
-            dts=timestamp,
-            duration=int(chunk.duration or 0),
-            is_key=chunk.type == "key",
-            data=data.to_bytes(),
-        )
+        packet = Packet(self.index, timestamp, timestamp, duration, is_key, data)
         self.interleaver.push(self.index, packet)
 
 
@@ -317,6 +314,16 @@ class AudioTranscoder(_Transcoder):
                 f"this browser cannot decode {track.codec} audio ({track.codec_string}, "
                 f"{track.sample_rate} Hz, {track.channels} channels)"
             )
+        self.decoder = js.AudioDecoder.new(self._callbacks(self._on_audio, "audio decoding"))
+        self.decoder.configure(config)
+        if self.plan.codec in PcmEncoder.FORMATS:
+            self.encoder = PcmEncoder(self.plan.codec, self._on_pcm)
+        else:
+            await self._start_encoder(track)
+        self._listen_dequeue()
+
+    async def _start_encoder(self, track: AudioTrack) -> None:
+        assert self.plan.codec is not None
         encoder_config = js_object(
             {
                 "codec": audio_encoder_codec_string(self.plan.codec),
@@ -330,11 +337,22 @@ class AudioTranscoder(_Transcoder):
                 f"this browser cannot encode {self.plan.codec} audio at {track.sample_rate} Hz "
                 f"with {track.channels} channels"
             )
-        self.decoder = js.AudioDecoder.new(self._callbacks(self._on_audio, "audio decoding"))
         self.encoder = js.AudioEncoder.new(self._callbacks(self._on_chunk, "audio encoding"))
-        self.decoder.configure(config)
         self.encoder.configure(encoder_config)
-        self._listen_dequeue()
+
+    def _on_pcm(self, data: bytes, timestamp: int, duration: int) -> None:
+        track = self.plan.track
+        assert isinstance(track, AudioTrack) and self.plan.codec is not None
+        codec = self.plan.codec
+        _, _, bits, codec_string = PcmEncoder.FORMATS[codec]
+
+        def make_track() -> Track:
+            return AudioTrack(id=self.index + 1, codec=codec, codec_string=codec_string,
+                              timescale=MICROSECONDS, sample_rate=track.sample_rate,
+                              channels=track.channels, bits_per_sample=bits,
+                              language=track.language)  # fmt: skip
+
+        self._queue(data, timestamp, duration, True, make_track)
 
     def _on_audio(self, data: Any) -> None:
         """Encode decoded audio, cutting what lies before 0 (encoder priming of the input)."""
@@ -379,6 +397,41 @@ class AudioTranscoder(_Transcoder):
             self._emit(chunk, make_track)
         except Exception as exc:
             self._fail(CodecError(f"audio encoder output: {exc}"))
+
+
+class PcmEncoder:
+    """Stands in for an ``AudioEncoder`` when the output is PCM (WAV): WebCodecs has no PCM
+    encoder, and for WAV the interleaved samples are the encoded form, so they (and only
+    they) are copied out of the decoded ``AudioData``."""
+
+    #: codec → (AudioData sample format, typed array, bits, WebCodecs codec string)
+    FORMATS: ClassVar[dict[str, tuple[str, str, int, str]]] = {
+        "pcm_u8": ("u8", "Uint8Array", 8, "pcm-u8"),
+        "pcm_s16le": ("s16", "Int16Array", 16, "pcm-s16"),
+        "pcm_s32le": ("s32", "Int32Array", 32, "pcm-s32"),
+        "pcm_f32le": ("f32", "Float32Array", 32, "pcm-f32"),
+    }
+    encodeQueueSize = 0
+
+    def __init__(self, codec: str, on_samples: Callable[[bytes, int, int], None]) -> None:
+        self.format, self.array, _, _ = self.FORMATS[codec]
+        self.on_samples = on_samples
+        self.state = "configured"
+        self.ondequeue: Any = None
+
+    def encode(self, data: Any) -> None:
+        frames, channels = int(data.numberOfFrames), int(data.numberOfChannels)
+        samples = getattr(js, self.array).new(frames * channels)
+        data.copyTo(samples, js_object({"planeIndex": 0, "format": self.format}))
+        raw = js.Uint8Array.new(samples.buffer).to_bytes()
+        duration = round(frames * MICROSECONDS / int(data.sampleRate))
+        self.on_samples(raw, int(data.timestamp), duration)
+
+    async def flush(self) -> None:
+        """Nothing is held back: every ``encode`` delivered its samples at once."""
+
+    def close(self) -> None:
+        self.state = "closed"
 
 
 def _trim_start(data: Any, skip: int) -> Any:
@@ -470,7 +523,8 @@ async def encoder_support(tracks: list[Track]) -> Callable[[str], bool]:
             if await _supported(js.VideoEncoder, js_object(config)):
                 supported.add(codec)
     if audio is not None:
-        for codec in sorted(AUDIO_ENCODERS & {"opus", "aac", "flac"}):
+        supported.update(PcmEncoder.FORMATS)
+        for codec in sorted(AUDIO_ENCODERS - set(PcmEncoder.FORMATS)):
             config = {
                 "codec": audio_encoder_codec_string(codec),
                 "sampleRate": audio.sample_rate,
