@@ -1,0 +1,344 @@
+"""The MPEG-TS reader (ISO/IEC 13818-1), for 188-byte TS and 192-byte M2TS packets.
+
+``open()`` reads the start of the file until the PAT, the PMT and each stream's setup are
+in (H.264/H.265 parameter sets, the first ADTS or MPEG audio header), then the file's last
+half megabyte for the last timestamps, so the duration needs no full scan. Packets follow
+ffmpeg's demuxer and parsers, so that they equal ``ffprobe -show_packets``: one packet per
+video PES, one per audio frame (the first of a PES with its PTS, the others interpolated
+at 90 kHz), timestamps as stored (33-bit, unwrapped, with no start offset subtracted).
+
+Delivered forms, for WebCodecs and for MP4/Matroska output: H.264/H.265 length-prefixed
+with an avcC/hvcC (:mod:`.parameter_sets`); AAC without its ADTS headers, with an
+AudioSpecificConfig built from the first header; MPEG audio frames as they are. Video
+packets carry duration 0 (the stream does not state it); audio packets their frame's.
+Streams of other types (AC-3, LATM AAC, private data…) are not listed; a note in
+``warnings`` names them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import overload
+
+from ..codec_data import annexb_to_length_prefixed, audio_specific_config, split_annexb
+from ..demuxer import Demuxer
+from ..reader import Reader
+from ..track import AudioTrack, Packet, Track, VideoTrack
+from .audio_frames import AudioFrame, adts_frame, mpeg_audio_frame
+from .parameter_sets import VideoConfig, is_keyframe, video_config
+from .psi import ElementaryStream
+from .transport import Pes, StreamError, TransportParser, packet_layout
+
+TIMESCALE = 90_000
+_WRAP = 1 << 33
+_WRAP_MARGIN = 60 * TIMESCALE
+_HEAD_LIMIT = 16 << 20  # bytes searched for the tables and each stream's setup
+_TAIL = 512 << 10  # bytes at the end read for the last timestamps
+_VIDEO_TYPES = {0x1B: "h264", 0x24: "hevc"}
+_AUDIO_TYPES = {0x0F: "aac", 0x03: "mpeg_audio", 0x04: "mpeg_audio"}
+#: PES private data: what it holds is told by its content (ffmpeg's M2TS mode puts AAC there).
+_PRIVATE_TYPE = 0x06
+_MPEG_AUDIO_CODECS = {1: ("mp1", "mp4a.6B"), 2: ("mp2", "mp4a.6B"), 3: ("mp3", "mp3")}
+
+
+@dataclass
+class _Setup:
+    """What the head scan learns about one elementary stream."""
+
+    stream: ElementaryStream
+    codec: str
+    first_pts: int | None = None
+    nals: list[bytes] | None = None
+    video: VideoConfig | None = None
+    audio: AudioFrame | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.first_pts is not None and (self.video or self.audio) is not None
+
+
+@dataclass
+class _AudioState:
+    leftover: bytes = b""
+    next_pts: int = 0  # where the next frame without a PES timestamp starts
+
+
+class MpegTsDemuxer(Demuxer):
+    format_name = "mpegts"
+    sniff_size = 3 * 192 + 192
+
+    @classmethod
+    def sniff(cls, head: bytes) -> bool:
+        return packet_layout(head) is not None
+
+    def __init__(self, reader: Reader) -> None:
+        super().__init__(reader)
+        self._packet_size = 188
+        self._first_packet = 0
+        self._streams: list[ElementaryStream] = []
+        self._tracks_by_pid: dict[int, Track] = {}
+        self._wrap_reference: int | None = None
+
+    async def open(self) -> None:
+        head = await self.reader.read(0, self.sniff_size)
+        layout = packet_layout(head)
+        if layout is None:
+            raise self.error("no 0x47 sync byte repeating every 188 or 192 bytes", 0)
+        self._packet_size, self._first_packet = layout
+        setups = await self._scan_head()
+        first = {
+            pid: self._unwrap(setup.first_pts)
+            for pid, setup in setups.items()
+            if setup.first_pts is not None
+        }
+        last = await self._scan_tail(first)
+        for pid, setup in setups.items():
+            track = self._track(setup, last.get(pid))
+            self._tracks_by_pid[pid] = track
+            self.tracks.append(track)
+        if first:
+            self.duration = (max(last.values(), default=0) - min(first.values())) / TIMESCALE
+
+    def _block_size(self) -> int:
+        return (self.reader.window // self._packet_size + 1) * self._packet_size
+
+    async def _scan_head(self) -> dict[int, _Setup]:
+        parser = TransportParser(self._packet_size)
+        setups: dict[int, _Setup] = {}
+        pos = self._first_packet
+        limit = min(self.reader.size or _HEAD_LIMIT, _HEAD_LIMIT)
+        while pos < limit:
+            block = await self.reader.read(pos, self._block_size())
+            done, used = self._feed(parser, block, pos)
+            at_end = len(block) < self._block_size()
+            if at_end:
+                done += parser.flush()[0]
+            self._add_setups(parser.streams, setups)
+            for pes in done:
+                if pes.pid in setups:
+                    if self._wrap_reference is None and pes.dts is not None:
+                        self._wrap_reference = pes.dts
+                    self._learn(setups[pes.pid], pes)
+            if (setups and all(s.ready for s in setups.values())) or at_end or not used:
+                break
+            pos += used
+        if not parser.streams:
+            if parser.section_error is not None:
+                raise self.error(str(parser.section_error), parser.section_error.offset)
+            raise self.error(f"no PAT/PMT in the first {pos - self._first_packet} bytes", pos)
+        for pid, setup in list(setups.items()):
+            if setup.codec in ("private", "unknown"):
+                self.warnings.append(f"private data stream on PID {pid} is not read")
+                del setups[pid]
+            elif not setup.ready:
+                what = "parameter sets" if setup.codec in ("h264", "hevc") else "audio frame"
+                raise self.error(f"no {setup.codec} {what} with a PTS on PID "
+                                 f"{setup.stream.pid} in the first {limit} bytes")  # fmt: skip
+        self._streams = [setup.stream for setup in setups.values()]
+        return setups
+
+    def _add_setups(self, streams: list[ElementaryStream], setups: dict[int, _Setup]) -> None:
+        for stream in streams:
+            if stream.pid in setups or stream.pid in self._tracks_by_pid:
+                continue
+            codec = _VIDEO_TYPES.get(stream.stream_type) or _AUDIO_TYPES.get(stream.stream_type)
+            if stream.stream_type == _PRIVATE_TYPE:
+                codec = "private"
+            if codec is None:
+                note = f"stream type 0x{stream.stream_type:02x} on PID {stream.pid} is not read"
+                if note not in self.warnings:
+                    self.warnings.append(note)
+                continue
+            setups[stream.pid] = _Setup(stream, codec)
+
+    def _learn(self, setup: _Setup, pes: Pes) -> None:
+        if setup.codec == "private":
+            setup.codec = (
+                "aac" if adts_frame(pes.payload, 0)
+                else "mpeg_audio" if mpeg_audio_frame(pes.payload, 0)
+                else "unknown"
+            )  # fmt: skip
+        if setup.first_pts is None and pes.pts is not None:
+            setup.first_pts = pes.pts
+        if setup.codec in ("h264", "hevc"):
+            if setup.video is None:
+                setup.nals = (setup.nals or []) + split_annexb(pes.payload)
+                setup.video = video_config(setup.codec, setup.nals)
+        elif setup.audio is None and setup.codec != "unknown":
+            setup.audio = _first_frame(setup.codec, pes.payload)
+
+    def _feed(self, parser: TransportParser, block: bytes, offset: int) -> tuple[list[Pes], int]:
+        try:
+            return parser.feed(block, offset)
+        except StreamError as exc:
+            raise self.error(str(exc), exc.offset) from None
+
+    async def _scan_tail(self, first: dict[int, int]) -> dict[int, int]:
+        """The last PTS of each stream, unwrapped against its first, from the file's end."""
+        size = self.reader.size
+        last = dict(first)
+        if size is None or not first:
+            return last
+        start = max(self._first_packet, size - _TAIL)
+        start -= (start - self._first_packet) % self._packet_size
+        parser = TransportParser(self._packet_size, self._streams)
+        block = await self.reader.read(start, size - start)
+        done, _ = self._feed(parser, block, start)
+        for pes in done + parser.flush()[0]:
+            if pes.pts is not None and pes.pid in last:
+                last[pes.pid] = max(last[pes.pid], self._unwrap(pes.pts))
+        return last
+
+    def _track(self, setup: _Setup, last_pts: int | None) -> Track:
+        stream = setup.stream
+        first = setup.first_pts or 0
+        duration = None if last_pts is None else last_pts - first
+        if setup.video is not None:
+            config = setup.video
+            return VideoTrack(id=stream.pid, codec=setup.codec, codec_string=config.codec_string,
+                              description=config.description, timescale=TIMESCALE,
+                              duration=duration, language=stream.language, width=config.width,
+                              height=config.height)  # fmt: skip
+        frame = setup.audio
+        assert frame is not None
+        if setup.codec == "aac":
+            codec = "aac"
+            description: bytes | None = audio_specific_config(
+                frame.profile, frame.sample_rate, frame.channels
+            )
+            codec_string = f"mp4a.40.{frame.profile}"
+        else:
+            codec, codec_string = _MPEG_AUDIO_CODECS[frame.profile]
+            description = None
+            setup.codec = codec
+        if duration is not None:
+            duration += _add_frame(0, frame.samples, frame.sample_rate, codec)
+        return AudioTrack(id=stream.pid, codec=codec, codec_string=codec_string,
+                          description=description, timescale=TIMESCALE, duration=duration,
+                          language=stream.language, sample_rate=frame.sample_rate,
+                          channels=frame.channels)  # fmt: skip
+
+    async def packets(self) -> AsyncIterator[Packet]:
+        parser = TransportParser(self._packet_size, self._streams)
+        audio = {pid: _AudioState() for pid, t in self._tracks_by_pid.items() if t.kind == "audio"}
+        # ffmpeg's H.264/H.265 parser hands a frame on only when the next one begins, so a
+        # video packet comes out when the following PES of its PID is complete; holding
+        # each one back until then gives ffprobe's interleaving.
+        held: dict[int, Packet] = {}
+        pos = self._first_packet
+        block_size = self._block_size()
+        while True:
+            block = await self.reader.read(pos, block_size)
+            done, used = self._feed(parser, block, pos)
+            pos += used
+            end = len(block) < block_size or not used
+            if end:
+                rest, cut = parser.flush()
+                done += rest
+            for pes in done:
+                for packet in self._packets_of(pes, audio, held):
+                    yield packet
+            if end:
+                break
+        for track in self.tracks:
+            if track.id in held:
+                yield held.pop(track.id)
+        if cut or pos < (self.reader.size or pos):
+            self.warn_truncated(f"the file ends inside a TS packet or PES (PIDs {cut})", pos)
+        if parser.resyncs:
+            self.warnings.append(f"lost packet sync {len(parser.resyncs)} times, first at byte "
+                                 f"{parser.resyncs[0]}")  # fmt: skip
+
+    @overload
+    def _unwrap(self, ts: int) -> int: ...
+    @overload
+    def _unwrap(self, ts: None) -> None: ...
+    def _unwrap(self, ts: int | None) -> int | None:
+        """A 33-bit timestamp (section 2.4.3.7) carried across one wrap the way ffmpeg does
+        (libavformat ``wrap_timestamp``): against the first timestamp of the file, values
+        more than 60 s before it wrapped forwards, or, when the file starts within 60 s of
+        the wrap, values after that point are moved 2^33 back (so they start negative)."""
+        ref = self._wrap_reference
+        if ts is None or ref is None:
+            return ts
+        threshold = ref - _WRAP_MARGIN
+        if ref < _WRAP - _WRAP_MARGIN:
+            return ts + _WRAP if ts < threshold else ts
+        return ts - _WRAP if ts >= threshold else ts
+
+    def _packets_of(
+        self, pes: Pes, audio: dict[int, _AudioState], held: dict[int, Packet]
+    ) -> list[Packet]:
+        track = self._tracks_by_pid.get(pes.pid)
+        if track is None or not pes.payload:
+            return []
+        dts = self._unwrap(pes.dts)
+        pts = self._unwrap(pes.pts)
+        if track.kind == "video":
+            nals = split_annexb(pes.payload)
+            data = annexb_to_length_prefixed(pes.payload)
+            if pts is None:
+                pts = dts = held[track.id].dts if track.id in held else 0
+            key = is_keyframe(track.codec, nals)
+            previous = held.pop(track.id, None)
+            held[track.id] = Packet(track.id, pts, dts if dts is not None else pts, 0, key, data)
+            return [] if previous is None else [previous]
+        return self._audio_packets(track, audio[pes.pid], pes.payload, pts)
+
+    def _audio_packets(self, track: Track, state: _AudioState, payload: bytes,
+                       pts: int | None) -> list[Packet]:  # fmt: skip
+        parse = adts_frame if track.codec == "aac" else mpeg_audio_frame
+        data = state.leftover + payload
+        carried = len(state.leftover)
+        packets = []
+        pos = 0
+        state.leftover = b""
+        while pos < len(data):
+            frame = parse(data, pos)
+            if frame is None:
+                pos = data.find(b"\xff", pos + 1)
+                if pos < 0:
+                    break
+                continue
+            if frame.end > len(data):
+                state.leftover = data[pos:]
+                break
+            # The PES timestamp belongs to the first frame that starts inside this PES
+            # (ISO 13818-1 section 2.4.3.7); a frame carried over from the last one and
+            # the frames after the first are timed by counting samples.
+            start = pts if pts is not None and pos >= carried else state.next_pts
+            pts = None if start == pts and pos >= carried else pts
+            state.next_pts = _add_frame(start, frame.samples, frame.sample_rate, track.codec)
+            packets.append(Packet(track.id, start, start, state.next_pts - start, True,
+                                  data[frame.start : frame.end]))  # fmt: skip
+            pos = frame.end
+        return packets
+
+
+def _first_frame(codec: str, payload: bytes) -> AudioFrame | None:
+    parse = adts_frame if codec == "aac" else mpeg_audio_frame
+    frame = parse(payload, 0)
+    if frame is None:
+        at = payload.find(b"\xff")
+        frame = parse(payload, at) if at >= 0 else None
+    return frame
+
+
+def _add_frame(pts: int, samples: int, sample_rate: int, codec: str) -> int:
+    """The PTS after a frame of ``samples`` that starts at ``pts``, as ffmpeg's demuxer
+    steps the frames it splits out of a PES (libavformat ``compute_pkt_fields``): an MPEG
+    audio frame lasts its duration floored to 90 kHz units; an ADTS frame, whose header
+    rate ffmpeg's parser does not pass on, is stepped by ``av_add_stable`` on the grid of
+    whole frames counted from zero (2090, 2090, 2090, 2089… at 44.1 kHz)."""
+    step_num, step_den = samples * TIMESCALE, sample_rate  # the step, in 90 kHz units
+    if codec != "aac" or step_num % step_den == 0:
+        return pts + step_num // step_den
+    frames = _div_nearest(pts * step_den, step_num)
+    on_grid = _div_nearest(frames * step_num, step_den)
+    return _div_nearest((frames + 1) * step_num, step_den) + pts - on_grid
+
+
+def _div_nearest(a: int, b: int) -> int:
+    """a / b rounded to nearest, halves away from zero (ffmpeg's AV_ROUND_NEAR_INF)."""
+    return (2 * a + b) // (2 * b) if a >= 0 else -((-2 * a + b) // (2 * b))
