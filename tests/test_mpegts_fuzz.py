@@ -1,0 +1,36 @@
+"""Damaged transport streams give a FormatError or a clean (possibly shorter) packet list,
+never a crash or a hang."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from oracle import make
+from pywebcodecs.mpegts import MpegTsDemuxer
+from test_mpegts_check import demux_damaged
+
+SAMPLE = make(
+    "mpegts-fuzz.ts",
+    "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=1",
+    "-f", "lavfi", "-i", "sine=duration=1:sample_rate=8000",
+    "-c:v", "libx264", "-g", "5", "-c:a", "aac",
+).read_bytes()  # fmt: skip
+
+#: Mostly the tables and the first PES headers (the first 12 packets), where a broken byte
+#: changes the most.
+POSITIONS = st.one_of(st.integers(0, 12 * 188), st.integers(0, len(SAMPLE) - 1))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cut=st.integers(0, len(SAMPLE)),
+    edits=st.lists(st.tuples(POSITIONS, st.integers(0, 255)), max_size=8),
+)
+async def test_damaged_streams_fail_only_with_format_errors(
+    cut: int, edits: list[tuple[int, int]]
+) -> None:
+    data = bytearray(SAMPLE)
+    for position, value in edits:
+        data[position] = value
+    await demux_damaged(MpegTsDemuxer, bytes(data[:cut]), "fuzz.ts")
