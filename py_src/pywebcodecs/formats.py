@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .demuxer import Demuxer
 from .errors import FormatError, UnsupportedError
-from .isobmff import IsobmffDemuxer
+from .isobmff import IsobmffDemuxer, Mp4Muxer
 from .matroska import MatroskaDemuxer, MkvMuxer, WebmMuxer
 from .muxer import Muxer
 from .reader import Reader
@@ -16,6 +16,7 @@ DEMUXERS: tuple[type[Demuxer], ...] = (IsobmffDemuxer, MatroskaDemuxer)
 MUXERS: dict[str, type[Muxer]] = {
     "webm": WebmMuxer,
     "mkv": MkvMuxer,
+    "mp4": Mp4Muxer,
 }
 
 
