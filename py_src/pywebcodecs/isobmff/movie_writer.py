@@ -28,11 +28,21 @@ class TrackTiming:
     """A written track's timeline, in its own timescale."""
 
     first_dts: int  # the input decode time of media time 0
+    start_pts: int  # the earliest pts
     media_duration: int  # sum of the sample durations
     end_pts: int  # the latest pts + duration: where the presentation ends
 
+    @property
+    def delay(self) -> int:
+        """Where a late track starts, for the empty edit; 0 when it starts at or before 0."""
+        return max(self.start_pts, 0)
+
+    def delay_ms(self, timescale: int) -> int:
+        return self.delay * MOVIE_TIMESCALE // timescale
+
     def presentation(self, timescale: int) -> int:
-        return to_movie(max(self.end_pts, 0), timescale)
+        """The track's duration in movie units: the empty edit, then the media edit."""
+        return self.delay_ms(timescale) + to_movie(max(self.end_pts - self.delay, 0), timescale)
 
 
 def to_movie(value: int, timescale: int) -> int:
@@ -106,16 +116,21 @@ def _matrix(rotation: int, width: int, height: int) -> bytes:
 
 
 def _edit_list(timing: TrackTiming, scale: int, fragmented: bool) -> bytes | None:
-    """elst (section 8.6.6): none when the media starts at decode time 0."""
-    first = timing.first_dts
-    if first == 0:
+    """elst (section 8.6.6); none when the media's decode times already start at 0.
+
+    A track that starts before or at 0 gets one edit whose ``media_time`` is how far the
+    first decode time lies below 0: exact. A track that starts later gets an empty edit
+    first, in whole milliseconds (rounded down, as ffmpeg does), and its media edit starts
+    at the first presented sample (a keyframe, as players want), so a reader may see the
+    track up to 1 ms early.
+    """
+    if timing.first_dts == 0:
         return None
     entries: list[tuple[int, int]] = []  # (segment duration in ms, media_time)
-    if first > 0:  # the track starts late: an empty edit first
-        entries.append((first * MOVIE_TIMESCALE // scale, -1))
-        entries.append((0 if fragmented else to_movie(timing.end_pts - first, scale), 0))
-    else:
-        entries.append((0 if fragmented else timing.presentation(scale), -first))
+    if timing.delay:
+        entries.append((timing.delay_ms(scale), -1))
+    segment = timing.presentation(scale) - timing.delay_ms(scale)
+    entries.append((0 if fragmented else segment, timing.delay - timing.first_dts))
     version = 1 if any(d > MAX_32 or t > 0x7FFFFFFF for d, t in entries) else 0
     row = struct.Struct(">QqHH" if version else ">IiHH")
     body = b"".join(row.pack(d, t, 1, 0) for d, t in entries)

@@ -43,6 +43,7 @@ class _OutTrack:
     track: Track
     log: SampleLog = field(default_factory=SampleLog)
     first_dts: int | None = None
+    start_pts: int | None = None
     end_pts: int = 0
     pending: list[bytes] = field(default_factory=list)  # the open chunk or fragment run
     pending_bytes: int = 0
@@ -98,6 +99,7 @@ class Mp4Muxer(Muxer):
         log.add(dts, packet.pts - packet.dts, len(packet.data), packet.is_key,
                 packet.duration if packet.duration > 0 else gap)  # fmt: skip
         out.end_pts = max(out.end_pts, packet.pts + log.last_duration)
+        out.start_pts = packet.pts if out.start_pts is None else min(out.start_pts, packet.pts)
         out.pending.append(packet.data)
         out.pending_bytes += len(packet.data)
         out.total_bytes += len(packet.data)
@@ -170,7 +172,8 @@ class Mp4Muxer(Muxer):
 
     def _timing(self, out: _OutTrack) -> TrackTiming:
         first = out.first_dts or 0
-        return TrackTiming(first, out.log.media_duration, out.end_pts)
+        start = first if out.start_pts is None else out.start_pts
+        return TrackTiming(first, start, out.log.media_duration, out.end_pts)
 
     def _movie_duration(self) -> int:
         return max(

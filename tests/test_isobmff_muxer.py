@@ -1,0 +1,171 @@
+"""The MP4 writer: every file the MP4 reader tests use, remuxed in the three layouts, must
+hold the same packets (ffprobe's pts, dts, size and key flag per stream), the same stream
+hashes, and read and decode without a warning."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from demux_check import demux
+from oracle import (
+    FIXTURES,
+    decode_errors,
+    ffprobe_json,
+    ffprobe_packets,
+    ffprobe_streams,
+    make,
+    stream_hashes,
+)
+from pywebcodecs.conversion import convert_media
+from pywebcodecs.isobmff import Mp4Muxer
+from pywebcodecs.isobmff.sample_log import SampleLog
+from pywebcodecs.sink import FileSink, MemorySink
+from pywebcodecs.track import Track, VideoTrack
+from test_isobmff_reader import VARIANTS
+
+LAYOUTS = {
+    "progressive": {},
+    "fast_start": {"fast_start": True},
+    "fragmented": {"fragmented": True},
+}
+#: The reader's variants whose codecs MP4 can hold (not AC-3, not PCM).
+WRITABLE = sorted(name for name in VARIANTS if name not in ("ac3.mp4", "pcm.mov"))
+
+
+def source(name: str) -> Path:
+    if name in ("video.mp4", "edts.mp4"):
+        return FIXTURES / name
+    return make(f"isobmff-{name}", *VARIANTS[name])
+
+
+async def remux(src: Path, out: Path, tweak: dict | None = None, **layout: bool) -> Path:
+    """Demux ``src`` with the MP4 reader and write every track with :class:`Mp4Muxer`;
+    ``tweak`` changes fields of the video track."""
+    demuxer, packets = await demux(src)
+    sink = FileSink(out)
+    muxer = Mp4Muxer(sink, **layout)
+    ids = {}
+    for track in demuxer.tracks:
+        video = isinstance(track, VideoTrack)
+        changed: Track = dataclasses.replace(track, **tweak) if tweak and video else track
+        ids[track.id] = muxer.add_track(changed)
+    for packet in packets:
+        await muxer.write_packet(ids[packet.track_id], packet)
+    await muxer.finish()
+    sink.close()
+    return out
+
+
+def per_stream(path: Path) -> dict[int, list[tuple]]:
+    streams: dict[int, list[tuple]] = {}
+    for p in ffprobe_packets(path):
+        streams.setdefault(p.stream_index, []).append((p.pts, p.dts, p.size, p.is_key))
+    return streams
+
+
+def probe_warnings(path: Path) -> str:
+    result = subprocess.run(["ffprobe", "-v", "warning", str(path)], capture_output=True, text=True)
+    return result.stderr.strip()
+
+
+def top_level_boxes(data: bytes) -> list[str]:
+    types, at = [], 0
+    while at + 8 <= len(data):
+        size = int.from_bytes(data[at : at + 4], "big")
+        if size == 1:
+            size = int.from_bytes(data[at + 8 : at + 16], "big")
+        types.append(data[at + 4 : at + 8].decode("latin-1"))
+        at += size
+    return types
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("name", ["video.mp4", "edts.mp4", *WRITABLE])
+async def test_remux_keeps_every_packet_and_hash(name: str, layout: str, tmp_path: Path) -> None:
+    src = source(name)
+    out = await remux(src, tmp_path / "out.mp4", **LAYOUTS[layout])
+    assert probe_warnings(out) == ""
+    assert stream_hashes(out) == stream_hashes(src)
+    assert per_stream(out) == per_stream(src)
+    assert decode_errors(out) == ""
+
+
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+async def test_rotation_round_trips_through_the_track_matrix(rotation: int, tmp_path: Path) -> None:
+    src = source("bframes.mp4")
+    out = await remux(src, tmp_path / "rotated.mp4", {"rotation": rotation})
+    side_data = ffprobe_json(out, "-show_streams")["streams"][0]["side_data_list"][0]
+    # ffprobe counts counter-clockwise, in [-180, 180)
+    assert side_data["rotation"] == (180 - rotation) % 360 - 180
+    demuxer, _ = await demux(out)
+    assert isinstance(demuxer.tracks[0], VideoTrack) and demuxer.tracks[0].rotation == rotation
+
+
+async def test_pixel_aspect_is_written_as_pasp(tmp_path: Path) -> None:
+    out = await remux(source("bframes.mp4"), tmp_path / "pasp.mp4", {"pixel_aspect": (4, 3)})
+    assert ffprobe_streams(out)[0]["sample_aspect_ratio"] == "4:3"
+    demuxer, _ = await demux(out)
+    assert isinstance(demuxer.tracks[0], VideoTrack) and demuxer.tracks[0].pixel_aspect == (4, 3)
+
+
+async def test_fast_start_puts_moov_before_mdat_in_memory() -> None:
+    demuxer, packets = await demux(source("bframes.mp4"))
+    sink = MemorySink()
+    muxer = Mp4Muxer(sink, fast_start=True)
+    for track in demuxer.tracks:
+        muxer.add_track(track)
+    for packet in packets:
+        await muxer.write_packet(packet.track_id, packet)
+    await muxer.finish()
+    assert top_level_boxes(sink.getvalue()) == ["ftyp", "moov", "mdat"]
+
+
+@pytest.mark.parametrize(
+    ("layout", "boxes"),
+    [("progressive", ["ftyp", "mdat", "moov"]), ("fragmented", ["ftyp", "moov", "moof", "mdat"])],
+)
+async def test_layouts_order_their_boxes(layout: str, boxes: list[str], tmp_path: Path) -> None:
+    out = await remux(source("bframes.mp4"), tmp_path / "out.mp4", **LAYOUTS[layout])
+    assert top_level_boxes(out.read_bytes())[: len(boxes)] == boxes
+
+
+async def test_fragments_start_at_video_keyframes(tmp_path: Path) -> None:
+    out = await remux(source("fragmented.mp4"), tmp_path / "frag.mp4", fragmented=True)
+    types = top_level_boxes(out.read_bytes())
+    keys = [p for p in ffprobe_packets(out) if p.stream_index == 0 and p.is_key]
+    assert types.count("moof") == len(keys) > 1
+
+
+async def test_convert_media_copies_into_mp4(tmp_path: Path) -> None:
+    src = source("bframes.mp4")
+    out = tmp_path / "converted.mp4"
+    sink = FileSink(out)
+    await convert_media(src, "mp4", video_codec="copy", audio_codec="copy", sink=sink)
+    sink.close()
+    assert probe_warnings(out) == ""
+    assert stream_hashes(out) == stream_hashes(src)
+
+
+def test_chunk_offsets_past_4_gib_use_co64() -> None:
+    log = SampleLog()
+    log.add(0, 0, 100, True, 1)
+    log.chunk_offsets.append(0)
+    log.chunk_counts.append(1)
+    small = b"".join(log.stbl_children(1000, force_co64=False))
+    large = b"".join(log.stbl_children(5 << 30, force_co64=False))
+    assert b"stco" in small and b"co64" not in small
+    assert b"co64" in large and (5 << 30).to_bytes(8, "big") in large
+
+
+def test_mp4_cannot_hold_pcm() -> None:
+    from pywebcodecs.errors import UnsupportedError
+    from pywebcodecs.track import AudioTrack
+
+    track = AudioTrack(id=1, codec="pcm_s16le", codec_string="pcm-s16", timescale=44100,
+                       sample_rate=44100, channels=2)  # fmt: skip
+    with pytest.raises(UnsupportedError, match="cannot hold pcm_s16le"):
+        Mp4Muxer(MemorySink()).add_track(track)
