@@ -38,21 +38,23 @@ async def demux(
     return demuxer, [packet async for packet in demuxer.packets()]
 
 
-def raw_packet_sizes(path: str | os.PathLike[str]) -> list[int]:
-    """ffmpeg's packets as PyAV reads them, measured as our readers deliver them."""
+def delivered_sizes(path: str | os.PathLike[str], probe_sizes: list[int]) -> list[int]:
+    """For a container that stores H.264/H.265 as Annex-B and AAC as ADTS, the size of each
+    packet after our readers' conversion, measured on ffmpeg's packet bytes as PyAV reads
+    them; ffprobe's size for the other codecs."""
     sizes = []
     with av.open(str(path)) as container:
-        for packet in container.demux():
-            if packet.size == 0 and packet.pts is None and packet.dts is None:
-                continue  # PyAV's end-of-stream flush packets
-            raw = bytes(packet)
-            codec = packet.stream.codec_context.name
-            if codec in ANNEX_B:
-                sizes.append(len(annexb_to_length_prefixed(raw)))
-            elif codec == "aac" and raw[:1] == b"\xff" and raw[1] & 0xF6 == 0xF0:
-                sizes.append(len(raw) - (7 if raw[1] & 1 else 9))  # without its ADTS header
-            else:
-                sizes.append(len(raw))
+        packets = [p for p in container.demux() if p.size or p.pts is not None]
+    assert len(packets) == len(probe_sizes)
+    for packet, probe_size in zip(packets, probe_sizes, strict=True):
+        raw = bytes(packet)
+        codec = packet.stream.codec_context.name
+        if codec in ANNEX_B:
+            sizes.append(len(annexb_to_length_prefixed(raw)))
+        elif codec == "aac" and raw[:1] == b"\xff" and raw[1] & 0xF6 == 0xF0:
+            sizes.append(len(raw) - (7 if raw[1] & 1 else 9))  # without its ADTS header
+        else:
+            sizes.append(probe_size)
     return sizes
 
 
@@ -60,9 +62,12 @@ async def assert_matches_ffprobe(
     demuxer_class: type[Demuxer],
     path: str | os.PathLike[str],
     source: Source | None = None,
+    *,
+    annexb: bool = True,
 ) -> tuple[Demuxer, list[Packet]]:
     """Same packets as ffprobe in the same order (stream, pts, dts, size, key flag) and the
-    same codecs, time bases and picture/sample formats."""
+    same codecs, time bases and picture/sample formats. ``annexb=False`` for containers
+    that store H.264/H.265 length-prefixed already (fMP4 HLS segments)."""
     demuxer, packets = await demux(demuxer_class, source or FileSource(path))
     streams = ffprobe_streams(path)
     assert [t.codec for t in demuxer.tracks] == [s["codec_name"] for s in streams]
@@ -78,8 +83,9 @@ async def assert_matches_ffprobe(
             assert track.channels == stream["channels"]
     ids = [track.id for track in demuxer.tracks]
     probe = ffprobe_packets(path)
-    sizes = raw_packet_sizes(path)
-    assert len(sizes) == len(probe)
+    sizes = [p.size for p in probe]
+    if annexb:
+        sizes = delivered_sizes(path, sizes)
     theirs = [
         (
             p.stream_index,

@@ -97,8 +97,8 @@ class MpegTsDemuxer(Demuxer):
             track = self._track(setup, last.get(pid))
             self._tracks_by_pid[pid] = track
             self.tracks.append(track)
-        if first:
-            self.duration = (max(last.values(), default=0) - min(first.values())) / TIMESCALE
+        if first and last:
+            self.duration = (max(last.values()) - min(first.values())) / TIMESCALE
 
     def _block_size(self) -> int:
         return (self.reader.window // self._packet_size + 1) * self._packet_size
@@ -177,9 +177,9 @@ class MpegTsDemuxer(Demuxer):
     async def _scan_tail(self, first: dict[int, int]) -> dict[int, int]:
         """The last PTS of each stream, unwrapped against its first, from the file's end."""
         size = self.reader.size
-        last = dict(first)
         if size is None or not first:
-            return last
+            return {}  # a stream of unknown length (live, or HLS segments): no tail to read
+        last = dict(first)
         start = max(self._first_packet, size - _TAIL)
         start -= (start - self._first_packet) % self._packet_size
         parser = TransportParser(self._packet_size, self._streams)
@@ -213,7 +213,7 @@ class MpegTsDemuxer(Demuxer):
             description = None
             setup.codec = codec
         if duration is not None:
-            duration += _add_frame(0, frame.samples, frame.sample_rate, codec)
+            duration += _add_frame(0, frame.samples, frame.sample_rate, on_grid=False)
         return AudioTrack(id=stream.pid, codec=codec, codec_string=codec_string,
                           description=description, timescale=TIMESCALE, duration=duration,
                           language=stream.language, sample_rate=frame.sample_rate,
@@ -289,6 +289,7 @@ class MpegTsDemuxer(Demuxer):
     def _audio_packets(self, track: Track, state: _AudioState, payload: bytes,
                        pts: int | None) -> list[Packet]:  # fmt: skip
         parse = adts_frame if track.codec == "aac" else mpeg_audio_frame
+        on_grid = track.codec == "aac"
         data = state.leftover + payload
         carried = len(state.leftover)
         packets = []
@@ -309,7 +310,7 @@ class MpegTsDemuxer(Demuxer):
             # the frames after the first are timed by counting samples.
             start = pts if pts is not None and pos >= carried else state.next_pts
             pts = None if start == pts and pos >= carried else pts
-            state.next_pts = _add_frame(start, frame.samples, frame.sample_rate, track.codec)
+            state.next_pts = _add_frame(start, frame.samples, frame.sample_rate, on_grid)
             packets.append(Packet(track.id, start, start, state.next_pts - start, True,
                                   data[frame.start : frame.end]))  # fmt: skip
             pos = frame.end
@@ -325,18 +326,19 @@ def _first_frame(codec: str, payload: bytes) -> AudioFrame | None:
     return frame
 
 
-def _add_frame(pts: int, samples: int, sample_rate: int, codec: str) -> int:
+def _add_frame(pts: int, samples: int, sample_rate: int, on_grid: bool) -> int:
     """The PTS after a frame of ``samples`` that starts at ``pts``, as ffmpeg's demuxer
     steps the frames it splits out of a PES (libavformat ``compute_pkt_fields``): an MPEG
     audio frame lasts its duration floored to 90 kHz units; an ADTS frame, whose header
-    rate ffmpeg's parser does not pass on, is stepped by ``av_add_stable`` on the grid of
-    whole frames counted from zero (2090, 2090, 2090, 2089… at 44.1 kHz)."""
+    rate ffmpeg's parser does not pass on, is stepped ``on_grid`` by ``av_add_stable``:
+    to the next multiple of the frame duration counted from zero (2090, 2090, 2090,
+    2089… at 44.1 kHz)."""
     step_num, step_den = samples * TIMESCALE, sample_rate  # the step, in 90 kHz units
-    if codec != "aac" or step_num % step_den == 0:
+    if not on_grid or step_num % step_den == 0:
         return pts + step_num // step_den
     frames = _div_nearest(pts * step_den, step_num)
-    on_grid = _div_nearest(frames * step_num, step_den)
-    return _div_nearest((frames + 1) * step_num, step_den) + pts - on_grid
+    grid_pts = _div_nearest(frames * step_num, step_den)
+    return _div_nearest((frames + 1) * step_num, step_den) + pts - grid_pts
 
 
 def _div_nearest(a: int, b: int) -> int:

@@ -1,0 +1,5 @@
+"""HTTP Live Streaming presentations (RFC 8216): playlists and their segments."""
+
+from .demuxer import HlsDemuxer
+
+__all__ = ["HlsDemuxer"]
