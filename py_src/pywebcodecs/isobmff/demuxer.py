@@ -13,9 +13,13 @@ B-frames has negative decode times.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
+import operator
 import struct
-from collections.abc import AsyncIterator
+from array import array
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -251,14 +255,8 @@ class IsobmffDemuxer(Demuxer):
                 self.tags[_TAGS[item.type]] = value.decode("utf-8", "replace")
 
     async def packets(self) -> AsyncIterator[Packet]:
-        order = sorted(
-            (samples.offsets[index], track_id, index)
-            for track_id, state in self._states.items()
-            for samples in (state.samples,)
-            for index in range(len(samples))
-        )
         size = self.reader.size
-        for offset, track_id, index in order:
+        for offset, track_id, index in _file_order(self._states):
             state = self._states[track_id]
             samples = state.samples
             length = samples.sizes[index]
@@ -269,6 +267,8 @@ class IsobmffDemuxer(Demuxer):
                     offset,
                 )
                 return
+            # Samples that follow each other are served from the reader's window, so an
+            # interleaved file costs one fetch per window, not one per sample.
             data = await self.reader.read(offset, length)
             dts = samples.dts[index] + state.shift
             yield Packet(
@@ -279,6 +279,22 @@ class IsobmffDemuxer(Demuxer):
                 is_key=bool(samples.keys[index]),
                 data=data,
             )
+
+
+def _file_order(states: dict[int, _TrackState]) -> Iterator[tuple[int, int, int]]:
+    """(byte offset, track id, sample index) of every sample, in byte order: the tracks'
+    tables merged lazily, so no list of all samples is ever built."""
+    return heapq.merge(
+        *(_track_order(track_id, s.samples.offsets) for track_id, s in states.items())
+    )
+
+
+def _track_order(track_id: int, offsets: array[int]) -> Iterator[tuple[int, int, int]]:
+    indices: Iterable[int] = range(len(offsets))
+    if not all(map(operator.le, offsets, itertools.islice(offsets, 1, None))):
+        indices = sorted(indices, key=offsets.__getitem__)  # rare: samples stored out of order
+    for index in indices:
+        yield offsets[index], track_id, index
 
 
 def _track_defaults(moov: BoxView) -> dict[int, TrackDefaults]:
