@@ -27,6 +27,11 @@ VARIANTS = {
     "quicktime.mov": [*VIDEO, *AUDIO, "-c:v", "libx264", "-c:a", "aac"],
     "odd-size.mp4": ["-f", "lavfi", "-i", "testsrc2=size=162x122:rate=30:duration=1",
                      "-c:v", "libx264"],
+    # testsrc2 rounds sizes to even, and 4:2:0 H.264 cannot be odd: scale, then 4:4:4.
+    "odd-161x121.mp4": [*VIDEO, "-vf", "scale=161:121", "-c:v", "libx264",
+                        "-pix_fmt", "yuv444p"],
+    "avc3.mp4": [*VIDEO, "-c:v", "libx264", "-tag:v", "avc3"],
+    "hev1.mp4": [*VIDEO, "-c:v", "libx265", "-x265-params", "log-level=error"],
     "two-audio.mp4": [*VIDEO, *AUDIO, "-f", "lavfi", "-i", "sine=duration=2:frequency=800",
                       "-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264", "-c:a", "aac"],
     "hevc.mp4": [*VIDEO, "-c:v", "libx265", "-x265-params", "log-level=error", "-tag:v", "hvc1"],
@@ -83,6 +88,92 @@ async def test_rotation_comes_from_the_track_matrix(tmp_path: Path) -> None:
     assert demuxer.tracks[0].rotation == 90
 
 
+@pytest.mark.parametrize(
+    ("name", "prefix", "has_description"),
+    [("avc3.mp4", "avc3.", True), ("hev1.mp4", "hev1.", True), ("hevc.mp4", "hvc1.", True)],
+)
+async def test_in_band_parameter_set_entries_keep_their_codec_string_prefix(
+    name: str, prefix: str, has_description: bool
+) -> None:
+    demuxer, _ = await demux(make(f"isobmff-{name}", *VARIANTS[name]))
+    track = demuxer.tracks[0]
+    assert track.codec_string.startswith(prefix)
+    assert (track.description is not None) == has_description
+
+
+CONTAINER_BOXES = {b"moov", b"trak", b"mdia", b"minf", b"stbl"}
+
+
+def stco_to_co64(body: bytes) -> bytes:
+    """The boxes in ``body`` with every stco rewritten as a co64 holding the same offsets."""
+    out, pos = b"", 0
+    while pos < len(body):
+        size, kind = struct.unpack_from(">I4s", body, pos)
+        inner = body[pos + 8 : pos + size]
+        if kind in CONTAINER_BOXES:
+            inner = stco_to_co64(inner)
+        elif kind == b"stco":
+            (count,) = struct.unpack_from(">I", inner, 4)
+            offsets = struct.unpack_from(f">{count}I", inner, 8)
+            kind, inner = b"co64", inner[:8] + struct.pack(f">{count}Q", *offsets)
+        out += struct.pack(">I4s", len(inner) + 8, kind) + inner
+        pos += size
+    return out
+
+
+async def test_64_bit_chunk_offsets_read_like_32_bit_ones(tmp_path: Path) -> None:
+    # ffmpeg writes co64 only past 4 GiB; with the moov at the end, growing it moves nothing.
+    original = make("isobmff-bframes.mp4", *VARIANTS["bframes.mp4"])
+    data = original.read_bytes()
+    at = data.index(b"moov") - 4
+    assert at + int.from_bytes(data[at : at + 4], "big") == len(data)
+    co64 = tmp_path / "co64.mp4"
+    co64.write_bytes(data[:at] + stco_to_co64(data[at:]))
+    assert b"co64" in co64.read_bytes() and b"stco" not in co64.read_bytes()
+    await assert_packets_match_ffprobe(co64)
+    _, ours = await demux(co64)
+    _, theirs = await demux(original)
+    assert ours == theirs
+
+
+def cover_png() -> Path:
+    return make("isobmff-cover.png", "-f", "lavfi", "-i", "color=c=red:size=8x8",
+                "-frames:v", "1")  # fmt: skip
+
+
+async def test_itunes_tags_and_cover_art_are_read() -> None:
+    path = make("isobmff-tagged.m4a", "-f", "lavfi", "-i", "sine=duration=0.5",
+                "-i", str(cover_png()), "-map", "0", "-map", "1", "-c:a", "aac",
+                "-c:v", "png", "-disposition:v", "attached_pic", "-metadata", "title=Tïtle",
+                "-metadata", "artist=Someone", "-metadata", "album=Disc")  # fmt: skip
+    demuxer, _ = await demux(path)
+    assert demuxer.container == "m4a"
+    assert demuxer.tags["title"] == "Tïtle"
+    assert demuxer.tags["artist"] == "Someone" and demuxer.tags["album"] == "Disc"
+    assert [image.mime_type for image in demuxer.images] == ["image/png"]
+    assert demuxer.images[0].data.startswith(b"\x89PNG")
+
+
+async def test_quicktime_user_data_tags_are_read() -> None:
+    path = make("isobmff-tagged.mov", "-f", "lavfi", "-i", "sine=duration=0.5", "-c:a", "aac",
+                "-metadata", "title=Tïtle", "-metadata", "artist=Someone")  # fmt: skip
+    demuxer, _ = await demux(path)
+    assert demuxer.container == "mov"
+    assert demuxer.tags["title"] == "Tïtle" and demuxer.tags["artist"] == "Someone"
+
+
+async def test_avc3_without_parameter_sets_in_its_avcc_has_no_description(
+    tmp_path: Path,
+) -> None:
+    data = bytearray(make("isobmff-avc3.mp4", *VARIANTS["avc3.mp4"]).read_bytes())
+    data[data.index(b"avcC") + 4 + 5] = 0xE0  # numOfSequenceParameterSets = 0
+    path = tmp_path / "in-band.mp4"
+    path.write_bytes(data)
+    demuxer, _ = await demux(path)
+    assert demuxer.tracks[0].description is None
+    assert any("in-band only" in warning for warning in demuxer.warnings)
+
+
 async def test_header_parsing_reads_no_media_data() -> None:
     path = make("isobmff-quicktime.mov", *VARIANTS["quicktime.mov"])
     demuxer, _ = await demux(path, window=4096)
@@ -133,11 +224,6 @@ async def test_deep_nesting_is_refused() -> None:
     moov = struct.pack(">I4s", len(body) + 8 + 108, b"moov") + mvhd + body
     with pytest.raises(FormatError):
         await open_demuxer(await Reader.open(BytesSource(moov, name="deep.mp4")))
-
-
-FUZZ_INPUT = make("isobmff-fuzz.mp4", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=2",
-                  "-f", "lavfi", "-i", "sine=duration=2", "-c:v", "libx264", "-bf", "2",
-                  "-c:a", "aac", "-movflags", "+faststart")  # fmt: skip
 
 
 FUZZ_INPUT = make("isobmff-fuzz.mp4", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=2",

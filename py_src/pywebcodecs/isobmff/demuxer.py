@@ -25,17 +25,15 @@ from typing import Any
 
 from ..demuxer import Demuxer
 from ..errors import FormatError
-from ..track import AudioTrack, CoverImage, Packet, Track, VideoTrack
+from ..track import AudioTrack, Packet, Track, VideoTrack
 from .boxes import BoxHeader, BoxView, parse_header
 from .sample_entries import SampleEntry, parse_sample_entry
 from .sample_table import Samples, TrackDefaults, read_sample_table, read_track_fragment
+from .tags import read_tags
 
 MAX_TOP_LEVEL_BOX = 1 << 30  # a moov or moof larger than 1 GiB is not believed
 _MOV_BRANDS = {"qt  "}
 _AUDIO_BRANDS = {"M4A ", "M4B ", "M4P "}
-_TAGS = {"©nam": "title", "©ART": "artist", "©alb": "album", "aART": "album_artist",
-         "©day": "date", "©gen": "genre", "©cmt": "comment", "©too": "encoder",
-         "©wrt": "composer", "desc": "description", "cprt": "copyright"}  # fmt: skip
 
 
 @dataclass
@@ -153,7 +151,7 @@ class IsobmffDemuxer(Demuxer):
             track.keyframe_count = sum(state.samples.keys)
             if isinstance(track, VideoTrack) and track.packet_count and track.duration:
                 track.frame_rate = round(track.packet_count * track.timescale / track.duration, 3)
-        self._read_tags(moov)
+        self.tags, self.images = read_tags(moov)
         if self.duration is None:
             spans = [t.duration_seconds for t in self.tracks if t.duration_seconds]
             self.duration = max(spans, default=None)
@@ -234,25 +232,6 @@ class IsobmffDemuxer(Demuxer):
             samples.keys.extend(extra.keys)
             if not target.track.duration and len(samples):
                 target.track.duration = samples.dts[-1] + samples.durations[-1] - samples.dts[0]
-
-    def _read_tags(self, moov: BoxView) -> None:
-        ilst = moov.path("udta", "meta")
-        if ilst is None:
-            return
-        ilst = ilst.child("ilst", skip=4)
-        if ilst is None:
-            return
-        for item in ilst.children():
-            data = item.child("data")
-            if data is None or len(data.body) < 8:
-                continue
-            kind = int.from_bytes(data.body[1:4], "big")
-            value = bytes(data.body[8:])
-            if item.type == "covr":
-                mime = {13: "image/jpeg", 14: "image/png", 27: "image/bmp"}.get(kind, "image")
-                self.images.append(CoverImage(mime, value))
-            elif item.type in _TAGS and kind == 1:
-                self.tags[_TAGS[item.type]] = value.decode("utf-8", "replace")
 
     async def packets(self) -> AsyncIterator[Packet]:
         size = self.reader.size

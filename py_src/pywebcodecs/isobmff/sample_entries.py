@@ -67,11 +67,16 @@ def _video_entry(box: BoxView) -> SampleEntry:
     children = {child.type: child for child in box.children(skip=_VIDEO_ENTRY.size)}
     if fourcc in ("avc1", "avc3") and "avcC" in children:
         avcc = bytes(children["avcC"].body)
-        entry.codec_string = codec_data.avc_codec_string(avcc)
+        # avc3/hev1 may carry their parameter sets only in-band; the registry has their
+        # own codec string prefix for that (WebCodecs AVC registration section 3).
+        entry.codec_string = fourcc + codec_data.avc_codec_string(avcc)[4:]
         entry.description = avcc
+        if fourcc == "avc3" and len(avcc) > 5 and not avcc[5] & 0x1F:
+            entry.description = None
+            entry.notes.append("avc3 with no SPS in its avcC: parameter sets are in-band only")
     elif fourcc in ("hvc1", "hev1") and "hvcC" in children:
         hvcc = bytes(children["hvcC"].body)
-        entry.codec_string = codec_data.hevc_codec_string(hvcc)
+        entry.codec_string = fourcc + codec_data.hevc_codec_string(hvcc)[4:]
         entry.description = hvcc
     elif fourcc == "av01" and "av1C" in children:
         av1c = bytes(children["av1C"].body)
