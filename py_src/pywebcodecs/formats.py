@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from .avi import AviDemuxer
 from .demuxer import Demuxer
 from .errors import FormatError, UnsupportedError
+from .hls import HlsDemuxer
 from .isobmff import IsobmffDemuxer, Mp4Muxer
 from .matroska import MatroskaDemuxer, MkvMuxer, WebmMuxer
+from .mpegts import MpegTsDemuxer
 from .muxer import Muxer
 from .reader import Reader
 
 #: Tried in this order: formats with a strong signature first; MP3 and ADTS, which can only
 #: be recognised by frame sync patterns, last.
-DEMUXERS: tuple[type[Demuxer], ...] = (IsobmffDemuxer, MatroskaDemuxer)
+DEMUXERS: tuple[type[Demuxer], ...] = (
+    IsobmffDemuxer,
+    MatroskaDemuxer,
+    AviDemuxer,
+    HlsDemuxer,
+    MpegTsDemuxer,
+)
 
 MUXERS: dict[str, type[Muxer]] = {
     "webm": WebmMuxer,
