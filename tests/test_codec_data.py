@@ -59,6 +59,23 @@ def test_h264_codec_string_and_sps_match_ffprobe(profile, size, expected):
     assert rebuilt[:5] == avcc[:5] and avcc_units(rebuilt) == [sps, pps]
 
 
+@pytest.mark.parametrize(
+    ("pix_fmt", "expected"), [("yuv444p", "avc1.f400"), ("yuv422p", "avc1.7a00")]
+)
+def test_h264_sps_cropping_gives_odd_sizes(pix_fmt, expected):
+    # 4:2:0 cannot be odd-sized; 4:4:4 crops by single pixels, 4:2:2 by 2 across, 1 down.
+    width, height = (161, 121) if pix_fmt == "yuv444p" else (162, 121)
+    path = make(f"sps-{pix_fmt}-{width}x{height}.mp4", "-f", "lavfi", "-i",
+                "testsrc2=size=160x120:rate=10:duration=0.3", "-vf", f"scale={width}:{height}",
+                "-c:v", "libx264", "-pix_fmt", pix_fmt)  # fmt: skip
+    avcc = extradata(path)
+    stream = ffprobe_streams(path)[0]
+    assert avc_codec_string(avcc) == f"{expected}{stream['level']:02x}"
+    info = parse_h264_sps(avcc_units(avcc)[0])
+    assert (info.width, info.height) == (stream["width"], stream["height"])
+    assert info.chroma_format == (3 if pix_fmt == "yuv444p" else 2)
+
+
 def test_hevc_codec_string_and_hvcc_from_parameter_sets():
     path = make("sps-hevc.mkv", "-f", "lavfi", "-i",
                 "testsrc2=size=200x120:rate=10:duration=0.3", "-c:v", "libx265",

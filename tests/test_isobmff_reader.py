@@ -174,6 +174,26 @@ async def test_avc3_without_parameter_sets_in_its_avcc_has_no_description(
     assert any("in-band only" in warning for warning in demuxer.warnings)
 
 
+@pytest.mark.parametrize(
+    ("box", "field_at", "value"),
+    [("stsc", 12, 0xFFFFFFFF), ("stsz", 8, 0x7FFFFFFF), ("stts", 8, 0xFFFFFFFF)],
+)
+async def test_huge_counts_in_pcm_tables_stay_bounded_by_the_sizes_table(
+    box: str, field_at: int, value: int, tmp_path: Path
+) -> None:
+    # PCM's stsz has one constant size; a lying samples-per-chunk must not make 4 billion
+    # samples appear, nor a lying sample count more than the chunks hold.
+    data = bytearray(make("isobmff-pcm.mov", *VARIANTS["pcm.mov"]).read_bytes())
+    struct.pack_into(">I", data, data.index(box.encode()) + 4 + field_at, value)
+    path = tmp_path / "lying.mov"
+    path.write_bytes(data)
+    try:
+        _, packets = await demux(path)
+    except FormatError:
+        return
+    assert len(packets) <= 2 * 44100 // 1024 + 1
+
+
 async def test_header_parsing_reads_no_media_data() -> None:
     path = make("isobmff-quicktime.mov", *VARIANTS["quicktime.mov"])
     demuxer, _ = await demux(path, window=4096)

@@ -31,7 +31,7 @@ from .sample_entries import SampleEntry, parse_sample_entry
 from .sample_table import Samples, TrackDefaults, read_sample_table, read_track_fragment
 from .tags import read_tags
 
-MAX_TOP_LEVEL_BOX = 1 << 30  # a moov or moof larger than 1 GiB is not believed
+MAX_TOP_LEVEL_BOX = 1 << 28  # a moov or moof larger than 256 MiB is not believed
 _MOV_BRANDS = {"qt  "}
 _AUDIO_BRANDS = {"M4A ", "M4B ", "M4P "}
 

@@ -17,6 +17,9 @@ from .boxes import BoxView
 
 _U32 = struct.Struct(">I")
 PCM_PACKET_SAMPLES = 1024
+#: More constant-size samples than this (155 hours at 30 fps) are not believed: with a
+#: constant size, stsz's count is the only thing that says how many there are.
+MAX_CONSTANT_SIZE_SAMPLES = 1 << 24
 
 
 @dataclass
@@ -54,7 +57,7 @@ def _pairs(box: BoxView, what: str, signed_second: bool = False) -> list[tuple[i
 def read_sample_table(stbl: BoxView, is_audio: bool) -> Samples:
     """Expand stts/ctts/stss/stsz/stsc/stco into per-sample arrays (packets as ffprobe
     counts them: constant-size audio such as PCM is one packet per chunk)."""
-    sizes, constant_size = _sample_sizes(stbl)
+    sizes, constant_size, sample_count = _sample_sizes(stbl)
     stts = _box(stbl, "stts")
     deltas = _pairs(stts, "time entries")
     chunk_offsets = _chunk_offsets(stbl)
@@ -63,8 +66,12 @@ def read_sample_table(stbl: BoxView, is_audio: bool) -> Samples:
     runs = struct.unpack_from(f">{count * 3}I", stsc.body, start)
     samples = Samples()
     if constant_size and is_audio:
-        return _chunk_packets(samples, runs, chunk_offsets, constant_size, deltas)
-    sample_count = len(sizes)
+        return _chunk_packets(samples, runs, chunk_offsets, constant_size, sample_count, deltas)
+    if constant_size:
+        if sample_count > MAX_CONSTANT_SIZE_SAMPLES:
+            raise FormatError(f"stsz claims {sample_count} samples of {constant_size} bytes",
+                              offset=stbl.body_offset)  # fmt: skip
+        sizes = array("q", [constant_size]) * sample_count
     _fill_times(samples, deltas, sample_count)
     ctts = stbl.child("ctts")
     if ctts is not None:
@@ -93,17 +100,15 @@ def _box(parent: BoxView, box_type: str) -> BoxView:
     return box
 
 
-def _sample_sizes(stbl: BoxView) -> tuple[array[int], int]:
-    """(per-sample sizes, the constant size or 0)."""
+def _sample_sizes(stbl: BoxView) -> tuple[array[int], int, int]:
+    """(per-sample sizes, the constant size or 0, the sample count)."""
     stsz = stbl.child("stsz")
     if stsz is not None:
         constant, count = stsz.unpack(struct.Struct(">II"), 4)
         if constant:
-            if count > 1 << 31:
-                raise FormatError(f"stsz claims {count} samples", offset=stsz.body_offset)
-            return array("q"), constant
+            return array("q"), constant, count
         count, start = _entries(stsz, 12, 4, "sample sizes")
-        return array("q", struct.unpack_from(f">{count}I", stsz.body, start)), 0
+        return array("q", struct.unpack_from(f">{count}I", stsz.body, start)), 0, count
     stz2 = _box(stbl, "stz2")
     field_size = stz2.unpack(struct.Struct(">I"), 4)[0] & 0xFF
     (count,) = stz2.unpack(_U32, 8)
@@ -111,11 +116,11 @@ def _sample_sizes(stbl: BoxView) -> tuple[array[int], int]:
         raise FormatError(f"stz2 box with field size {field_size} cannot hold {count} sizes")
     data = stz2.body[12:]
     if field_size == 16:
-        return array("q", struct.unpack_from(f">{count}H", data)), 0
+        return array("q", struct.unpack_from(f">{count}H", data)), 0, count
     if field_size == 8:
-        return array("q", data[:count]), 0
-    nibbles = [n for byte in data for n in (byte >> 4, byte & 15)]
-    return array("q", nibbles[:count]), 0
+        return array("q", data[:count]), 0, count
+    nibbles = [n for byte in data[: (count + 1) // 2] for n in (byte >> 4, byte & 15)]
+    return array("q", nibbles[:count]), 0, count
 
 
 def _chunk_offsets(stbl: BoxView) -> tuple[int, ...]:
@@ -171,13 +176,15 @@ def _fill_offsets(samples: Samples, runs: tuple[int, ...], chunks: tuple[int, ..
 
 
 def _chunk_packets(samples: Samples, runs: tuple[int, ...], chunks: tuple[int, ...],
-                   size: int, deltas: list[tuple[int, int]]) -> Samples:  # fmt: skip
+                   size: int, total: int, deltas: list[tuple[int, int]]) -> Samples:  # fmt: skip
     """Constant-size audio (PCM): packets of at most 1024 samples cut from each chunk,
-    which is how ffmpeg presents them."""
+    which is how ffmpeg presents them; no more than stsz's ``total`` samples in all."""
     delta = deltas[0][1] if deltas else 1
     time = 0
     for chunk, in_chunk in zip(chunks, _chunk_runs(runs, len(chunks)), strict=False):
         offset = chunk
+        in_chunk = min(in_chunk, total)
+        total -= in_chunk
         for first in range(0, in_chunk, PCM_PACKET_SAMPLES):
             count = min(PCM_PACKET_SAMPLES, in_chunk - first)
             samples.offsets.append(offset)
