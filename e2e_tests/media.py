@@ -21,12 +21,14 @@ def summarize(path: Path) -> dict[str, StreamSummary]:
     """Per stream kind ('video', 'audio'): codec, packet count and time span."""
     streams = {s["index"]: s for s in ffprobe_streams(path)}
     packets = ffprobe_json(
-        path, "-show_packets", "-show_entries", "packet=stream_index,pts,duration"
+        path, "-show_packets", "-show_entries", "packet=stream_index,pts,dts,duration"
     )["packets"]
+    for packet in packets:  # AVI packets carry only a dts
+        packet.setdefault("pts", packet.get("dts"))
     summary: dict[str, StreamSummary] = {}
     for index, stream in streams.items():
         base = Fraction(stream["time_base"])
-        mine = [p for p in packets if p["stream_index"] == index and "pts" in p]
+        mine = [p for p in packets if p["stream_index"] == index and p["pts"] is not None]
         starts = [p["pts"] * base for p in mine]
         ends = [(p["pts"] + p.get("duration", 0)) * base for p in mine]
         summary[stream["codec_type"]] = StreamSummary(

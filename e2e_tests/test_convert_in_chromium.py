@@ -121,3 +121,20 @@ def test_cancel_stops_the_conversion(browser: Browser, static_dir: Path) -> None
                                timeout=60_000)  # fmt: skip
         assert page.is_hidden("#result")
         page.close()
+
+
+def test_mpeg_ts_and_avi_inputs_convert_too(engine: HeadlessEngine, tmp_path: Path) -> None:
+    for name, args in {
+        "input.ts": ["-c:v", "libx264", "-bf", "2", "-c:a", "aac"],
+        "input.avi": ["-c:v", "libx264", "-c:a", "libmp3lame"],
+    }.items():
+        source = make(f"e2e-{name}", "-f", "lavfi", "-i",
+                      "testsrc2=size=320x240:rate=25:duration=3", "-f", "lavfi", "-i",
+                      "sine=duration=3:sample_rate=44100", *args)  # fmt: skip
+        output = tmp_path / f"{name}.webm"
+        summary = engine.convert(source, output, container="webm")
+        assert summary["ok"], summary
+        after = summarize(output)
+        assert (after["video"].codec, after["audio"].codec) == ("vp8", "opus")
+        assert after["video"].packets == summarize(source)["video"].packets == 75
+        assert decode_errors(output) == ""

@@ -14,6 +14,7 @@ codec error wakes the waiter too, and a codec that stops answering for
 from __future__ import annotations
 
 import asyncio
+import heapq
 import math
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -136,13 +137,18 @@ class _Transcoder:
             return
         await self._wait_for_room()
         timescale = self.plan.track.timescale
+        timestamp = _us(packet.pts, timescale)
+        self._decoding(timestamp)
         chunk = self.make_chunk(
             "key" if is_key else "delta",
-            _us(packet.pts, timescale),
+            timestamp,
             _us(packet.duration, timescale),
             js_bytes(packet.data),
         )
         self.decoder.decode(chunk)
+
+    def _decoding(self, timestamp: int) -> None:
+        """Called with each chunk's timestamp as it goes to the decoder."""
 
     async def flush(self) -> None:
         try:
@@ -243,6 +249,7 @@ class VideoTranscoder(_Transcoder):
             )
         self._transform = FrameTransform.needed(track, self.plan.rotation, self.width, self.height)
         self._next_key = -math.inf
+        self._times: list[int] = []
         self.decoder = js.VideoDecoder.new(self._callbacks(self._on_frame, "video decoding"))
         self.encoder = js.VideoEncoder.new(self._callbacks(self._on_chunk, "video encoding"))
         self.decoder.configure(self._decoder_config)
@@ -253,9 +260,12 @@ class VideoTranscoder(_Transcoder):
         try:
             if self._error is not None:
                 return
-            source = frame
+            source = self._in_presentation_order(frame)
             if self._transform is not None:
-                source = self._transform.apply(frame)
+                turned = self._transform.apply(source)
+                if source is not frame:
+                    source.close()
+                source = turned
             timestamp = int(source.timestamp)
             key = timestamp >= self._next_key
             if key:
@@ -267,6 +277,21 @@ class VideoTranscoder(_Transcoder):
             self._fail(CodecError(f"video frame at {frame.timestamp} µs: {exc}"))
         finally:
             frame.close()
+
+    def _decoding(self, timestamp: int) -> None:
+        heapq.heappush(self._times, timestamp)
+
+    def _in_presentation_order(self, frame: Any) -> Any:
+        """The frame, retimed if needed: a decoder outputs frames in presentation order,
+        so the k-th frame gets the k-th smallest timestamp sent. That repairs inputs whose
+        container stores no presentation times (AVI with B-frames), and changes nothing
+        where the times were right."""
+        if not self._times:
+            return frame
+        timestamp = heapq.heappop(self._times)
+        if timestamp == int(frame.timestamp):
+            return frame
+        return js.VideoFrame.new(frame, js_object({"timestamp": timestamp}))
 
     def _on_chunk(self, chunk: Any, metadata: Any = None) -> None:
         config = _decoder_config(metadata)
