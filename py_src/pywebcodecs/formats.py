@@ -11,12 +11,14 @@ from .matroska import MatroskaDemuxer, MkvMuxer, WebmMuxer
 from .mpegts import MpegTsDemuxer
 from .muxer import Muxer
 from .reader import Reader
+from .wave import WavDemuxer, WavMuxer
 
 #: Tried in this order: formats with a strong signature first; MP3 and ADTS, which can only
 #: be recognised by frame sync patterns, last.
 DEMUXERS: tuple[type[Demuxer], ...] = (
     IsobmffDemuxer,
     MatroskaDemuxer,
+    WavDemuxer,
     AviDemuxer,
     HlsDemuxer,
     MpegTsDemuxer,
@@ -26,6 +28,7 @@ MUXERS: dict[str, type[Muxer]] = {
     "webm": WebmMuxer,
     "mkv": MkvMuxer,
     "mp4": Mp4Muxer,
+    "wav": WavMuxer,
 }
 
 
