@@ -3,6 +3,7 @@ the output cleanly, and past the size limit the file becomes RF64 with a ds64 ch
 
 from __future__ import annotations
 
+import struct
 import subprocess
 from pathlib import Path
 
@@ -61,7 +62,10 @@ async def test_past_the_size_limit_the_file_becomes_rf64(tmp_path: Path) -> None
     target = tmp_path / "big.wav"
     await remux(source, target, size_limit=1000)
     data = target.read_bytes()
-    assert data[:4] == b"RF64" and data[12:16] == b"ds64"
+    assert data[:4] == b"RF64" and data[4:8] == b"\xff\xff\xff\xff"
+    kind, size, riff_size, data_size, frames = struct.unpack_from("<4sIQQQ", data, 12)
+    assert (kind, size, riff_size) == (b"ds64", 28, len(data) - 8)
+    assert (data_size, frames) == (44100 * 4, 44100)
     assert stream_hashes(target) == stream_hashes(source)
     assert ffprobe_warnings(target) == ""
     demuxer, packets = await demux(target)
