@@ -111,12 +111,16 @@ def _colour(box: BoxView) -> ColorInfo | None:
 def _audio_entry(box: BoxView) -> SampleEntry:
     _, version, _, channels, bits, _, _, rate_fixed = box.unpack(_AUDIO_ENTRY, 0)
     sample_rate = rate_fixed >> 16
+    lpcm_flags = 0
     skip = _AUDIO_ENTRY.size
     if version == 1:
         skip += 16
     elif version == 2:
-        v2 = box.unpack(struct.Struct(">I d I I I"), skip)
-        sample_rate, channels, bits = round(v2[1]), v2[2], v2[4]
+        v2 = box.unpack(struct.Struct(">I d I I I I"), skip)
+        if not 0 < v2[1] < 1e7:  # also refuses NaN
+            raise FormatError(f"sound description claims a {v2[1]} Hz sample rate",
+                              offset=box.body_offset + skip + 4)  # fmt: skip
+        sample_rate, channels, bits, lpcm_flags = round(v2[1]), v2[2], v2[4], v2[5]
         skip += 36
     fourcc = box.type
     entry = SampleEntry(fourcc, fourcc.strip(), fourcc.strip(), sample_rate=sample_rate,
@@ -139,15 +143,17 @@ def _audio_entry(box: BoxView) -> SampleEntry:
             entry.channels = _ac3_channels(children["dac3"])
     elif fourcc == "ec-3":
         entry.codec, entry.codec_string = "eac3", "ec-3"
+        if "dec3" in children:
+            entry.channels = _eac3_channels(children["dec3"])
     elif fourcc == "ulaw":
         entry.codec, entry.codec_string = "pcm_mulaw", "ulaw"
     elif fourcc == "alaw":
         entry.codec, entry.codec_string = "pcm_alaw", "alaw"
     elif fourcc in PCM_CODECS:
-        entry.codec, entry.codec_string = PCM_CODECS[fourcc]
+        entry.codec, entry.codec_string = _quicktime_pcm(fourcc, children)
         entry.bits_per_sample = bits
     elif fourcc in ("lpcm", "ipcm", "fpcm"):
-        entry.codec, entry.codec_string = _lpcm(box, children, bits)
+        entry.codec, entry.codec_string = _lpcm(box, children, bits, lpcm_flags)
         entry.bits_per_sample = bits
     else:
         entry.notes.append(f"unknown audio sample entry {fourcc!r}")
@@ -235,14 +241,39 @@ def _ac3_channels(dac3: BoxView) -> int:
     return _AC3_CHANNELS[acmod] + lfe
 
 
-def _lpcm(box: BoxView, children: dict[str, BoxView], bits: int) -> tuple[str, str]:
-    """QuickTime lpcm/ISO ipcm and fpcm: bits and endianness (pcmC) pick the codec."""
-    little = True
+def _eac3_channels(dec3: BoxView) -> int:
+    """Channels of the first independent substream of an EC3SpecificBox (ETSI TS 102 366
+    Annex F.6): data_rate(13) num_ind_sub(3), then fscod(2) bsid(5) reserved(1) asvc(1)
+    bsmod(3) acmod(3) lfeon(1)."""
+    dec3.need(4)
+    bits = int.from_bytes(dec3.body[:4], "big")
+    return _AC3_CHANNELS[(bits >> 1) & 0x7] + (bits & 1)
+
+
+def _quicktime_pcm(fourcc: str, children: dict[str, BoxView]) -> tuple[str, str]:
+    """A QuickTime PCM fourcc names big-endian samples unless the ``wave`` box holds an
+    ``enda`` atom set to 1 (QuickTime File Format, "Sound sample description extensions")."""
+    codec, codec_string = PCM_CODECS[fourcc]
+    wave = children.get("wave")
+    enda = wave.child("enda") if wave is not None else None
+    if enda is not None and len(enda.body) >= 2 and enda.body[1] and codec.endswith("be"):
+        return codec[:-2] + "le", codec_string.removesuffix("be")
+    return codec, codec_string
+
+
+_LPCM_FLOAT, _LPCM_BIG_ENDIAN = 0x1, 0x2
+
+
+def _lpcm(box: BoxView, children: dict[str, BoxView], bits: int,
+          lpcm_flags: int) -> tuple[str, str]:  # fmt: skip
+    """QuickTime lpcm (version 2 formatSpecificFlags: float, big-endian) and ISO ipcm and
+    fpcm (pcmC box, ISO 23003-5 section 5.1): bits and endianness pick the codec."""
+    little = not lpcm_flags & _LPCM_BIG_ENDIAN
+    is_float = box.type == "fpcm" or (box.type == "lpcm" and bool(lpcm_flags & _LPCM_FLOAT))
     pcmc = children.get("pcmC")
     if pcmc is not None and len(pcmc.body) >= 6:
         little = bool(pcmc.body[4] & 1)
         bits = pcmc.body[5]
-    is_float = box.type == "fpcm"
     suffix = "le" if little else "be"
     if is_float:
         return f"pcm_f{bits}{suffix}", f"pcm-f{bits}"
