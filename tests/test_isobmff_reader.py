@@ -65,6 +65,27 @@ READ_ONLY_VARIANTS = {
 }  # fmt: skip
 
 
+#: Timelines and layouts: edit lists, negative composition offsets, fragment indexes.
+TIMELINE_VARIANTS = {
+    "delayed-audio.mp4": [*VIDEO, "-itsoffset", "0.5", *AUDIO, "-c:v", "libx264", "-c:a", "aac"],
+    "negative-cts.mp4": [*VIDEO, "-c:v", "libx264", "-bf", "2", "-movflags",
+                         "negative_cts_offsets"],
+    "fragmented-negative-cts.mp4": [*VIDEO, "-c:v", "libx264", "-bf", "2", "-g", "10",
+                                    "-movflags", "frag_keyframe+empty_moov+negative_cts_offsets"],
+    "fragmented-first-in-moov.mp4": [*VIDEO, *AUDIO, "-c:v", "libx264", "-g", "10", "-c:a", "aac",
+                                     "-movflags", "frag_keyframe"],
+    "fragmented-sidx.mp4": [*VIDEO, "-c:v", "libx264", "-g", "10", "-movflags",
+                            "frag_keyframe+empty_moov+default_base_moof+global_sidx"],
+    "dash.mp4": [*VIDEO, *AUDIO, "-c:v", "libx264", "-g", "10", "-c:a", "aac", "-movflags",
+                 "dash+frag_keyframe"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(TIMELINE_VARIANTS))
+async def test_timeline_variants_match_ffprobe(name: str) -> None:
+    await assert_packets_match_ffprobe(make(f"isobmff-{name}", *TIMELINE_VARIANTS[name]))
+
+
 @pytest.mark.parametrize("name", sorted(READ_ONLY_VARIANTS))
 async def test_read_only_codec_variants_match_ffprobe(name: str) -> None:
     await assert_packets_match_ffprobe(make(f"isobmff-{name}", *READ_ONLY_VARIANTS[name]))

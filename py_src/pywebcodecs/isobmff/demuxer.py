@@ -218,7 +218,7 @@ class IsobmffDemuxer(Demuxer):
         for track_id, state in states.items():
             samples = state.samples
             if len(samples):
-                next_dts[track_id] = samples.dts[-1] + samples.durations[-1]
+                next_dts[track_id] = samples.dts[-1] + samples.durations[-1] + samples.dts_shift
         for moof_offset, moof in moofs:
             for traf in moof.all("traf"):
                 read_track_fragment(traf, moof_offset, defaults, next_dts, fragments)
@@ -227,6 +227,9 @@ class IsobmffDemuxer(Demuxer):
             if target is None:
                 continue
             samples = target.samples
+            lowest = min(extra.cts, default=0)
+            if lowest < 0:  # ffmpeg shows fragments' frames later instead of decoding earlier
+                extra.cts = array("q", [cts - lowest for cts in extra.cts])
             for name in ("offsets", "sizes", "dts", "cts", "durations"):
                 getattr(samples, name).extend(getattr(extra, name))
             samples.keys.extend(extra.keys)
@@ -301,10 +304,15 @@ def _edit_shift(trak: BoxView, movie_scale: int, timescale: int) -> tuple[int, i
         if media_time == -1:
             empty += segment
             continue
-        delay = empty * timescale // movie_scale
-        duration = segment * timescale // movie_scale if segment else None
+        delay = _rescale(empty, timescale, movie_scale)
+        duration = _rescale(segment, timescale, movie_scale) if segment else None
         return delay - media_time, duration
-    return empty * timescale // movie_scale, None
+    return _rescale(empty, timescale, movie_scale), None
+
+
+def _rescale(value: int, timescale: int, movie_scale: int) -> int:
+    """Movie units → track units, rounded to nearest as ffmpeg's av_rescale does."""
+    return (2 * value * timescale + movie_scale) // (2 * movie_scale)
 
 
 def _video_track(entry: SampleEntry, matrix: tuple[int, ...], common: dict[str, Any]) -> VideoTrack:

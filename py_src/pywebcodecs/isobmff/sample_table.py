@@ -30,9 +30,18 @@ class Samples:
     cts: array[int] = field(default_factory=lambda: array("q"))  # composition offset
     durations: array[int] = field(default_factory=lambda: array("q"))
     keys: bytearray = field(default_factory=bytearray)
+    #: How far the decode times were moved down for negative composition offsets.
+    dts_shift: int = 0
 
     def __len__(self) -> int:
         return len(self.sizes)
+
+    def shift_decode_times(self, shift: int) -> None:
+        """Decode times ``shift`` earlier, presentation times unchanged: what ffmpeg does
+        when ``ctts`` has negative offsets, so that no frame is shown before it is decoded."""
+        self.dts = array("q", [dts - shift for dts in self.dts])
+        self.cts = array("q", [cts + shift for cts in self.cts])
+        self.dts_shift += shift
 
 
 def _entries(box: BoxView, header: int, entry_size: int, what: str) -> tuple[int, int]:
@@ -78,9 +87,15 @@ def read_sample_table(stbl: BoxView, is_audio: bool) -> Samples:
         pairs = _pairs(ctts, "composition offsets", signed_second=True)
         for run, offset in pairs:
             samples.cts.extend([offset] * min(run, sample_count - len(samples.cts)))
+        # ffmpeg (mov_read_ctts) takes the shift from all entries but the last two.
+        shift = max((-offset for _, offset in pairs[:-2] if offset < 0), default=0)
+    else:
+        shift = 0
     samples.cts.extend([0] * (sample_count - len(samples.cts)))
     samples.sizes = array("q", sizes)
     _fill_offsets(samples, runs, chunk_offsets, sample_count)
+    if shift:
+        samples.shift_decode_times(shift)
     stss = stbl.child("stss")
     if stss is None:
         samples.keys = bytearray(b"\x01" * len(samples.sizes))
