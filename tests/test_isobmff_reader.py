@@ -254,6 +254,21 @@ async def test_cut_off_mdat_yields_the_complete_packets_with_a_warning(tmp_path:
     assert demuxer.warnings
 
 
+@pytest.mark.parametrize("inside", ["moof", "mdat"])
+async def test_cut_off_fragmented_file_yields_the_complete_fragments(
+    inside: str, tmp_path: Path
+) -> None:
+    data = make("isobmff-fragmented.mp4", *VARIANTS["fragmented.mp4"]).read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: data.rindex(inside.encode(), 0, len(data) // 2) + 20])
+    with pytest.warns(UserWarning, match="past the end|cut off"):
+        demuxer, packets = await demux(cut)
+    _, whole = await demux(make("isobmff-fragmented.mp4", *VARIANTS["fragmented.mp4"]))
+    assert 0 < len(packets) < len(whole)
+    assert packets == whole[: len(packets)]
+    assert demuxer.warnings
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

@@ -95,11 +95,19 @@ class IsobmffDemuxer(Demuxer):
                     )
                     yield header
                     return
-                raise self.error(
+                if header.type == "moov":
+                    raise self.error(
+                        f"{header.type!r} box claims {box_size} bytes, past the end of the "
+                        f"{size}-byte file",
+                        offset,
+                    )
+                # A fragmented file cut inside its last moof: the fragments before it stand.
+                self.warn_truncated(
                     f"{header.type!r} box claims {box_size} bytes, past the end of the "
-                    f"{size}-byte file",
+                    f"{size}-byte file; ignoring it and what follows",
                     offset,
                 )
+                return
             yield header
             if header.size is None:
                 return
