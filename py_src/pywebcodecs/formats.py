@@ -8,6 +8,7 @@ from .errors import FormatError, UnsupportedError
 from .hls import HlsDemuxer
 from .isobmff import IsobmffDemuxer, Mp4Muxer
 from .matroska import MatroskaDemuxer, MkvMuxer, WebmMuxer
+from .mp3 import Mp3Demuxer
 from .mpegts import MpegTsDemuxer
 from .muxer import Muxer
 from .reader import Reader
@@ -22,6 +23,7 @@ DEMUXERS: tuple[type[Demuxer], ...] = (
     AviDemuxer,
     HlsDemuxer,
     MpegTsDemuxer,
+    Mp3Demuxer,
 )
 
 MUXERS: dict[str, type[Muxer]] = {

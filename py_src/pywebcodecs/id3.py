@@ -62,6 +62,7 @@ def parse_id3v2(tag: bytes) -> Id3Tags:
         size = _syncsafe(body[:4]) if version == 4 else 4 + int.from_bytes(body[:4], "big")
         pos = size
     result = Id3Tags()
+    day_and_time: dict[str, str] = {}
     id_size, header_size = (3, 6) if version == 2 else (4, 10)
     while pos + header_size <= len(body) and body[pos] != 0:
         frame_id = body[pos : pos + id_size].decode("latin-1")
@@ -71,9 +72,23 @@ def parse_id3v2(tag: bytes) -> Id3Tags:
         data = body[pos + header_size : pos + header_size + size]
         pos += header_size + size
         payload = _frame_payload(data, frame_flags, version)
-        if payload:
+        if payload and frame_id in ("TDAT", "TIME"):
+            day_and_time[frame_id] = _text(payload[1:], _ENCODINGS[payload[0] & 3])
+        elif payload:
             _add_frame(result, frame_id, payload)
+    _merge_date(result.tags, day_and_time)
     return result
+
+
+def _merge_date(tags: dict[str, str], day_and_time: dict[str, str]) -> None:
+    """ID3v2.3 splits the date into TYER (YYYY), TDAT (DDMM) and TIME (HHMM) (section
+    4.2.1); join them into one ``YYYY-MM-DD HH:MM`` date as ffprobe shows it."""
+    day, time = day_and_time.get("TDAT", ""), day_and_time.get("TIME", "")
+    if len(tags.get("date", "")) != 4 or len(day) != 4 or not day.isdigit():
+        return
+    tags["date"] += f"-{day[2:]}-{day[:2]}"
+    if len(time) == 4 and time.isdigit():
+        tags["date"] += f" {time[:2]}:{time[2:]}"
 
 
 def parse_id3v1(tail: bytes) -> dict[str, str]:

@@ -1,0 +1,58 @@
+"""The MP3 reader: MPEG-1/2/2.5 audio frames (ISO/IEC 11172-3, 13818-3 section 2.4) after
+an optional ID3v2 tag and before an optional ID3v1 tag.
+
+Timestamps use ffmpeg's MP3 time base, 1/14112000 s, which every MPEG audio sample rate
+divides. When the first frame is a Xing/Info/VBRI header it is not a packet (as in
+ffmpeg) and its frame count gives the duration; otherwise the duration is estimated from
+the first frame's bitrate.
+"""
+
+from __future__ import annotations
+
+from ..mpegts.audio_frames import AudioFrame, mpeg_audio_frame
+from ..track import AudioTrack
+from .framed import FramedAudioDemuxer
+from .vbr_header import vbr_frame_count
+
+_CODECS = {1: "mp1", 2: "mp2", 3: "mp3"}
+_MAX_FRAME = 2881  # the longest frame: Layer II, 384 kbit/s at 32 kHz, padded
+
+
+class Mp3Demuxer(FramedAudioDemuxer):
+    format_name = "mp3"
+    timescale = 14_112_000
+    frame_name = "MPEG audio frame"
+    claims_bare_id3 = True
+    junk_joins_frame = True
+
+    @staticmethod
+    def parse_frame(data: bytes, pos: int) -> AudioFrame | None:
+        return mpeg_audio_frame(data, pos)
+
+    @classmethod
+    def sniff(cls, head: bytes) -> bool:
+        return cls.sniff_frames(head)
+
+    async def open(self) -> None:
+        first = await self.open_frames()
+        start = self._data_start
+        body = await self.reader.read(start, min(first.end, _MAX_FRAME))
+        mpeg1 = body[1] & 0x18 == 0x18
+        step = self.timescale // first.sample_rate
+        count = vbr_frame_count(body, mpeg1, first.channels == 1) if first.profile == 3 else None
+        duration: int | None = None
+        if count is not None:
+            self.skip_first_frame()
+            duration = count * first.samples * step if count else None
+        if duration is None:
+            bitrate = first.end * 8 * first.sample_rate // first.samples
+            seconds = (self._data_end - self._data_start) * 8 / bitrate
+            self.duration = seconds if self.reader.size is not None else None
+        else:
+            self.duration = duration / self.timescale
+        self.tracks = [
+            AudioTrack(id=1, codec=_CODECS[first.profile],
+                       codec_string="mp3" if first.profile == 3 else "mp4a.6B",
+                       timescale=self.timescale, duration=duration,
+                       sample_rate=first.sample_rate, channels=first.channels)
+        ]  # fmt: skip

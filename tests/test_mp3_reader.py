@@ -1,0 +1,198 @@
+"""The MP3 reader against ffprobe, packet by packet: LAME VBR/CBR with and without a
+Xing/Info frame, MPEG-2 and 2.5 rates, Layer II, junk between frames, ID3v2.2/2.3/2.4
+tags (unsynchronisation, extended header, footer, a 1 MB cover), ID3v1, broken files."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import struct
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from demux_check import assert_packets_match_ffprobe, demux
+from oracle import FIXTURES, ffprobe_format, ffprobe_packets, make
+from pywebcodecs.errors import FormatError
+from pywebcodecs.formats import open_demuxer
+from pywebcodecs.id3 import id3v2_size
+from pywebcodecs.reader import Reader
+from pywebcodecs.source import BytesSource
+
+SINE = ["-f", "lavfi", "-i", "sine=duration=1.5:sample_rate=44100"]
+
+VARIANTS = {
+    "cbr.mp3": [*SINE, "-c:a", "libmp3lame", "-b:a", "128k"],
+    "vbr.mp3": [*SINE, "-ac", "2", "-c:a", "libmp3lame", "-q:a", "4"],
+    "no-xing.mp3": [*SINE, "-c:a", "libmp3lame", "-write_xing", "0"],
+    "mpeg2-mono.mp3": [*SINE, "-ar", "22050", "-c:a", "libmp3lame"],
+    "mpeg25.mp3": [*SINE, "-ar", "8000", "-c:a", "libmp3lame"],
+    "id3v23-v1.mp3": [*SINE, "-c:a", "libmp3lame", "-id3v2_version", "3", "-write_id3v1", "1",
+                      "-metadata", "title=Tïtle", "-metadata", "artist=Someone",
+                      "-metadata", "date=2021"],
+    "layer2.mp2": [*SINE, "-c:a", "mp2"],
+}  # fmt: skip
+
+
+def variant(name: str) -> Path:
+    return make(f"mp3-{name}", *VARIANTS[name])
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+async def test_generated_variants_match_ffprobe(name: str) -> None:
+    demuxer = await assert_packets_match_ffprobe(variant(name))
+    assert demuxer.format_name == "mp3"
+    assert demuxer.tracks[0].codec_string == ("mp4a.6B" if name.endswith(".mp2") else "mp3")
+
+
+async def test_fixture_matches_ffprobe_and_takes_its_duration_from_the_xing_frame() -> None:
+    path = FIXTURES / "Toothsome-Meme.VBRv2.mp3"
+    demuxer = await assert_packets_match_ffprobe(path)
+    assert demuxer.duration == pytest.approx(float(ffprobe_format(path)["duration"]), abs=1e-6)
+    assert demuxer.tags["date"] == "2023-09-15 16:58"  # TYER + TDAT + TIME, as ffprobe joins
+    assert demuxer.reader.bytes_fetched < 1 << 20 or demuxer.reader.size < 1 << 20
+
+
+async def test_id3v2_and_id3v1_tags_are_read() -> None:
+    demuxer, _ = await demux(variant("id3v23-v1.mp3"))
+    assert demuxer.tags["title"] == "Tïtle" and demuxer.tags["artist"] == "Someone"
+    assert demuxer.tags["date"] == "2021"
+
+
+async def test_junk_between_frames_goes_with_the_next_frame_as_in_ffprobe(
+    tmp_path: Path,
+) -> None:
+    data = variant("cbr.mp3").read_bytes()
+    at = data.find(b"\xff\xfb", 2000)
+    path = tmp_path / "junk.mp3"
+    path.write_bytes(data[:at] + b"\x00junk\xff\xfb\x00garbage" * 3 + data[at:])
+    await assert_packets_match_ffprobe(path)
+
+
+async def test_cut_off_last_frame_is_dropped_with_a_warning(tmp_path: Path) -> None:
+    # ffprobe delivers the partial last frame as a packet; we keep only whole frames.
+    path = tmp_path / "cut.mp3"
+    data = variant("cbr.mp3").read_bytes()
+    path.write_bytes(data[:-100])
+    with pytest.warns(UserWarning, match="cut off"):
+        _, packets = await demux(path)
+    theirs = ffprobe_packets(path)
+    assert [(p.pts, len(p.data)) for p in packets] == [(p.pts, p.size) for p in theirs[:-1]]
+
+
+def syncsafe(value: int) -> bytes:
+    return bytes((value >> shift) & 0x7F for shift in (21, 14, 7, 0))
+
+
+def id3_frame(version: int, frame_id: bytes, body: bytes, flags: int = 0) -> bytes:
+    if version == 2:
+        return frame_id + len(body).to_bytes(3, "big") + body
+    size = syncsafe(len(body)) if version == 4 else len(body).to_bytes(4, "big")
+    return frame_id + size + flags.to_bytes(2, "big") + body
+
+
+def id3_tag(version: int, frames: bytes, flags: int = 0, extended: bytes = b"") -> bytes:
+    body = extended + frames
+    tag = b"ID3" + bytes([version, 0, flags]) + syncsafe(len(body)) + body
+    return tag + (b"3DI" + tag[3:10] if flags & 0x10 else b"")
+
+
+def bare_frames() -> bytes:
+    """The CBR variant's audio without its ID3v2 tag."""
+    data = variant("cbr.mp3").read_bytes()
+    return data[id3v2_size(data) or 0 :]
+
+
+def apic(version: int, picture: bytes) -> bytes:
+    if version == 2:
+        return id3_frame(2, b"PIC", b"\x00JPG\x03cover\x00" + picture)
+    return id3_frame(version, b"APIC", b"\x00image/jpeg\x00\x03cover\x00" + picture)
+
+
+TAG_CASES = {
+    "v2.2": id3_tag(2, id3_frame(2, b"TT2", b"\x00Title") + id3_frame(2, b"TP1", b"\x03Artist")
+                    + apic(2, b"\xff\xd8\xff\xe0jpeg")),
+    "v2.3-utf16": id3_tag(3, id3_frame(3, b"TIT2", b"\x01" + "Title".encode("utf-16"))
+                          + id3_frame(3, b"TPE1", b"\x00Artist") + apic(3, b"\xff\xd8\xffjpeg")),
+    "v2.3-unsynchronised": id3_tag(3, (id3_frame(3, b"TIT2", b"\x00Title")
+                                       + id3_frame(3, b"TPE1", b"\x00Artist")
+                                       + apic(3, b"\xff\xd8\xffjpeg")).replace(b"\xff",
+                                                                               b"\xff\x00"),
+                                   flags=0x80),
+    "v2.3-extended": id3_tag(3, id3_frame(3, b"TIT2", b"\x00Title")
+                             + id3_frame(3, b"TPE1", b"\x00Artist")
+                             + apic(3, b"\xff\xd8\xffjpeg"), flags=0x40,
+                             extended=struct.pack(">IHI", 6, 0, 0)),
+    "v2.4-footer": id3_tag(4, id3_frame(4, b"TIT2", b"\x03Title")
+                           + id3_frame(4, b"TPE1", b"\x03Artist")
+                           + apic(4, b"\xff\xd8\xffjpeg"), flags=0x10 | 0x40,
+                           extended=syncsafe(6) + b"\x01\x00"),
+    "v2.4-frame-unsync": id3_tag(4, id3_frame(4, b"TIT2", b"\x03Title")
+                                 + id3_frame(4, b"TPE1", b"\x03Artist")
+                                 + id3_frame(4, b"APIC", b"\x00image/jpeg\x00\x03cover\x00"
+                                             b"\xff\x00\xd8\xff\x00\xffjpeg", flags=0x0002)),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(TAG_CASES))
+async def test_id3v2_versions_and_flags_give_tags_cover_and_ffprobe_packets(
+    case: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "tagged.mp3"
+    path.write_bytes(TAG_CASES[case] + bare_frames())
+    demuxer, packets = await demux(path)
+    theirs = [p for p in ffprobe_packets(path) if p.stream_index == 0]  # 1: the picture
+    assert [(p.pts, len(p.data)) for p in packets] == [(p.pts, p.size) for p in theirs]
+    assert (demuxer.tags["title"], demuxer.tags["artist"]) == ("Title", "Artist")
+    assert demuxer.images[0].mime_type == "image/jpeg"
+    assert demuxer.images[0].data[:3] == b"\xff\xd8\xff"
+
+
+async def test_a_one_megabyte_cover_is_read(tmp_path: Path) -> None:
+    picture = b"\xff\xd8\xff\xe0" + random.Random(1).randbytes(1_100_000)
+    frames = id3_frame(4, b"TIT2", b"\x03Title") + apic(4, picture)
+    path = tmp_path / "cover.mp3"
+    path.write_bytes(id3_tag(4, frames) + bare_frames())
+    demuxer, packets = await demux(path)
+    assert [image.data for image in demuxer.images] == [picture]
+    theirs = [p for p in ffprobe_packets(path) if p.stream_index == 0]
+    assert [(p.pts, len(p.data)) for p in packets] == [(p.pts, p.size) for p in theirs]
+
+
+async def open_bytes(data: bytes, name: str = "test.mp3") -> list:
+    demuxer = await open_demuxer(await Reader.open(BytesSource(data, name=name)))
+    return [p async for p in demuxer.packets()]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\x00" * 5000, "no MPEG audio frame found"),
+        (b"ID3\x03\x00\x00\x00\x00\x7f\x7f", "ends inside the ID3v2 tag"),
+        (
+            b"ID3\x03\x00\x40\x00\x00\x00\x02\x00\x00" + b"\xff\xfb\x90\x64" * 8,
+            "extended header is cut off",
+        ),
+    ],
+)
+async def test_broken_files_give_specific_errors(data: bytes, message: str) -> None:
+    with pytest.raises(FormatError, match=message):
+        await open_bytes(data, "bad.mp3")
+
+
+FUZZ_INPUT = make("mp3-fuzz.mp3", "-f", "lavfi", "-i", "sine=duration=0.5", "-metadata",
+                  "title=x", "-c:a", "libmp3lame")  # fmt: skip
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+async def test_mutated_files_give_format_errors_or_packets(data: st.DataObject) -> None:
+    original = bytearray(FUZZ_INPUT.read_bytes())
+    for _ in range(data.draw(st.integers(0, 8))):
+        at = data.draw(st.integers(0, len(original) - 1))
+        original[at] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(original)))
+    with contextlib.suppress(FormatError):
+        await open_bytes(bytes(original[:cut]), "fuzz.mp3")
