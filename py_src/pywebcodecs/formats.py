@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .adts import AdtsDemuxer
 from .avi import AviDemuxer
 from .demuxer import Demuxer
 from .errors import FormatError, UnsupportedError
@@ -15,7 +16,8 @@ from .reader import Reader
 from .wave import WavDemuxer, WavMuxer
 
 #: Tried in this order: formats with a strong signature first; MP3 and ADTS, which can only
-#: be recognised by frame sync patterns, last.
+#: be recognised by frame sync patterns, last (ADTS first: MP3 takes any other file that
+#: starts with an ID3v2 tag).
 DEMUXERS: tuple[type[Demuxer], ...] = (
     IsobmffDemuxer,
     MatroskaDemuxer,
@@ -23,6 +25,7 @@ DEMUXERS: tuple[type[Demuxer], ...] = (
     AviDemuxer,
     HlsDemuxer,
     MpegTsDemuxer,
+    AdtsDemuxer,
     Mp3Demuxer,
 )
 
