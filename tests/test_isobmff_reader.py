@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 from demux_check import assert_packets_match_ffprobe, demux
 from oracle import FIXTURES, ffprobe_json, make
 from pywebcodecs.errors import FormatError
-from pywebcodecs.source import BytesSource
+from pywebcodecs.isobmff import IsobmffDemuxer
+from pywebcodecs.reader import Reader
+from pywebcodecs.source import BytesSource, FileSource
 
 VIDEO = ["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=2"]
 AUDIO = ["-f", "lavfi", "-i", "sine=duration=2:sample_rate=44100"]
@@ -236,11 +238,42 @@ async def test_huge_counts_in_pcm_tables_stay_bounded_by_the_sizes_table(
     assert len(packets) <= 2 * 44100 // 1024 + 1
 
 
-async def test_header_parsing_reads_no_media_data() -> None:
-    path = make("isobmff-quicktime.mov", *VARIANTS["quicktime.mov"])
-    demuxer, _ = await demux(path, window=4096)
-    assert demuxer.container == "mov"
+class RecordingSource(FileSource):
+    """A file source that remembers the ranges it was asked for."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.reads: list[tuple[int, int]] = []
+
+    async def read(self, offset: int, size: int) -> bytes:
+        self.reads.append((offset, size))
+        return await super().read(offset, size)
+
+
+def mdat_payload(data: bytes) -> tuple[int, int]:
+    """(start, end) of the first mdat box's payload."""
+    at = 0
+    while data[at + 4 : at + 8] != b"mdat":
+        at += int.from_bytes(data[at : at + 4], "big")
+    size = int.from_bytes(data[at : at + 4], "big")
+    if size == 1:
+        return at + 16, at + int.from_bytes(data[at + 8 : at + 16], "big")
+    return at + 8, at + size
+
+
+@pytest.mark.parametrize(("name", "most"), [("quicktime.mov", 64), ("fastart.mp4", 0)])
+async def test_header_parsing_fetches_no_media_data(name: str, most: int) -> None:
+    # With a 64-byte window, only the first window may reach into the media data of a file
+    # whose moov comes last, and nothing may when the moov comes first.
+    args = VARIANTS.get(name) or [*VIDEO, "-c:v", "libx264", "-movflags", "+faststart"]
+    path = make(f"isobmff-{name}", *args)
+    start, end = mdat_payload(path.read_bytes())
+    source = RecordingSource(path)
+    demuxer = IsobmffDemuxer(await Reader.open(source, window=64))
+    await demuxer.open()
     assert demuxer.tracks[0].packet_count == 50 and demuxer.tracks[0].keyframe_count >= 1
+    media = sum(max(0, min(end, at + size) - max(start, at)) for at, size in source.reads)
+    assert media <= most
 
 
 async def test_cut_off_mdat_yields_the_complete_packets_with_a_warning(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ import operator
 import struct
 from array import array
 from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,14 +56,17 @@ class IsobmffDemuxer(Demuxer):
         moov: BoxView | None = None
         moofs: list[tuple[int, BoxView]] = []
         brand = ""
-        async for header in self._top_level_boxes():
-            if header.type == "ftyp":
-                ftyp = await self._read_box(header)
-                brand = bytes(ftyp.body[:4]).decode("latin-1")
-            elif header.type == "moov":
-                moov = await self._read_box(header)
-            elif header.type == "moof":
-                moofs.append((header.offset, await self._read_box(header)))
+        async with aclosing(self._top_level_boxes()) as boxes:
+            async for header in boxes:
+                if header.type == "ftyp":
+                    ftyp = await self._read_box(header)
+                    brand = bytes(ftyp.body[:4]).decode("latin-1")
+                elif header.type == "moov":
+                    moov = await self._read_box(header)
+                    if not _has_fragments(moov):
+                        break  # all there is to know; what follows is media data
+                elif header.type == "moof":
+                    moofs.append((header.offset, await self._read_box(header)))
         if moov is None:
             raise self.error("no moov box: not a complete MP4/MOV file (is it cut off?)")
         self.container = (
@@ -285,6 +289,14 @@ def _track_order(track_id: int, offsets: array[int]) -> Iterator[tuple[int, int,
         indices = sorted(indices, key=offsets.__getitem__)  # rare: samples stored out of order
     for index in indices:
         yield offsets[index], track_id, index
+
+
+def _has_fragments(moov: BoxView) -> bool:
+    """Whether movie fragments may follow (an mvex box, section 8.8.1)."""
+    try:
+        return moov.child("mvex") is not None
+    except FormatError:
+        return True  # a broken moov: keep walking; parsing it reports where it breaks
 
 
 def _track_defaults(moov: BoxView) -> dict[int, TrackDefaults]:
