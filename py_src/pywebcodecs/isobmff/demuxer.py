@@ -19,7 +19,7 @@ import math
 import operator
 import struct
 from array import array
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -75,7 +75,7 @@ class IsobmffDemuxer(Demuxer):
         self._states = self._read_movie(moov, moofs)
         self.tracks = [state.track for state in self._states.values()]
 
-    async def _top_level_boxes(self) -> AsyncIterator[BoxHeader]:
+    async def _top_level_boxes(self) -> AsyncGenerator[BoxHeader, None]:
         offset = 0
         size = self.reader.size
         while size is None or offset < size:
