@@ -4,14 +4,11 @@ tags (unsynchronisation, extended header, footer, a 1 MB cover), ID3v1, broken f
 
 from __future__ import annotations
 
-import contextlib
 import random
 import struct
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from demux_check import assert_packets_match_ffprobe, demux
 from oracle import FIXTURES, ffprobe_format, ffprobe_packets, make
@@ -180,19 +177,3 @@ async def open_bytes(data: bytes, name: str = "test.mp3") -> list:
 async def test_broken_files_give_specific_errors(data: bytes, message: str) -> None:
     with pytest.raises(FormatError, match=message):
         await open_bytes(data, "bad.mp3")
-
-
-FUZZ_INPUT = make("mp3-fuzz.mp3", "-f", "lavfi", "-i", "sine=duration=0.5", "-metadata",
-                  "title=x", "-c:a", "libmp3lame")  # fmt: skip
-
-
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data())
-async def test_mutated_files_give_format_errors_or_packets(data: st.DataObject) -> None:
-    original = bytearray(FUZZ_INPUT.read_bytes())
-    for _ in range(data.draw(st.integers(0, 8))):
-        at = data.draw(st.integers(0, len(original) - 1))
-        original[at] = data.draw(st.integers(0, 255))
-    cut = data.draw(st.integers(0, len(original)))
-    with contextlib.suppress(FormatError):
-        await open_bytes(bytes(original[:cut]), "fuzz.mp3")

@@ -24,13 +24,7 @@ class AdtsDemuxer(FramedAudioDemuxer):
     timescale = 28_224_000
     frame_name = "ADTS frame"
 
-    @staticmethod
-    def parse_frame(data: bytes, pos: int) -> AudioFrame | None:
-        return adts_frame(data, pos)
-
-    @classmethod
-    def sniff(cls, head: bytes) -> bool:
-        return cls.sniff_frames(head)
+    parse_frame = staticmethod(adts_frame)
 
     async def open(self) -> None:
         first = await self.open_frames()

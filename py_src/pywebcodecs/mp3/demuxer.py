@@ -9,7 +9,7 @@ the first frame's bitrate.
 
 from __future__ import annotations
 
-from ..mpegts.audio_frames import AudioFrame, mpeg_audio_frame
+from ..mpegts.audio_frames import mpeg_audio_frame
 from ..track import AudioTrack
 from .framed import FramedAudioDemuxer
 from .vbr_header import vbr_frame_count
@@ -25,13 +25,7 @@ class Mp3Demuxer(FramedAudioDemuxer):
     claims_bare_id3 = True
     junk_joins_frame = True
 
-    @staticmethod
-    def parse_frame(data: bytes, pos: int) -> AudioFrame | None:
-        return mpeg_audio_frame(data, pos)
-
-    @classmethod
-    def sniff(cls, head: bytes) -> bool:
-        return cls.sniff_frames(head)
+    parse_frame = staticmethod(mpeg_audio_frame)
 
     async def open(self) -> None:
         first = await self.open_frames()

@@ -46,10 +46,11 @@ class FramedAudioDemuxer(Demuxer):
 
     @staticmethod
     def parse_frame(data: bytes, pos: int) -> AudioFrame | None:
+        """The frame whose header is at ``data[pos:]``, positions in ``data``; or None."""
         raise NotImplementedError
 
     @classmethod
-    def sniff_frames(cls, head: bytes) -> bool:
+    def sniff(cls, head: bytes) -> bool:
         """Two chained frames at the start, after an ID3v2 tag. A file that starts with an
         ID3v2 tag is claimed by the class with ``claims_bare_id3`` (tried last) whatever
         follows, so that a broken one gets a specific error."""
