@@ -6,6 +6,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+import av
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -130,6 +131,27 @@ async def test_rotation_comes_from_the_track_matrix(tmp_path: Path) -> None:
     assert side_data["rotation"] == -90  # ffprobe counts counter-clockwise
     demuxer, _ = await demux(path)
     assert demuxer.tracks[0].rotation == 90
+
+
+def ffmpeg_extradata(path: Path) -> list[bytes]:
+    with av.open(str(path)) as container:
+        return [bytes(stream.codec_context.extradata or b"") for stream in container.streams]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["bframes.mp4", "quicktime.mov", "hevc.mp4", "av1.mp4", "opus.mp4", "flac.mp4",
+     "mono-8k.m4a", "surround-96k.mp4", "fragmented.mp4"],
+)  # fmt: skip
+async def test_descriptions_are_the_decoder_configs_ffmpeg_reads(name: str) -> None:
+    path = make(f"isobmff-{name}", *VARIANTS[name])
+    demuxer, _ = await demux(path)
+    for track, extradata in zip(demuxer.tracks, ffmpeg_extradata(path), strict=True):
+        assert track.description is not None
+        if track.codec == "flac":  # WebCodecs wants the stream marker and block header too
+            assert track.description[:4] == b"fLaC" and track.description[8:] == extradata
+        else:
+            assert track.description == extradata
 
 
 @pytest.mark.parametrize(

@@ -161,8 +161,13 @@ def _audio_entry(box: BoxView) -> SampleEntry:
 
 
 def _mp4a(entry: SampleEntry, children: dict[str, BoxView]) -> None:
-    """esds → ES_Descriptor → DecoderConfigDescriptor (ISO 14496-1 section 7.2.6.6)."""
+    """esds → ES_Descriptor → DecoderConfigDescriptor (ISO 14496-1 section 7.2.6.6).
+
+    MOV files keep the esds inside a ``wave`` box (QuickTime sound description v1)."""
     esds = children.get("esds")
+    wave = children.get("wave")
+    if esds is None and wave is not None:
+        esds = wave.child("esds")
     if esds is None:
         entry.codec, entry.codec_string = "aac", "mp4a.40.2"
         return
@@ -275,6 +280,6 @@ def _lpcm(box: BoxView, children: dict[str, BoxView], bits: int,
         little = bool(pcmc.body[4] & 1)
         bits = pcmc.body[5]
     suffix = "le" if little else "be"
-    if is_float:
-        return f"pcm_f{bits}{suffix}", f"pcm-f{bits}"
-    return f"pcm_s{bits}{suffix}", f"pcm-s{bits}"
+    kind = "f" if is_float else "s"
+    # WebCodecs' PCM formats are little-endian; a big-endian one keeps its suffix.
+    return f"pcm_{kind}{bits}{suffix}", f"pcm-{kind}{bits}{'' if little else 'be'}"
