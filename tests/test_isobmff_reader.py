@@ -12,11 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from demux_check import assert_packets_match_ffprobe, demux
-from oracle import FIXTURES, ffprobe_json, make
+from oracle import FIXTURES, ffprobe_json, ffprobe_streams, make
 from pywebcodecs.errors import FormatError
 from pywebcodecs.isobmff import IsobmffDemuxer
 from pywebcodecs.reader import Reader
 from pywebcodecs.source import BytesSource, FileSource
+from pywebcodecs.track import ColorInfo, VideoTrack
 
 VIDEO = ["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=2"]
 AUDIO = ["-f", "lavfi", "-i", "sine=duration=2:sample_rate=44100"]
@@ -113,6 +114,19 @@ async def test_aac_priming_from_the_edit_list_starts_audio_before_zero() -> None
     video = next(t for t in demuxer.tracks if t.kind == "video")
     assert min(p.pts for p in packets if p.track_id == video.id) == 0
     assert min(p.dts for p in packets if p.track_id == video.id) < 0
+
+
+async def test_colour_and_pixel_aspect_come_from_colr_and_pasp() -> None:
+    path = make("isobmff-colour.mp4", *VIDEO, "-vf", "setsar=4/3", "-c:v", "libx264",
+                "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
+                "-color_range", "pc")  # fmt: skip
+    demuxer, _ = await demux(path)
+    track = demuxer.tracks[0]
+    assert isinstance(track, VideoTrack)
+    assert track.color == ColorInfo("bt709", "bt709", "bt709", True)
+    assert track.pixel_aspect == (4, 3) and track.display_width == 160 * 4 // 3
+    stream = ffprobe_streams(path)[0]
+    assert stream["sample_aspect_ratio"] == "4:3" and stream["color_range"] == "pc"
 
 
 def rotated(path: Path, out: Path) -> Path:
