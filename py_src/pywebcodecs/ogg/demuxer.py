@@ -1,0 +1,255 @@
+"""The Ogg reader (RFC 3533): pages with checked CRCs, packets reassembled across pages,
+several logical streams interleaved, Opus, Vorbis and FLAC inside.
+
+:meth:`OggDemuxer.open` reads pages only until every stream has its header packets, plus the
+last 64 KiB for the final granule positions (the duration). Timestamps follow ffmpeg's Ogg
+reader so that they match ``ffprobe -show_packets``: packets add up their durations; the
+first packet after a page that ends on a packet boundary takes that page's granule position;
+and for Opus and Vorbis the first audio page is dated back from its granule position by the
+durations of its packets, which makes Opus start at minus its pre-skip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from ..demuxer import Demuxer
+from ..errors import FormatError
+from ..reader import Reader
+from ..track import Packet
+from .codecs import OggCodec, codec_for
+from .page import (
+    CAPTURE,
+    FLAG_CONTINUED,
+    FLAG_FIRST,
+    FLAG_LAST,
+    HEADER_SIZE,
+    NO_GRANULE,
+    PageHeader,
+    page_crc,
+    parse_page_header,
+    split_packets,
+)
+
+_TAIL = 64 << 10  # the end of the file searched for the last granule positions
+_SCAN = 64 << 10  # bytes searched at a time for the next page after damage
+_MAX_HEADER_PAGES = 4096  # pages read in open() looking for header packets
+
+
+@dataclass
+class _Stream:
+    """Reassembly and timing state of one logical stream during one pass over the pages."""
+
+    serial: int
+    codec: OggCodec | None  # None for codecs this reader does not know (skipped)
+    partial: bytearray | None = None  # the start of a packet continued on the next page
+    packets_seen: int = 0
+    next_pts: int | None = None  # None until the first audio packet
+    granule_pts: int | None = None  # set by a page that ends a packet: the next packet's pts
+
+
+class OggDemuxer(Demuxer):
+    format_name = "ogg"
+    sniff_size = HEADER_SIZE
+    #: A packet larger than this is refused rather than buffered.
+    max_packet = 64 << 20
+
+    @classmethod
+    def sniff(cls, head: bytes) -> bool:
+        return head[:4] == CAPTURE and head[4:5] in (b"", b"\0")
+
+    def __init__(self, reader: Reader) -> None:
+        super().__init__(reader)
+        self._codecs: dict[int, OggCodec] = {}
+
+    async def open(self) -> None:
+        first = await self.reader.read(0, HEADER_SIZE)
+        if len(first) < HEADER_SIZE or not self.sniff(first):
+            raise self.error(f"expected an Ogg page ('OggS', version 0), found {first.hex(' ')}", 0)
+        streams: dict[int, _Stream] = {}
+        pages = 0
+        async for header, packets in self._packets_by_page(streams):
+            stream = streams[header.serial]
+            codec = stream.codec
+            for packet in packets[1 if stream.packets_seen == 0 else 0 :]:  # 1st made the codec
+                if codec is not None and len(codec.headers) < codec.header_count:
+                    try:
+                        codec.add_header(packet)
+                    except FormatError as error:
+                        raise self.error(error.message, header.offset) from None
+            stream.packets_seen += len(packets)
+            pages += 1
+            if not header.flags & FLAG_FIRST and all(map(_has_headers, streams.values())):
+                break
+            if pages >= _MAX_HEADER_PAGES:
+                raise self.error(f"no audio after {pages} pages of headers", header.offset)
+        for stream in streams.values():
+            codec = stream.codec
+            if codec is None:
+                continue
+            if not _has_headers(stream):
+                raise self.error(f"stream {stream.serial} ends inside its header packets")
+            self.tracks.append(codec.track(stream.serial))
+            self.tags.update(codec.comments.tags)
+            self.images.extend(codec.comments.images)
+        if not self.tracks:
+            raise self.error("no Opus, Vorbis or FLAC stream in the file", 0)
+        self._codecs = {s.serial: s.codec for s in streams.values() if s.codec is not None}
+        await self._read_durations(self._codecs)
+
+    async def _read_durations(self, codecs: dict[int, OggCodec]) -> None:
+        """Each track's duration from the last granule position in the file's tail."""
+        size = self.reader.size
+        if size is None:
+            return
+        start = max(0, size - _TAIL)
+        tail = await self.reader.read(start, size - start)
+        last: dict[int, int] = {}
+        at = tail.find(CAPTURE)
+        while at >= 0:
+            parsed = parse_page_header(tail[at : at + HEADER_SIZE + 255], start + at)
+            if isinstance(parsed, PageHeader) and parsed.granule != NO_GRANULE:
+                last[parsed.serial] = parsed.granule
+            at = tail.find(CAPTURE, at + 1)
+        for track in self.tracks:
+            if track.duration is None and track.id in last:
+                track.duration = max(0, codecs[track.id].granule_to_pts(last[track.id]))
+        ends = [t.duration / t.timescale for t in self.tracks if t.duration is not None]
+        self.duration = max(ends, default=None)
+
+    async def packets(self) -> AsyncIterator[Packet]:
+        streams: dict[int, _Stream] = {}
+        async for header, packets in self._packets_by_page(streams, codecs=self._codecs):
+            stream = streams[header.serial]
+            codec = stream.codec
+            skip = 0 if codec is None else max(0, len(codec.headers) - stream.packets_seen)
+            stream.packets_seen += len(packets)
+            audio = packets[skip:]
+            if codec is None or not audio:
+                continue
+            if stream.next_pts is None:
+                stream.next_pts = self._first_pts(codec, header, audio)
+            end_pts = codec.granule_to_pts(header.granule)
+            for index, data in enumerate(audio):
+                pts = stream.next_pts if stream.granule_pts is None else stream.granule_pts
+                stream.granule_pts = None
+                duration = codec.duration(data)
+                if index == len(audio) - 1 and header.flags & FLAG_LAST:
+                    duration = max(0, end_pts - pts)
+                stream.next_pts = pts + duration
+                if data:
+                    yield Packet(header.serial, pts, pts, duration, True, data)
+            if header.granule != NO_GRANULE and header.lacing[-1:] != b"\xff":
+                stream.granule_pts = end_pts
+
+    def _first_pts(self, codec: OggCodec, header: PageHeader, audio: list[bytes]) -> int:
+        """Where the first audio packet starts (see the module docstring)."""
+        if not codec.dates_first_page_back or header.flags & FLAG_LAST:
+            return 0
+        if header.granule == NO_GRANULE:
+            return 0
+        codec.reset()
+        total = sum(codec.duration(packet) for packet in audio)
+        codec.reset()
+        return codec.granule_to_pts(header.granule) - total
+
+    async def _packets_by_page(
+        self, streams: dict[int, _Stream], codecs: dict[int, OggCodec] | None = None
+    ) -> AsyncIterator[tuple[PageHeader, list[bytes]]]:
+        """Each page and the packets that end on it, reassembled across pages.
+
+        ``codecs``: the codecs found by :meth:`open` (the packet pass); without them a
+        stream's codec is recognised from its first packet."""
+        async for header, body in self._pages(warn=codecs is not None):
+            stream = streams.get(header.serial)
+            if stream is None:
+                if not header.flags & FLAG_FIRST:
+                    continue  # a stream whose first page is lost or that open() did not see
+                stream = streams[header.serial] = _Stream(header.serial, None)
+                stream.codec = await self._codec(header, body, codecs)
+            packets = self._reassemble(stream, header, body)
+            yield header, packets
+
+    async def _codec(
+        self, header: PageHeader, body: bytes, codecs: dict[int, OggCodec] | None
+    ) -> OggCodec | None:
+        if codecs is not None:
+            return codecs.get(header.serial)
+        first = split_packets(header, body)[0][:1]
+        try:
+            codec = codec_for(first[0]) if first else None
+        except FormatError as error:
+            raise self.error(error.message, header.offset) from None
+        if codec is None:
+            self.warnings.append(str(self.error(
+                f"stream {header.serial} holds a codec this reader does not know; skipped",
+                header.offset,
+            )))  # fmt: skip
+        return codec
+
+    def _reassemble(self, stream: _Stream, header: PageHeader, body: bytes) -> list[bytes]:
+        """The packets completed on this page (RFC 3533 section 5): a continued page's first
+        piece ends the packet left open; a last lacing value of 255 leaves one open."""
+        pieces: list[bytes | bytearray | None] = list(split_packets(header, body)[0])
+        open_end = header.lacing[-1:] == b"\xff"
+        if header.flags & FLAG_CONTINUED and pieces:
+            if stream.partial is not None:
+                stream.partial += pieces[0] or b""
+            pieces[0] = stream.partial  # None: the packet's start was lost
+        stream.partial = None
+        if open_end:
+            last = pieces.pop()
+            stream.partial = None if last is None else bytearray(last)
+            if stream.partial is not None and len(stream.partial) > self.max_packet:
+                raise self.error(
+                    f"a packet of stream {stream.serial} grows past {self.max_packet} bytes",
+                    header.offset,
+                )
+        return [bytes(piece) for piece in pieces if piece is not None]
+
+    async def _pages(self, *, warn: bool) -> AsyncIterator[tuple[PageHeader, bytes]]:
+        """Every page whose CRC is right, in file order; after damage, the next 'OggS'."""
+        pos = 0
+        while True:
+            head = await self.reader.read(pos, HEADER_SIZE + 255)
+            if not head:
+                return
+            parsed = parse_page_header(head, pos)
+            if isinstance(parsed, PageHeader):
+                body = await self.reader.read(pos + parsed.header_size, parsed.body_size)
+                if len(body) < parsed.body_size:
+                    parsed = "the page is cut off by the end of the file"
+                elif page_crc(head[: parsed.header_size] + body) == parsed.crc:
+                    yield parsed, body
+                    pos += parsed.size
+                    continue
+                else:
+                    parsed = "page CRC does not match"
+            found = await self._find_capture(pos + 1)
+            if found is None and "cut off" in parsed:
+                if warn:
+                    self.warn_truncated(parsed, pos)
+                return
+            if pos == 0:
+                raise self.error(parsed, pos)
+            if warn:
+                self.warnings.append(str(self.error(f"{parsed}; skipped to the next page", pos)))
+            if found is None:
+                return
+            pos = found
+
+    async def _find_capture(self, pos: int) -> int | None:
+        """The offset of the next 'OggS' at or after ``pos``, or None."""
+        while True:
+            window = await self.reader.read(pos, _SCAN)
+            at = window.find(CAPTURE)
+            if at >= 0:
+                return pos + at
+            if len(window) < _SCAN:
+                return None
+            pos += len(window) - 3
+
+
+def _has_headers(stream: _Stream) -> bool:
+    return stream.codec is None or len(stream.codec.headers) >= stream.codec.header_count
