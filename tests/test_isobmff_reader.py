@@ -60,6 +60,8 @@ READ_ONLY_VARIANTS = {
                   "pcm_u8", "pcm_mulaw", "pcm_alaw")
 } | {
     "eac3.mp4": [*AUDIO, "-c:a", "eac3"],
+    "mp3.mov": ["-f", "lavfi", "-i", "sine=duration=2:sample_rate=44100", "-ac", "2",
+                "-c:a", "libmp3lame"],
     "pcm-stereo-48k.mov": ["-f", "lavfi", "-i", "sine=duration=1:sample_rate=48000", "-ac", "2",
                            "-c:a", "pcm_s16le"],
     # Past 65535 Hz a QuickTime sound description needs version 2 (lpcm and its flags).
