@@ -9,6 +9,7 @@ the first frame's bitrate.
 
 from __future__ import annotations
 
+from ..errors import FormatError
 from ..mpegts.audio_frames import mpeg_audio_frame
 from ..track import AudioTrack
 from .framed import FramedAudioDemuxer
@@ -28,7 +29,17 @@ class Mp3Demuxer(FramedAudioDemuxer):
     parse_frame = staticmethod(mpeg_audio_frame)
 
     async def open(self) -> None:
-        first = await self.open_frames()
+        try:
+            first = await self.open_frames()
+        except FormatError:
+            head = await self.reader.read(self._data_start, 4)
+            if _is_free_format(head):
+                raise self.error(
+                    "free-format MPEG audio (bitrate index 0: frame lengths not in the header) "
+                    "is not supported",
+                    self._data_start,
+                ) from None
+            raise
         start = self._data_start
         body = await self.reader.read(start, min(first.end, _MAX_FRAME))
         mpeg1 = body[1] & 0x18 == 0x18
@@ -50,3 +61,12 @@ class Mp3Demuxer(FramedAudioDemuxer):
                        timescale=self.timescale, duration=duration,
                        sample_rate=first.sample_rate, channels=first.channels)
         ]  # fmt: skip
+
+
+def _is_free_format(head: bytes) -> bool:
+    """A valid MPEG audio header except for bitrate index 0, "free format" (ISO/IEC 11172-3
+    section 2.4.2.3), whose frame length only the next frame's sync word tells."""
+    if len(head) < 4 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:
+        return False
+    version, layer = head[1] >> 3 & 3, head[1] >> 1 & 3
+    return version != 1 and layer != 0 and head[2] >> 4 == 0 and head[2] >> 2 & 3 != 3
