@@ -15,6 +15,7 @@ from oracle import FIXTURES, ffprobe_format, ffprobe_packets, make
 from pywebcodecs.errors import FormatError
 from pywebcodecs.formats import open_demuxer
 from pywebcodecs.id3 import id3v2_size
+from pywebcodecs.mp3 import Mp3Demuxer
 from pywebcodecs.reader import Reader
 from pywebcodecs.source import BytesSource
 
@@ -77,6 +78,28 @@ async def test_cut_off_last_frame_is_dropped_with_a_warning(tmp_path: Path) -> N
         _, packets = await demux(path)
     theirs = ffprobe_packets(path)
     assert [(p.pts, len(p.data)) for p in packets] == [(p.pts, p.size) for p in theirs[:-1]]
+
+
+async def test_vbri_frame_is_skipped_and_gives_the_duration(tmp_path: Path) -> None:
+    data = variant("no-xing.mp3").read_bytes()
+    start = id3v2_size(data) or 0
+    first = Mp3Demuxer.parse_frame(data, start)
+    assert first is not None
+    vbri = bytearray(first.end - start)
+    vbri[:4] = data[start : start + 4]
+    vbri[36:54] = b"VBRI" + struct.pack(">HHHII", 1, 0, 75, 0, 1000)
+    path = tmp_path / "vbri.mp3"
+    path.write_bytes(data[:start] + vbri + data[start:])
+    demuxer = await assert_packets_match_ffprobe(path)
+    assert demuxer.duration == pytest.approx(1000 * 1152 / 44100)
+
+
+async def test_junk_before_the_first_frame_is_skipped(tmp_path: Path) -> None:
+    data = variant("cbr.mp3").read_bytes()
+    start = id3v2_size(data) or 0
+    path = tmp_path / "lead.mp3"
+    path.write_bytes(data[:start] + b"\xff\xff\xff noise \x00\xff\xe0\x00" * 3 + data[start:])
+    await assert_packets_match_ffprobe(path)
 
 
 def syncsafe(value: int) -> bytes:

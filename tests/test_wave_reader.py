@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import struct
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,7 @@ def variant(name: str) -> Path:
 @pytest.mark.parametrize("name", sorted(VARIANTS))
 async def test_generated_variants_match_ffprobe(name: str) -> None:
     demuxer = await assert_packets_match_ffprobe(variant(name))
+    assert demuxer.tracks[0].packet_count == len(ffprobe_packets(variant(name)))
     assert demuxer.format_name == "wav"
     if name in CODEC_STRINGS:
         assert demuxer.tracks[0].codec_string == CODEC_STRINGS[name]
@@ -70,6 +72,17 @@ async def test_fixture_audio_packets_match_ffprobe_and_its_jpeg_is_a_cover() -> 
     assert demuxer.tags["title"] == "Glitch Hop Is Dead" and demuxer.tags["artist"] == "GRiZ"
     assert demuxer.tags["track"] == "19"
     assert demuxer.duration == pytest.approx(9.637188, abs=1e-6)
+
+
+async def test_a_piped_wav_without_sizes_reads_to_the_end(tmp_path: Path) -> None:
+    # Written to a pipe, ffmpeg cannot patch the RIFF and data sizes and leaves 0xFFFFFFFF.
+    path = tmp_path / "piped.wav"
+    with path.open("wb") as out:
+        cmd = ["ffmpeg", "-v", "error", *SINE, "-c:a", "pcm_s16le", "-f", "wav", "-"]
+        subprocess.run(cmd, stdout=out, check=True)
+    assert path.read_bytes()[4:8] == b"\xff" * 4
+    demuxer = await assert_packets_match_ffprobe(path)
+    assert demuxer.tracks[0].duration == 44100
 
 
 async def test_list_info_chunk_gives_tags() -> None:

@@ -2,8 +2,8 @@
 with a sync word and a header that gives its length (ISO/IEC 11172-3 section 2.4.1.3,
 ISO/IEC 14496-3 section 1.A.2.2). An ID3v2 tag may come first and an ID3v1 tag last.
 
-A frame is believed only when the frame after it is also valid and has the same sample
-rate and layer/profile (or the data ends right after it), so junk that happens to contain
+A frame is believed only when the three frames after it are also valid and have the same
+sample rate and layer/profile (or the data ends before), so junk that happens to contain
 a sync word is skipped the way ffmpeg's parsers skip it: byte by byte up to the next
 believable frame. Packets are the frames in file order, timed by counting samples.
 """
@@ -22,6 +22,7 @@ from ..track import Packet
 FrameParser = Callable[[bytes, int], AudioFrame | None]
 _HEADER_READ = 16  # enough for any MPEG audio or ADTS header
 _SCAN_BLOCK = 64 << 10
+_CHAIN = 3  # frames that must follow a sync word before it is believed
 _MAX_TAG = 64 << 20  # an ID3v2 tag with a big cover is a few MiB; 256 MiB is the format's cap
 _ID3V1 = 128
 
@@ -99,10 +100,17 @@ class FramedAudioDemuxer(Demuxer):
         return self.parse_frame(await self.reader.read(pos, _HEADER_READ), 0)
 
     async def _believable(self, pos: int, frame: AudioFrame) -> bool:
-        after = pos + frame.end
-        if after >= self._data_end:
-            return True
-        return _same(frame, await self._frame_at(after))
+        """Whether the next ``_CHAIN`` frames follow on with the same sample rate and layer
+        (or the data ends first)."""
+        for _ in range(_CHAIN):
+            pos += frame.end
+            if pos >= self._data_end:
+                return True
+            following = await self._frame_at(pos)
+            if following is None or not _same(frame, following):
+                return False
+            frame = following
+        return True
 
     async def _sync(self, pos: int) -> tuple[int, AudioFrame] | None:
         """The first believable frame at or after ``pos``."""

@@ -55,9 +55,11 @@ class WavDemuxer(Demuxer):
             raise self.error("no data chunk (samples) in the file", 12)
         fmt = self._format
         frames = self._data[1] // fmt.block_align
+        packets = -(-frames // self._frames_per_packet())
         self.tracks = [
             AudioTrack(id=1, codec=fmt.codec, codec_string=fmt.codec_string,
-                       timescale=fmt.sample_rate, duration=frames, packet_count=None,
+                       timescale=fmt.sample_rate, duration=frames, packet_count=packets,
+                       keyframe_count=packets,
                        sample_rate=fmt.sample_rate, channels=fmt.channels,
                        bits_per_sample=fmt.bits_per_sample)
         ]  # fmt: skip
@@ -129,10 +131,14 @@ class WavDemuxer(Demuxer):
             self.tags.setdefault(key, value)
         self.images.extend(found.images)
 
+    def _frames_per_packet(self) -> int:
+        assert self._format is not None, "open() first"
+        return max(1, PACKET_BYTES // self._format.block_align)
+
     async def packets(self) -> AsyncIterator[Packet]:
         assert self._format is not None and self._data is not None, "open() first"
         align = self._format.block_align
-        step = max(align, PACKET_BYTES // align * align)
+        step = self._frames_per_packet() * align
         start, size = self._data
         done = 0
         while done < size:
