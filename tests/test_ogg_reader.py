@@ -80,6 +80,18 @@ async def test_packets_and_tracks_match_ffprobe(name: str) -> None:
         )
 
 
+async def test_chained_links_continue_the_track_as_in_ffprobe(tmp_path: Path) -> None:
+    # Two files one after the other (RFC 3533 section 4, "chaining"); ffmpeg keeps one
+    # stream and its timestamps start again with the second link.
+    path = tmp_path / "chained.ogg"
+    first, second = variant("opus-stereo.ogg"), variant("tags.ogg")
+    path.write_bytes(first.read_bytes() + second.read_bytes() + first.read_bytes())
+    demuxer, packets = await demux(path)
+    assert len(demuxer.tracks) == 1
+    ours = [(p.pts, len(p.data)) for p in packets]
+    assert ours == [(p.pts, p.size) for p in ffprobe_packets(path)]
+
+
 async def test_opus_description_is_the_opus_head_and_timestamps_start_at_minus_pre_skip() -> None:
     demuxer, packets = await demux(variant("opus-stereo.ogg"))
     head = demuxer.tracks[0].description

@@ -43,8 +43,9 @@ class _Stream:
 
     serial: int
     codec: OggCodec | None  # None for codecs this reader does not know (skipped)
+    track_id: int  # the track its packets belong to (a chained stream continues one)
+    skip: int  # packets still to pass over: headers the codec already holds
     partial: bytearray | None = None  # the start of a packet continued on the next page
-    packets_seen: int = 0
     next_pts: int | None = None  # None until the first audio packet
     granule_pts: int | None = None  # set by a page that ends a packet: the next packet's pts
 
@@ -70,15 +71,7 @@ class OggDemuxer(Demuxer):
         streams: dict[int, _Stream] = {}
         pages = 0
         async for header, packets in self._packets_by_page(streams):
-            stream = streams[header.serial]
-            codec = stream.codec
-            for packet in packets[1 if stream.packets_seen == 0 else 0 :]:  # 1st made the codec
-                if codec is not None and len(codec.headers) < codec.header_count:
-                    try:
-                        codec.add_header(packet)
-                    except FormatError as error:
-                        raise self.error(error.message, header.offset) from None
-            stream.packets_seen += len(packets)
+            self._audio(streams[header.serial], header, packets)
             pages += 1
             if not header.flags & FLAG_FIRST and all(map(_has_headers, streams.values())):
                 break
@@ -123,9 +116,7 @@ class OggDemuxer(Demuxer):
         async for header, packets in self._packets_by_page(streams, codecs=self._codecs):
             stream = streams[header.serial]
             codec = stream.codec
-            skip = 0 if codec is None else max(0, len(codec.headers) - stream.packets_seen)
-            stream.packets_seen += len(packets)
-            audio = packets[skip:]
+            audio = self._audio(stream, header, packets)
             if codec is None or not audio:
                 continue
             if stream.next_pts is None:
@@ -139,9 +130,25 @@ class OggDemuxer(Demuxer):
                     duration = max(0, end_pts - pts)
                 stream.next_pts = pts + duration
                 if data:
-                    yield Packet(header.serial, pts, pts, duration, True, data)
+                    yield Packet(stream.track_id, pts, pts, duration, True, data)
             if header.granule != NO_GRANULE and header.lacing[-1:] != b"\xff":
                 stream.granule_pts = end_pts
+
+    def _audio(self, stream: _Stream, header: PageHeader, packets: list[bytes]) -> list[bytes]:
+        """The audio packets among ``packets``; header packets go to the codec."""
+        audio = []
+        codec = stream.codec
+        for packet in packets:
+            if stream.skip:
+                stream.skip -= 1
+            elif codec is not None and len(codec.headers) < codec.header_count:
+                try:
+                    codec.add_header(packet)
+                except FormatError as error:
+                    raise self.error(error.message, header.offset) from None
+            else:
+                audio.append(packet)
+        return audio
 
     def _first_pts(self, codec: OggCodec, header: PageHeader, audio: list[bytes]) -> int:
         """Where the first audio packet starts (see the module docstring)."""
@@ -163,30 +170,43 @@ class OggDemuxer(Demuxer):
         stream's codec is recognised from its first packet."""
         async for header, body in self._pages(warn=codecs is not None):
             stream = streams.get(header.serial)
-            if stream is None:
-                if not header.flags & FLAG_FIRST:
-                    continue  # a stream whose first page is lost or that open() did not see
-                stream = streams[header.serial] = _Stream(header.serial, None)
-                stream.codec = await self._codec(header, body, codecs)
+            if header.flags & FLAG_FIRST:
+                # A serial seen before starts again: a chained link that reuses it.
+                known = codecs if stream is None or codecs is None else {}
+                stream = streams[header.serial] = self._new_stream(header, body, known)
+            elif stream is None:
+                continue  # a stream whose first page is lost
             packets = self._reassemble(stream, header, body)
             yield header, packets
 
-    async def _codec(
+    def _new_stream(
         self, header: PageHeader, body: bytes, codecs: dict[int, OggCodec] | None
-    ) -> OggCodec | None:
-        if codecs is not None:
-            return codecs.get(header.serial)
+    ) -> _Stream:
+        """The stream a first (BOS) page opens. In the packet pass (``codecs`` given) a stream
+        that open() did not see is a chained one (RFC 3533 section 4): like ffmpeg, it
+        continues the file's only track when it holds the same codec."""
+        known = None if codecs is None else codecs.get(header.serial)
+        if known is not None:
+            return _Stream(header.serial, known, header.serial, len(known.headers))
         first = split_packets(header, body)[0][:1]
         try:
             codec = codec_for(first[0]) if first else None
         except FormatError as error:
             raise self.error(error.message, header.offset) from None
+        track_id = header.serial
+        if codecs is not None:
+            same = [t.id for t in self.tracks if codec is not None and t.codec == codec.codec]
+            if len(self.tracks) != 1 or not same:
+                codec = None
+            else:
+                track_id = same[0]
         if codec is None:
             self.warnings.append(str(self.error(
-                f"stream {header.serial} holds a codec this reader does not know; skipped",
+                f"stream {header.serial}: a codec this reader does not know, or a chained "
+                "stream that does not continue the only track; skipped",
                 header.offset,
             )))  # fmt: skip
-        return codec
+        return _Stream(header.serial, codec, track_id, 1)
 
     def _reassemble(self, stream: _Stream, header: PageHeader, body: bytes) -> list[bytes]:
         """The packets completed on this page (RFC 3533 section 5): a continued page's first
