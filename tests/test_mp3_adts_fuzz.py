@@ -4,7 +4,9 @@ FormatError or packets, never another exception or a hang."""
 from __future__ import annotations
 
 import contextlib
+import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -34,3 +36,12 @@ async def test_mutated_files_give_format_errors_or_packets(data: st.DataObject) 
         demuxer = await open_demuxer(await Reader.open(BytesSource(original[:cut], name=name)))
         async for _packet in demuxer.packets():
             pass
+
+
+@pytest.mark.parametrize("filler", [b"\xff", b"\xff\xfb", b"\xff\xf1"])
+async def test_a_megabyte_of_sync_like_junk_is_refused_quickly(filler: bytes) -> None:
+    data = b"ID3\x04\x00\x00\x00\x00\x00\x00" + filler * (2 << 20)
+    started = time.perf_counter()
+    with pytest.raises(FormatError, match="no MPEG audio frame found in the first"):
+        await open_demuxer(await Reader.open(BytesSource(data, name="junk.mp3")))
+    assert time.perf_counter() - started < 10

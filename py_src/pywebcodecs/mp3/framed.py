@@ -22,6 +22,7 @@ from ..track import Packet
 FrameParser = Callable[[bytes, int], AudioFrame | None]
 _HEADER_READ = 16  # enough for any MPEG audio or ADTS header
 _SCAN_BLOCK = 64 << 10
+_MAX_LEAD = 1 << 20  # junk allowed before the first frame
 _CHAIN = 3  # frames that must follow a sync word before it is believed
 _MAX_TAG = 64 << 20  # an ID3v2 tag with a big cover is a few MiB; 256 MiB is the format's cap
 _ID3V1 = 128
@@ -88,9 +89,12 @@ class FramedAudioDemuxer(Demuxer):
                 self._data_end -= _ID3V1
                 for key, value in v1.items():
                     self.tags.setdefault(key, value)
-        found_at = await self._sync(self._data_start)
+        found_at = await self._sync(self._data_start, _MAX_LEAD)
         if found_at is None:
-            raise self.error(f"no {self.frame_name} found", self._data_start)
+            raise self.error(
+                f"no {self.frame_name} found in the first {_MAX_LEAD} bytes of audio data",
+                self._data_start,
+            )
         self._data_start, self.first_frame = found_at
         return self.first_frame
 
@@ -112,17 +116,20 @@ class FramedAudioDemuxer(Demuxer):
             frame = following
         return True
 
-    async def _sync(self, pos: int) -> tuple[int, AudioFrame] | None:
-        """The first believable frame at or after ``pos``."""
-        while pos < self._data_end:
-            block = await self.reader.read(pos, min(_SCAN_BLOCK, self._data_end - pos))
+    async def _sync(self, pos: int, limit: int = 1 << 63) -> tuple[int, AudioFrame] | None:
+        """The first believable frame at or after ``pos``, looking at most ``limit`` bytes
+        ahead. Sync words are tested inside each scanned block, without an await."""
+        end = min(self._data_end, pos + limit)
+        while pos < end:
+            block = await self.reader.read(pos, min(_SCAN_BLOCK, end - pos))
             if not block:
                 return None
             at = block.find(b"\xff")
             while at >= 0:
-                frame = self.parse_frame(await self.reader.read(pos + at, _HEADER_READ), 0)
-                if frame is not None and await self._believable(pos + at, frame):
-                    return pos + at, frame
+                if at + _HEADER_READ > len(block) or self.parse_frame(block, at) is not None:
+                    frame = await self._frame_at(pos + at)
+                    if frame is not None and await self._believable(pos + at, frame):
+                        return pos + at, frame
                 at = block.find(b"\xff", at + 1)
             pos += len(block)
         return None
