@@ -6,6 +6,7 @@ from .adts import AdtsDemuxer
 from .avi import AviDemuxer
 from .demuxer import Demuxer
 from .errors import FormatError, UnsupportedError
+from .flac import FlacDemuxer
 from .hls import HlsDemuxer
 from .isobmff import IsobmffDemuxer, Mp4Muxer
 from .matroska import MatroskaDemuxer, MkvMuxer, WebmMuxer
@@ -22,6 +23,7 @@ DEMUXERS: tuple[type[Demuxer], ...] = (
     IsobmffDemuxer,
     MatroskaDemuxer,
     WavDemuxer,
+    FlacDemuxer,
     AviDemuxer,
     HlsDemuxer,
     MpegTsDemuxer,
