@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from demux_check import demux
-from oracle import FIXTURES, ffprobe_format, ffprobe_packets, ffprobe_streams, make
+from oracle import FIXTURES, decode_errors, ffprobe_format, ffprobe_packets, ffprobe_streams, make
+from pywebcodecs import convert_media
 from pywebcodecs.codec_data import parse_audio_specific_config
 from pywebcodecs.errors import FormatError
 from pywebcodecs.formats import open_demuxer
 from pywebcodecs.reader import Reader
+from pywebcodecs.sink import FileSink
 from pywebcodecs.source import BytesSource
 
 SINE = ["-f", "lavfi", "-i", "sine=duration=1.5:sample_rate=44100"]
@@ -127,3 +129,17 @@ async def open_bytes(data: bytes, name: str = "test.aac") -> list:
 async def test_a_header_alone_is_not_taken_for_adts() -> None:
     with pytest.raises(FormatError, match="not a media file"):
         await open_bytes(b"\xff\xf1\x50\x80\x02\x1f\xfc" + b"\x00" * 100, "bad.aac")
+
+
+async def test_the_fixture_copies_into_mp4_and_decodes_cleanly(tmp_path: Path) -> None:
+    # MP4 stores the raw frames ADTS wraps, so their packet sizes lose the 7-byte header.
+    source = FIXTURES / "sample3.aac"
+    out = tmp_path / "copy.mp4"
+    sink = FileSink(out)
+    try:
+        await convert_media(str(source), "mp4", sink=sink)
+    finally:
+        sink.close()
+    theirs = ffprobe_packets(source)
+    assert [p.size for p in ffprobe_packets(out)] == [p.size - 7 for p in theirs]
+    assert decode_errors(out) == ""

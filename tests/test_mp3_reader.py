@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 
 from demux_check import assert_packets_match_ffprobe, demux
-from oracle import FIXTURES, ffprobe_format, ffprobe_packets, make
+from oracle import FIXTURES, decode_errors, ffprobe_format, ffprobe_packets, make, stream_hashes
+from pywebcodecs import convert_media
 from pywebcodecs.errors import FormatError
 from pywebcodecs.formats import open_demuxer
 from pywebcodecs.id3 import id3v2_size
 from pywebcodecs.mp3 import Mp3Demuxer
 from pywebcodecs.reader import Reader
+from pywebcodecs.sink import FileSink
 from pywebcodecs.source import BytesSource
 
 SINE = ["-f", "lavfi", "-i", "sine=duration=1.5:sample_rate=44100"]
@@ -200,3 +202,15 @@ async def open_bytes(data: bytes, name: str = "test.mp3") -> list:
 async def test_broken_files_give_specific_errors(data: bytes, message: str) -> None:
     with pytest.raises(FormatError, match=message):
         await open_bytes(data, "bad.mp3")
+
+
+async def test_the_fixture_copies_into_mp4_with_the_same_frames(tmp_path: Path) -> None:
+    source = FIXTURES / "Toothsome-Meme.VBRv2.mp3"
+    out = tmp_path / "copy.mp4"
+    sink = FileSink(out)
+    try:
+        await convert_media(str(source), "mp4", sink=sink)
+    finally:
+        sink.close()
+    assert stream_hashes(out) == stream_hashes(source)
+    assert decode_errors(out) == ""

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from demux_check import demux
-from oracle import decode_errors, make, stream_hashes
+from oracle import FIXTURES, decode_errors, make, stream_hashes
+from pywebcodecs import convert_media
 from pywebcodecs.errors import UnsupportedError
 from pywebcodecs.formats import muxer_class
 from pywebcodecs.sink import FileSink
@@ -90,3 +91,16 @@ def test_wav_is_a_registered_output_that_refuses_video_and_other_codecs() -> Non
                        width=16, height=16)  # fmt: skip
     with pytest.raises(UnsupportedError, match="video"):
         WavMuxer(FileSink("/dev/null")).add_track(video)
+
+
+async def test_convert_media_copies_the_fixture_into_wav(tmp_path: Path) -> None:
+    source = FIXTURES / "glitch-hop-is-dead.wav"
+    out = tmp_path / "copy.wav"
+    sink = FileSink(out)
+    try:
+        result = await convert_media(str(source), "wav", sink=sink)
+    finally:
+        sink.close()
+    assert [(t.action, t.codec) for t in result.tracks] == [("copy", "pcm_s16le")]
+    assert stream_hashes(out)[0] == stream_hashes(source)[0]  # [1] is the source's cover
+    assert ffprobe_warnings(out) == "" and decode_errors(out) == ""
