@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from demux_check import assert_packets_match_ffprobe, demux
-from oracle import FIXTURES, ffprobe_packets, ffprobe_streams, make
+from oracle import FIXTURES, decode_errors, ffprobe_packets, ffprobe_streams, make
 from pywebcodecs.demuxer import Demuxer
 from pywebcodecs.errors import FormatError, TruncatedMediaWarning
+from pywebcodecs.flac.frame_header import crc8, crc16, parse_frame_header
 from pywebcodecs.formats import open_demuxer
 from pywebcodecs.reader import Reader
 from pywebcodecs.source import BytesSource
@@ -195,3 +196,61 @@ async def test_mutated_files_give_format_errors_or_packets(data: st.DataObject) 
     with contextlib.suppress(FormatError), warnings.catch_warnings():
         warnings.simplefilter("ignore", TruncatedMediaWarning)
         await open_bytes(bytes(original[:cut]), "fuzz.flac")
+
+
+def as_variable_blocksize(data: bytes, frames: list[Packet]) -> bytes:
+    """The same frames re-headed with the variable blocking strategy (RFC 9639 section
+    9.1.1): sample numbers in place of frame numbers, CRC-8 and CRC-16 recomputed."""
+    head = data[: len(data) - sum(len(p.data) for p in frames)]
+    out = bytearray(head)
+    for packet in frames:
+        frame = packet.data
+        old = parse_frame_header(frame, 0)
+        assert old is not None
+        number_len = 1 if frame[4] < 0x80 else 8 - (frame[4] ^ 0xFF).bit_length()
+        header = bytearray(frame[: old.size - 1])
+        header[1] |= 1
+        header[4 : 4 + number_len] = utf8_number(packet.pts)
+        header.append(crc8(bytes(header)))
+        body = header + frame[old.size : -2]
+        out += body + crc16(bytes(body)).to_bytes(2, "big")
+    return bytes(out)
+
+
+def utf8_number(value: int) -> bytes:
+    if value < 0x80:
+        return bytes([value])
+    length = 2
+    while value >= 1 << (5 * length + 1):
+        length += 1
+    tail = [0x80 | (value >> (6 * i) & 0x3F) for i in reversed(range(length - 1))]
+    first = (0xFF00 >> length & 0xFF) | value >> (6 * (length - 1))
+    return bytes([first, *tail])
+
+
+async def test_variable_blocksize_frames_take_their_pts_from_the_sample_number(
+    tmp_path: Path,
+) -> None:
+    source = variant("mono-8k")
+    _, frames = await demux(source)
+    path = tmp_path / "variable.flac"
+    path.write_bytes(as_variable_blocksize(source.read_bytes(), frames))
+    assert decode_errors(path) == ""
+    _, packets = await demux(path)
+    assert [p.pts for p in packets] == [p.pts for p in frames]
+    await assert_packets_match_ffprobe(path)
+
+
+async def test_a_damaged_frame_header_joins_its_frame_to_the_one_before_with_a_warning() -> None:
+    data = bytearray(variant("stereo-44k").read_bytes())
+    _, frames = await open_bytes(bytes(data))
+    start = len(data) - sum(len(p.data) for p in frames)
+    damaged = start + sum(len(p.data) for p in frames[:3])
+    data[damaged + 5] ^= 0x55  # breaks frame 3's CRC-8
+    demuxer, packets = await open_bytes(bytes(data))
+    assert [p.pts for p in packets] == [p.pts for p in frames[:3] + frames[4:]]
+    assert packets[2].data == frames[2].data + bytes(data[damaged : damaged + len(frames[3].data)])
+    assert demuxer.warnings == [
+        f"test.flac: flac: at byte {damaged + len(frames[3].data)}: no frame header for "
+        "frame 3; went on at frame 4"
+    ]

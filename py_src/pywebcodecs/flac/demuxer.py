@@ -145,8 +145,14 @@ class FlacDemuxer(Demuxer):
             pos, header = found
 
     async def _next_frame(self, pos: int, current: FrameHeader) -> tuple[int, FrameHeader] | None:
-        """Where the frame after ``current`` (at ``pos``) starts; None at the end of file."""
+        """Where the frame after ``current`` (at ``pos``) starts; None at the end of file.
+
+        When the next number is not found (a damaged frame header), the first valid header
+        with a later number is taken instead, unless the rest of the file is one frame
+        whose CRC-16 holds (the last frame, with a sync-like pattern inside).
+        """
         want = current.number + (current.block_size if current.variable else 1)
+        fallback: tuple[int, FrameHeader] | None = None
         # Reads start at the frame itself while the frame fits in the reader's window, so
         # that the scan and then the frame's payload come from one cached window.
         step = max(1024, min(SCAN_CHUNK, self.reader.window // 4))
@@ -159,12 +165,26 @@ class FlacDemuxer(Demuxer):
                 chunk = await self.reader.read(scan, want_size)
             for match in _SYNC.finditer(chunk, skip, step):
                 header = parse_frame_header(chunk, match.start())
-                if header and header.variable == current.variable and header.number == want:
+                if header is None or header.variable != current.variable:
+                    continue
+                if header.number == want:
                     return scan + match.start(), header
+                if fallback is None and header.number > want:
+                    fallback = scan + match.start(), header
             if len(chunk) <= step:
-                return None
+                end = scan + len(chunk)
+                if fallback and crc16(await self.reader.read(pos, end - pos)) == 0:
+                    fallback = None
+                break
             scan, skip = scan + step, 0
-        raise self.error(f"no next frame header within {MAX_FRAME_SIZE} bytes of a frame", pos)
+        if fallback is None:
+            if scan - pos < MAX_FRAME_SIZE:
+                return None
+            raise self.error(f"no next frame header within {MAX_FRAME_SIZE} bytes", pos)
+        unit = "sample" if current.variable else "frame"
+        message = f"no frame header for {unit} {want}; went on at {unit} {fallback[1].number}"
+        self.warnings.append(str(self.error(message, fallback[0])))
+        return fallback
 
     async def _file_end(self, pos: int) -> int:
         if self.reader.size is not None:
