@@ -13,12 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from demux_check import assert_packets_match_ffprobe, demux
-from oracle import FIXTURES, decode_errors, ffprobe_packets, ffprobe_streams, make
+from oracle import FIXTURES, decode_errors, ffprobe_packets, ffprobe_streams, make, stream_hashes
+from pywebcodecs import convert_media
 from pywebcodecs.demuxer import Demuxer
 from pywebcodecs.errors import FormatError, TruncatedMediaWarning
 from pywebcodecs.flac.frame_header import crc8, crc16, parse_frame_header
 from pywebcodecs.formats import open_demuxer
 from pywebcodecs.reader import Reader
+from pywebcodecs.sink import FileSink
 from pywebcodecs.source import BytesSource
 from pywebcodecs.track import Packet
 
@@ -254,3 +256,16 @@ async def test_a_damaged_frame_header_joins_its_frame_to_the_one_before_with_a_w
         f"test.flac: flac: at byte {damaged + len(frames[3].data)}: no frame header for "
         "frame 3; went on at frame 4"
     ]
+
+
+@pytest.mark.parametrize("container", ["mkv", "mp4"])
+async def test_flac_copies_into_matroska_and_mp4_unchanged(tmp_path: Path, container: str) -> None:
+    source = FIXTURES / "sample.flac"
+    out = tmp_path / f"copy.{container}"
+    sink = FileSink(out)
+    try:
+        await convert_media(str(source), container, sink=sink)
+    finally:
+        sink.close()
+    assert stream_hashes(out)[0] == stream_hashes(source)[0]
+    assert decode_errors(out) == ""

@@ -45,6 +45,12 @@ def parse_streaminfo(body: bytes) -> StreamInfo:
     return StreamInfo(min_block, max_block, sample_rate, channels, bits, packed & (2**36 - 1))
 
 
+def flac_description(streaminfo: bytes) -> bytes:
+    """``fLaC`` and the STREAMINFO block flagged as the last one: the decoder description
+    WebCodecs' FLAC registration asks for (and ffmpeg's 34-byte extradata, framed)."""
+    return b"fLaC\x80" + STREAMINFO_SIZE.to_bytes(3, "big") + streaminfo[:STREAMINFO_SIZE]
+
+
 def parse_picture(body: bytes) -> CoverImage:
     """RFC 9639 section 8.8: type, MIME type, description, size, colours, picture data."""
     pos = 4
