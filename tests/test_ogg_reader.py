@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from oracle import ffprobe_packets, ffprobe_streams, make
 from pywebcodecs.errors import FormatError
 from pywebcodecs.ogg import OggDemuxer
-from pywebcodecs.ogg.comments import parse_vorbis_comments
+from pywebcodecs.ogg.comments import parse_comments
 from pywebcodecs.ogg.page import page_crc
 from pywebcodecs.reader import Reader
 from pywebcodecs.source import BytesSource, FileSource
@@ -129,7 +129,7 @@ async def test_flac_description_is_flac_marker_and_streaminfo() -> None:
 async def test_comment_header_gives_tags() -> None:
     demuxer, _ = await demux(variant("tags.ogg"))
     assert demuxer.tags["title"] == "Tïtle" and demuxer.tags["artist"] == "Someone"
-    assert demuxer.tags["encoder"].startswith("Lavf")
+    assert demuxer.tags["encoder"].endswith("libopus")
 
 
 def test_metadata_block_picture_comment_becomes_a_cover() -> None:
@@ -137,7 +137,7 @@ def test_metadata_block_picture_comment_becomes_a_cover() -> None:
     picture += struct.pack(">IIIII", 1, 1, 24, 0, 4) + b"\x89PNG"
     comment = b"METADATA_BLOCK_PICTURE=" + base64.b64encode(picture)
     body = struct.pack("<I", 3) + b"abc" + struct.pack("<II", 1, len(comment)) + comment
-    comments = parse_vorbis_comments(body)
+    comments = parse_comments(body)
     assert [(i.mime_type, i.data, i.description) for i in comments.images] == [
         ("image/png", b"\x89PNG", "front")
     ]
@@ -195,7 +195,7 @@ def ogg_page(body: bytes, flags: int = 2, lacing: bytes | None = None) -> bytes:
         (ogg_page(b"\x01vorbis" + bytes(23)), "Vorbis identification header"),
         (ogg_page(b"OpusHead\x01\x02" + bytes(9)) + ogg_page(b"Opus", flags=0),
          "not OpusTags"),
-        (ogg_page(b"\x7fFLAC\x01\x00\x00\x01fLaC" + bytes(40)), "sample rate of 0 Hz"),
+        (ogg_page(b"\x7fFLAC\x01\x00\x00\x01fLaC" + bytes(40)), "sample rate of 0"),
     ],
 )  # fmt: skip
 async def test_broken_files_give_specific_errors(data: bytes, message: str) -> None:

@@ -12,9 +12,16 @@ import struct
 from abc import ABC, abstractmethod
 
 from ..errors import FormatError
+from ..flac.frame_header import parse_frame_header
+from ..flac.metadata import (
+    PICTURE,
+    VORBIS_COMMENT,
+    flac_description,
+    parse_picture,
+    parse_streaminfo,
+)
 from ..track import AudioTrack
-from .comments import Comments, parse_flac_picture, parse_vorbis_comments
-from .flac_frames import StreamInfo, flac_description, frame_block_size, parse_streaminfo
+from .comments import Comments, parse_comments
 from .vorbis_setup import VorbisDurations, parse_identification, parse_setup
 
 OPUS_RATE = 48000
@@ -79,7 +86,7 @@ class OpusCodec(OggCodec):
     def add_header(self, packet: bytes) -> None:
         if packet[:8] != b"OpusTags":
             raise FormatError("the packet after OpusHead is not OpusTags")
-        self.comments = parse_vorbis_comments(packet[8:])
+        self.comments = parse_comments(packet[8:])
         super().add_header(packet)
 
     def track(self, serial: int) -> AudioTrack:
@@ -119,7 +126,7 @@ class VorbisCodec(OggCodec):
         if packet[:7] != bytes([kind]) + b"vorbis":
             raise FormatError(f"Vorbis header packet {len(self.headers) + 1} is not type {kind}")
         if kind == 3:
-            self.comments = parse_vorbis_comments(packet[7:])
+            self.comments = parse_comments(packet[7:])
         else:
             self.durations = VorbisDurations(parse_setup(self.headers[0], packet))
         super().add_header(packet)
@@ -154,7 +161,7 @@ class FlacCodec(OggCodec):
         super().__init__(first)
         if len(first) < 51 or first[9:13] != b"fLaC":
             raise FormatError("Ogg FLAC first packet lacks 'fLaC' and a STREAMINFO block")
-        self.info: StreamInfo = parse_streaminfo(first[17:51])
+        self.info = parse_streaminfo(first[17:51])
         self._header_count = 1 + int.from_bytes(first[7:9], "big")
 
     @property
@@ -164,10 +171,10 @@ class FlacCodec(OggCodec):
     def add_header(self, packet: bytes) -> None:
         """A metadata block: VORBIS_COMMENT (type 4) gives tags, PICTURE (6) images."""
         kind = packet[0] & 0x7F if packet else -1
-        if kind == 4:
-            self.comments.tags.update(parse_vorbis_comments(packet[4:]).tags)
-        elif kind == 6:
-            self.comments.images.append(parse_flac_picture(packet[4:]))
+        if kind == VORBIS_COMMENT:
+            self.comments.tags.update(parse_comments(packet[4:]).tags)
+        elif kind == PICTURE:
+            self.comments.images.append(parse_picture(packet[4:]))
         super().add_header(packet)
 
     def track(self, serial: int) -> AudioTrack:
@@ -179,7 +186,8 @@ class FlacCodec(OggCodec):
                           channels=info.channels, bits_per_sample=info.bits_per_sample)  # fmt: skip
 
     def duration(self, packet: bytes) -> int:
-        return frame_block_size(packet) or 0
+        header = parse_frame_header(packet, 0)
+        return 0 if header is None else header.block_size
 
 
 def codec_for(first: bytes) -> OggCodec | None:
