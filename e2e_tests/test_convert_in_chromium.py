@@ -138,3 +138,15 @@ def test_mpeg_ts_and_avi_inputs_convert_too(engine: HeadlessEngine, tmp_path: Pa
         assert (after["video"].codec, after["audio"].codec) == ("vp8", "opus")
         assert after["video"].packets == summarize(source)["video"].packets == 75
         assert decode_errors(output) == ""
+
+
+def test_mp3_to_wav_decodes_to_pcm_in_the_browser(engine: HeadlessEngine, tmp_path: Path) -> None:
+    source = FIXTURES / "Toothsome-Meme.VBRv2.mp3"
+    output = tmp_path / "song.wav"
+    summary = engine.convert(source, output, container="wav")
+    assert summary["ok"], summary
+    (stream,) = ffprobe_streams(output)
+    assert (stream["codec_name"], stream["sample_rate"], stream["channels"]) == (
+        "pcm_s16le", "24000", 2)  # fmt: skip
+    assert float(stream["duration"]) == pytest.approx(summarize(source)["audio"].end, abs=0.1)
+    assert decode_errors(output) == ""
