@@ -34,6 +34,9 @@ VARIANTS = {
     "flac-24bit.ogg": [*TONE, "-c:a", "flac", "-sample_fmt", "s32"],
     "two-streams.ogg": [*TONE, *TONE_44K, "-map", "0", "-map", "1", "-c:a:0", "libopus",
                         "-c:a:1", "libvorbis", *SMALL_PAGES],
+    "opus-5.1.ogg": [*TONE, "-ac", "6", "-c:a", "libopus"],
+    "flac-pages-spanned.ogg": ["-f", "lavfi", "-i", "anoisesrc=d=1:r=96000:a=0.5", "-ac", "2",
+                               "-c:a", "flac", "-sample_fmt", "s32", "-frame_size", "32768"],
     "tags.ogg": [*TONE, "-c:a", "libopus", "-metadata", "title=Tïtle",
                  "-metadata", "artist=Someone"],
 }  # fmt: skip
@@ -90,6 +93,22 @@ async def test_chained_links_continue_the_track_as_in_ffprobe(tmp_path: Path) ->
     assert len(demuxer.tracks) == 1
     ours = [(p.pts, len(p.data)) for p in packets]
     assert ours == [(p.pts, p.size) for p in ffprobe_packets(path)]
+
+
+async def test_a_theora_stream_is_skipped_and_the_audio_matches_ffprobe() -> None:
+    path = make("ogg-theora-vorbis.ogg", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:d=1",
+                *TONE_44K, "-c:v", "libtheora", "-c:a", "libvorbis", "-shortest")  # fmt: skip
+    demuxer, packets = await demux(path)
+    assert [t.codec for t in demuxer.tracks] == ["vorbis"]
+    assert any("does not know" in w for w in demuxer.warnings)
+    audio = [p for p in ffprobe_packets(path) if p.stream_index == 1]
+    assert [(p.pts, len(p.data)) for p in packets] == [(p.pts, p.size) for p in audio]
+
+
+async def test_a_file_with_only_unknown_codecs_is_refused() -> None:
+    path = make("ogg-speex.ogg", *TONE_44K, "-ar", "16000", "-c:a", "libspeex")
+    with pytest.raises(FormatError, match="no Opus, Vorbis or FLAC stream"):
+        await demux(path)
 
 
 async def test_opus_description_is_the_opus_head_and_timestamps_start_at_minus_pre_skip() -> None:
