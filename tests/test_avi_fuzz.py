@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from oracle import make
 from pywebcodecs.avi import AviDemuxer
+from pywebcodecs.source import BytesSource
 from test_mpegts_check import demux_damaged
 
 SAMPLE = make(
@@ -36,4 +37,4 @@ async def test_damaged_files_fail_only_with_format_errors(
     data = bytearray(SAMPLE)
     for position, value in edits:
         data[position] = value
-    await demux_damaged(AviDemuxer, bytes(data[:cut]), "fuzz.avi")
+    await demux_damaged(AviDemuxer, BytesSource(bytes(data[:cut]), "fuzz.avi"))

@@ -24,7 +24,7 @@ from pywebcodecs.codec_data import annexb_to_length_prefixed
 from pywebcodecs.demuxer import Demuxer
 from pywebcodecs.errors import FormatError
 from pywebcodecs.reader import Reader
-from pywebcodecs.source import BytesSource, FileSource, Source
+from pywebcodecs.source import FileSource, Source
 from pywebcodecs.track import Packet
 
 ANNEX_B = ("h264", "hevc")
@@ -107,9 +107,9 @@ async def assert_matches_ffprobe(
     return demuxer, packets
 
 
-async def demux_damaged(demuxer_class: type[Demuxer], data: bytes, name: str) -> None:
-    """Demux broken bytes: a FormatError or a clean result are the only allowed outcomes
+async def demux_damaged(demuxer_class: type[Demuxer], source: Source) -> None:
+    """Demux broken input: a FormatError or a clean result are the only allowed outcomes
     (truncation warnings are expected and silenced)."""
     with warnings.catch_warnings(), contextlib.suppress(FormatError):
         warnings.simplefilter("ignore")
-        await demux(demuxer_class, BytesSource(data, name))
+        await demux(demuxer_class, source)

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from oracle import make
 from pywebcodecs.mpegts import MpegTsDemuxer
+from pywebcodecs.source import BytesSource
 from test_mpegts_check import demux_damaged
 
 SAMPLE = make(
@@ -33,4 +34,4 @@ async def test_damaged_streams_fail_only_with_format_errors(
     data = bytearray(SAMPLE)
     for position, value in edits:
         data[position] = value
-    await demux_damaged(MpegTsDemuxer, bytes(data[:cut]), "fuzz.ts")
+    await demux_damaged(MpegTsDemuxer, BytesSource(bytes(data[:cut]), "fuzz.ts"))

@@ -59,8 +59,10 @@ class SpliceSource:
             part_start = self._ends[index - 1] if index else 0
             within = offset + len(out) - part_start
             want = min(size - len(out), self._ends[index] - part_start - within)
-            source = self._source(index)
-            out += await source.read(self._parts[index].start + within, want)
+            data = await self._source(index).read(self._parts[index].start + within, want)
+            out += data
+            if len(data) < want:
+                break  # a byte range past the end of its segment: the joined stream ends here
             index = await self._part_at(offset + len(out)) if len(out) < size else None
         return bytes(out)
 
