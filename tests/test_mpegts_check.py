@@ -18,6 +18,7 @@ import os
 import warnings
 
 import av
+from hypothesis import strategies as st
 
 from oracle import ffprobe_packets, ffprobe_streams
 from pywebcodecs.codec_data import annexb_to_length_prefixed
@@ -113,3 +114,16 @@ async def demux_damaged(demuxer_class: type[Demuxer], source: Source) -> None:
     with warnings.catch_warnings(), contextlib.suppress(FormatError):
         warnings.simplefilter("ignore")
         await demux(demuxer_class, source)
+
+
+def damaged_copies(sample: bytes, positions: st.SearchStrategy[int]) -> st.SearchStrategy[bytes]:
+    """``sample`` with up to 8 bytes overwritten at ``positions``, then cut anywhere."""
+
+    def damage(cut: int, edits: list[tuple[int, int]]) -> bytes:
+        data = bytearray(sample)
+        for position, value in edits:
+            data[position] = value
+        return bytes(data[:cut])
+
+    edits = st.lists(st.tuples(positions, st.integers(0, 255)), max_size=8)
+    return st.builds(damage, st.integers(0, len(sample)), edits)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from oracle import make
 from pywebcodecs.mpegts import MpegTsDemuxer
 from pywebcodecs.source import BytesSource
-from test_mpegts_check import demux_damaged
+from test_mpegts_check import damaged_copies, demux_damaged
 
 SAMPLE = make(
     "mpegts-fuzz.ts",
@@ -24,14 +24,6 @@ POSITIONS = st.one_of(st.integers(0, 12 * 188), st.integers(0, len(SAMPLE) - 1))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    cut=st.integers(0, len(SAMPLE)),
-    edits=st.lists(st.tuples(POSITIONS, st.integers(0, 255)), max_size=8),
-)
-async def test_damaged_streams_fail_only_with_format_errors(
-    cut: int, edits: list[tuple[int, int]]
-) -> None:
-    data = bytearray(SAMPLE)
-    for position, value in edits:
-        data[position] = value
-    await demux_damaged(MpegTsDemuxer, BytesSource(bytes(data[:cut]), "fuzz.ts"))
+@given(data=damaged_copies(SAMPLE, POSITIONS))
+async def test_damaged_streams_fail_only_with_format_errors(data: bytes) -> None:
+    await demux_damaged(MpegTsDemuxer, BytesSource(data, "fuzz.ts"))

@@ -10,7 +10,7 @@ packet should start) is recovered by searching for three packet starts in a row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .psi import ElementaryStream, SectionError, parse_pat, parse_pmt, section_length
 
@@ -39,15 +39,6 @@ class Pes:
     pts: int | None
     dts: int | None
     payload: bytes
-    offset: int  # file position of the TS packet where the PES starts
-    random_access: bool  # the adaptation field's random_access_indicator at its start
-
-
-@dataclass
-class _PesBuffer:
-    offset: int
-    random_access: bool
-    data: bytearray = field(default_factory=bytearray)
 
 
 def packet_layout(head: bytes) -> tuple[int, int] | None:
@@ -99,7 +90,7 @@ class TransportParser:
         self.streams: list[ElementaryStream] = list(streams or [])
         self._pmt_pids: set[int] = set()
         self._sections: dict[int, bytearray] = {}
-        self._pes: dict[int, _PesBuffer] = {}
+        self._pes: dict[int, bytearray] = {}
         self._stream_pids = {s.pid for s in self.streams}
         self.resyncs: list[int] = []  # file offsets where sync was lost
         self.section_error: StreamError | None = None
@@ -142,45 +133,43 @@ class TransportParser:
         if not control & 1:  # no payload
             return
         start = 4
-        random_access = False
-        if control & 2:
-            length = packet[4]
-            random_access = length > 0 and bool(packet[5] & 0x40)
-            start = 5 + length
+        if control & 2:  # an adaptation field (PCR, flags) comes before the payload
+            start = 5 + packet[4]
             if start >= 188:
                 return
         payload = packet[start:]
         unit_start = bool(b1 & 0x40)
         if pid in self._stream_pids:
-            self._pes_payload(pid, payload, unit_start, offset, random_access, done)
+            self._pes_payload(pid, payload, unit_start, offset, done)
         elif pid == PAT_PID or pid in self._pmt_pids:
             self._section_payload(pid, payload, unit_start, offset)
 
-    def _pes_payload(self, pid: int, payload: bytes, unit_start: bool, offset: int,
-                     random_access: bool, done: list[Pes]) -> None:  # fmt: skip
+    def _pes_payload(
+        self, pid: int, payload: bytes, unit_start: bool, offset: int, done: list[Pes]
+    ) -> None:
         buffer = self._pes.get(pid)
         if unit_start:
             if buffer is not None:
                 self._complete(pid, done)
-            buffer = self._pes[pid] = _PesBuffer(offset, random_access)
+            buffer = self._pes[pid] = bytearray()
         elif buffer is None:
             return  # the middle of a PES whose start came before our first packet
-        buffer.data += payload
-        if len(buffer.data) > MAX_PES_BYTES:
+        buffer += payload
+        if len(buffer) > MAX_PES_BYTES:
             raise StreamError(f"PES on PID {pid} exceeds {MAX_PES_BYTES} bytes", offset)
-        header = parse_pes_header(bytes(buffer.data[:19]))
-        if header is not None and header[3] and len(buffer.data) >= header[3]:
+        header = parse_pes_header(bytes(buffer[:19]))
+        if header is not None and header[3] and len(buffer) >= header[3]:
             self._complete(pid, done)
 
     def _complete(self, pid: int, done: list[Pes]) -> None:
         buffer = self._pes.pop(pid)
-        data = bytes(buffer.data)
+        data = bytes(buffer)
         header = parse_pes_header(data)
         if header is None:
             return  # not a PES start: dropped, as a decoder would
         pts, dts, payload_start, total = header
         payload = data[payload_start : total or len(data)]
-        done.append(Pes(pid, pts, dts, payload, buffer.offset, buffer.random_access))
+        done.append(Pes(pid, pts, dts, payload))
 
     def flush(self) -> tuple[list[Pes], list[int]]:
         """The PES packets still open at the end of the file: (complete ones, PIDs whose
@@ -189,8 +178,8 @@ class TransportParser:
         cut = []
         for pid in list(self._pes):
             buffer = self._pes[pid]
-            header = parse_pes_header(bytes(buffer.data[:19]))
-            if header is not None and header[3] and len(buffer.data) < header[3]:
+            header = parse_pes_header(bytes(buffer[:19]))
+            if header is not None and header[3] and len(buffer) < header[3]:
                 cut.append(pid)
                 del self._pes[pid]
             else:
