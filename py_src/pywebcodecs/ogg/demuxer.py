@@ -113,6 +113,8 @@ class OggDemuxer(Demuxer):
 
     async def packets(self) -> AsyncIterator[Packet]:
         streams: dict[int, _Stream] = {}
+        for known in self._codecs.values():
+            known.reset()
         async for header, packets in self._packets_by_page(streams, codecs=self._codecs):
             stream = streams[header.serial]
             codec = stream.codec
@@ -201,11 +203,13 @@ class OggDemuxer(Demuxer):
             else:
                 track_id = same[0]
         if codec is None:
-            self.warnings.append(str(self.error(
+            note = str(self.error(
                 f"stream {header.serial}: a codec this reader does not know, or a chained "
                 "stream that does not continue the only track; skipped",
                 header.offset,
-            )))  # fmt: skip
+            ))  # fmt: skip
+            if note not in self.warnings:  # the packet pass meets it again
+                self.warnings.append(note)
         return _Stream(header.serial, codec, track_id, 1)
 
     def _reassemble(self, stream: _Stream, header: PageHeader, body: bytes) -> list[bytes]:
