@@ -26,6 +26,9 @@ VARIANTS = {
     "two-audio.ts": [*VIDEO, *AUDIO, "-f", "lavfi", "-i", "sine=duration=2:frequency=800",
                      "-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264", "-g", "10",
                      "-c:a", "aac", "-metadata:s:a:1", "language=fra"],
+    "open-gop.ts": ["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=3",
+                    "-c:v", "libx264", "-bf", "3", "-x264-params",
+                    "open-gop=1:keyint=30:min-keyint=30:scenecut=0"],
     "m2ts.m2ts": [*VIDEO, *AUDIO, "-c:v", "libx264", "-c:a", "aac", "-f", "mpegts",
                   "-mpegts_m2ts_mode", "1"],
 }  # fmt: skip

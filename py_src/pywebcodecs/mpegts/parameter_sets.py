@@ -23,7 +23,8 @@ from ..codec_data import (
     parse_hevc_sps,
 )
 
-H264_IDR, H264_SPS, H264_PPS = 5, 7, 8
+H264_NON_IDR, H264_IDR, H264_SEI, H264_SPS, H264_PPS = 1, 5, 6, 7, 8
+_RECOVERY_POINT = 6  # SEI payloadType recovery_point (H.264 section D.1.8)
 HEVC_VPS, HEVC_SPS, HEVC_PPS = 32, 33, 34
 HEVC_IRAP = range(16, 24)  # BLA, IDR and CRA pictures (ITU-T H.265 table 7-1)
 
@@ -44,11 +45,42 @@ def nal_type(codec: str, nal: bytes) -> int:
 
 
 def is_keyframe(codec: str, nals: list[bytes]) -> bool:
-    """True when the access unit holds an IDR (H.264) or IRAP (H.265) picture."""
+    """True when decoding can start at this access unit: an IDR picture or a picture with a
+    recovery point SEI (H.264; open-GOP encoders mark their I pictures so, and ffmpeg's
+    parser counts them as keyframes), or an IRAP picture (H.265)."""
     types = {nal_type(codec, nal) for nal in nals if nal}
-    if codec == "h264":
-        return H264_IDR in types
-    return any(t in HEVC_IRAP for t in types)
+    if codec != "h264":
+        return any(t in HEVC_IRAP for t in types)
+    if H264_IDR in types:
+        return True
+    return H264_NON_IDR in types and any(
+        _has_recovery_point(nal) for nal in nals if nal and nal_type(codec, nal) == H264_SEI
+    )
+
+
+def _has_recovery_point(sei: bytes) -> bool:
+    """Whether an SEI NAL unit carries a recovery_point message (H.264 section 7.3.2.3)."""
+    data = sei[1:].replace(b"\x00\x00\x03", b"\x00\x00")
+    pos = 0
+    while pos < len(data) and data[pos] != 0x80:  # 0x80: rbsp_trailing_bits
+        payload_type, pos = _ff_coded(data, pos)
+        size, pos = _ff_coded(data, pos)
+        if payload_type == _RECOVERY_POINT and pos <= len(data):
+            return True
+        pos += size
+    return False
+
+
+def _ff_coded(data: bytes, pos: int) -> tuple[int, int]:
+    """An SEI payloadType or payloadSize: 0xFF bytes adding 255 each, then a last byte;
+    returns (value, position after it), the position past the end when the data ends."""
+    value = 0
+    while pos < len(data) and data[pos] == 0xFF:
+        value += 255
+        pos += 1
+    if pos >= len(data):
+        return value, len(data) + 1
+    return value + data[pos], pos + 1
 
 
 def video_config(codec: str, nals: list[bytes]) -> VideoConfig | None:
