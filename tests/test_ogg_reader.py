@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from oracle import ffprobe_packets, ffprobe_streams, make
+from oracle import ffprobe_json, ffprobe_packets, ffprobe_streams, make
 from pywebcodecs.errors import FormatError
 from pywebcodecs.ogg import OggDemuxer
 from pywebcodecs.ogg.comments import parse_comments
@@ -60,6 +60,8 @@ async def demux(path: Path) -> tuple[OggDemuxer, list[Packet]]:
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
 async def test_packets_and_tracks_match_ffprobe(name: str) -> None:
+    # Durations too: Vorbis ones come from the setup header's modes, the last packet's
+    # from the end granule position.
     path = variant(name)
     demuxer, packets = await demux(path)
     ids = [track.id for track in demuxer.tracks]
@@ -69,6 +71,8 @@ async def test_packets_and_tracks_match_ffprobe(name: str) -> None:
     assert [(i, a, b) for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b][
         :5
     ] == []
+    probed = ffprobe_json(path, "-show_packets", "-show_entries", "packet=duration")["packets"]
+    assert [p.duration for p in packets] == [int(p["duration"]) for p in probed]
     streams = ffprobe_streams(path)
     for track, stream in zip(demuxer.tracks, streams, strict=True):
         assert isinstance(track, AudioTrack)
