@@ -76,12 +76,12 @@ class AviDemuxer(Demuxer):
         if not self._movi:
             raise self.error("no LIST movi (media chunks) in the file", 12)
         formats = self._parse_header_list(*hdrl)
-        await self._read_keyframe_flags(idx1, first_movi)
         for index, fmt in enumerate(formats):
             if fmt.kind in ("video", "audio"):
                 track = await self._track(index, fmt)
                 self._streams[index] = _Stream(fmt, track)
                 self.tracks.append(track)
+        await self._read_keyframe_flags(idx1, first_movi)
         durations = [t.duration_seconds for t in self.tracks if t.duration_seconds]
         self.duration = max(durations) if durations else None
 
@@ -149,7 +149,7 @@ class AviDemuxer(Demuxer):
             self._keyframes.update(standard_index_keyframes(chunk[8:]))
         if not self._keyframes and idx1 is not None and idx1[1] <= MAX_INDEX_BYTES:
             data = await self.reader.read(*idx1)
-            self._keyframes = idx1_keyframes(data, await idx1_base(self.reader, data, movi_fourcc))
+            self._keyframes = idx1_keyframes(data, idx1_base(data, movi_fourcc))
 
     async def _track(self, index: int, fmt: StreamFormat) -> Track:
         timing = fmt.timing

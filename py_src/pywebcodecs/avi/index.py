@@ -2,7 +2,7 @@
 
 ``idx1`` (AVIOLDINDEX, the AVI 1.0 index): 16-byte entries of chunk id, flags
 (AVIIF_KEYFRAME = 0x10), offset and size; the offset counts either from the ``movi``
-fourcc or from the file start, which the reader tells apart by checking one entry.
+fourcc or from the file start, which the first entry tells apart.
 OpenDML (AVI 2.0, "OpenDML AVI File Format Extensions" section 2): an ``indx`` super index
 in each ``strl`` points at ``ix##`` standard indexes, whose entries give each chunk's data
 offset and size, bit 31 of the size marking a chunk that is *not* a keyframe. OpenDML files
@@ -14,7 +14,6 @@ from __future__ import annotations
 import struct
 
 from ..errors import FormatError
-from ..reader import Reader
 
 AVIIF_KEYFRAME = 0x10
 _NOT_KEYFRAME = 0x80000000
@@ -31,14 +30,12 @@ def idx1_keyframes(data: bytes, base: int) -> dict[int, bool]:
     return flags
 
 
-async def idx1_base(reader: Reader, data: bytes, movi_fourcc: int) -> int:
-    """Where idx1 offsets count from: the ``movi`` fourcc (usual) or byte 0 (some writers)."""
-    if len(data) < 16:
-        return movi_fourcc
-    chunk_id, _, offset, _ = struct.unpack_from("<4sIII", data)
-    if await reader.read(movi_fourcc + offset, 4) == chunk_id:
-        return movi_fourcc
-    return 0
+def idx1_base(data: bytes, movi_fourcc: int) -> int:
+    """Where idx1 offsets count from: the ``movi`` fourcc (the usual), or the file start
+    (some writers), which the first entry tells: an absolute offset lies past the fourcc."""
+    if len(data) >= 16 and struct.unpack_from("<I", data, 8)[0] > movi_fourcc:
+        return 0
+    return movi_fourcc
 
 
 def super_index_entries(indx: bytes) -> list[tuple[int, int]]:

@@ -101,7 +101,9 @@ class MpegTsDemuxer(Demuxer):
             self.duration = (max(last.values()) - min(first.values())) / TIMESCALE
 
     def _block_size(self) -> int:
-        return (self.reader.window // self._packet_size + 1) * self._packet_size
+        """Whole packets that fit the reader's window, so that each block is served from
+        one window fetch (the first from the one the sniffing read made)."""
+        return max(1, self.reader.window // self._packet_size) * self._packet_size
 
     async def _scan_head(self) -> dict[int, _Setup]:
         parser = TransportParser(self._packet_size)
