@@ -91,6 +91,7 @@ class TransportParser:
         self._pmt_pids: set[int] = set()
         self._sections: dict[int, bytearray] = {}
         self._pes: dict[int, bytearray] = {}
+        self._pes_size: dict[int, int | None] = {}  # declared sizes of the PES in _pes
         self._stream_pids = {s.pid for s in self.streams}
         self.resyncs: list[int] = []  # file offsets where sync was lost
         self.section_error: StreamError | None = None
@@ -152,14 +153,24 @@ class TransportParser:
             if buffer is not None:
                 self._complete(pid, done)
             buffer = self._pes[pid] = bytearray()
+            self._pes_size[pid] = None
         elif buffer is None:
             return  # the middle of a PES whose start came before our first packet
         buffer += payload
         if len(buffer) > MAX_PES_BYTES:
             raise StreamError(f"PES on PID {pid} exceeds {MAX_PES_BYTES} bytes", offset)
-        header = parse_pes_header(bytes(buffer[:19]))
-        if header is not None and header[3] and len(buffer) >= header[3]:
+        declared = self._declared_size(pid, buffer)
+        if declared and len(buffer) >= declared:
             self._complete(pid, done)
+
+    def _declared_size(self, pid: int, buffer: bytearray) -> int | None:
+        """The PES size its header states (0: unbounded), once the first 6 bytes are in."""
+        declared = self._pes_size.get(pid)
+        if declared is None and len(buffer) >= 6:
+            declared = self._pes_size[pid] = (
+                6 + (buffer[4] << 8 | buffer[5]) if (buffer[4] or buffer[5]) else 0
+            )
+        return declared
 
     def _complete(self, pid: int, done: list[Pes]) -> None:
         buffer = self._pes.pop(pid)
@@ -177,9 +188,8 @@ class TransportParser:
         done: list[Pes] = []
         cut = []
         for pid in list(self._pes):
-            buffer = self._pes[pid]
-            header = parse_pes_header(bytes(buffer[:19]))
-            if header is not None and header[3] and len(buffer) < header[3]:
+            declared = self._declared_size(pid, self._pes[pid])
+            if declared and len(self._pes[pid]) < declared:
                 cut.append(pid)
                 del self._pes[pid]
             else:
