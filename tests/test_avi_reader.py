@@ -26,6 +26,8 @@ VARIANTS = {
     "pcm-u8-stereo.avi": [*AUDIO, "-c:a", "pcm_u8", "-ac", "2"],
     "mulaw-8k.avi": ["-f", "lavfi", "-i", "sine=duration=1:sample_rate=8000", "-c:a", "pcm_mulaw"],
     "pcm-f32.avi": [*AUDIO, "-c:a", "pcm_f32le"],
+    "rawvideo.avi": ["-f", "lavfi", "-i", "testsrc2=size=32x24:rate=5:duration=1",
+                     "-c:v", "rawvideo", "-pix_fmt", "bgr24"],
 }  # fmt: skip
 
 
@@ -75,6 +77,16 @@ async def test_open_reads_only_the_headers_the_index_and_the_first_video_chunk()
     demuxer = AviDemuxer(await Reader.open(FileSource(path), window=4096))
     await demuxer.open()
     assert demuxer.reader.bytes_fetched < 64 * 1024 < path.stat().st_size / 4
+
+
+async def test_an_unknown_fourcc_is_listed_with_a_note() -> None:
+    data = bytearray(variant("mjpeg-mp3.avi").read_bytes())
+    at = data.index(b"MJPG", data.index(b"strf"))
+    data[at : at + 4] = b"ZZZZ"
+    demuxer, packets = await demux(AviDemuxer, BytesSource(bytes(data), "odd.avi"))
+    assert (demuxer.tracks[0].codec, demuxer.tracks[0].codec_string) == ("unknown", "ZZZZ")
+    assert "codec 'ZZZZ' is unknown" in demuxer.warnings[0]
+    assert len(packets) == 128
 
 
 def with_avix(data: bytes) -> bytes:

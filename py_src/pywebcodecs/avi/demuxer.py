@@ -152,6 +152,9 @@ class AviDemuxer(Demuxer):
             self._keyframes = idx1_keyframes(data, idx1_base(data, movi_fourcc))
 
     async def _track(self, index: int, fmt: StreamFormat) -> Track:
+        if fmt.codec == "unknown":
+            self.warnings.append(f"stream {index}: {fmt.kind} codec {fmt.fourcc!r} is unknown "
+                                 "to this engine; its packets are passed on as stored")  # fmt: skip
         timing = fmt.timing
         duration = timing.length * timing.step or None
         if fmt.kind == "audio":

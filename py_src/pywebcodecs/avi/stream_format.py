@@ -99,7 +99,7 @@ def _video(strf: bytes, timing: Timing) -> StreamFormat:
         codec = "rawvideo"
     else:
         codec = VIDEO_FOURCCS.get(fourcc, "unknown")
-    codec_string = _VIDEO_CODEC_STRINGS.get(codec, codec)
+    codec_string = _VIDEO_CODEC_STRINGS.get(codec, fourcc if codec == "unknown" else codec)
     return StreamFormat("video", codec, codec_string, None, timing, width=width,
                         height=abs(height), fourcc=fourcc)  # fmt: skip
 
