@@ -15,6 +15,7 @@ from pywebcodecs import (
     PyWebCodecsError,
     UnsupportedError,
     convert_media,
+    parse_media,
 )
 from pywebcodecs.sink import FileSink
 from pywebcodecs.track import Track
@@ -114,3 +115,27 @@ async def test_unknown_containers_and_garbage_are_named(tmp_path: Path) -> None:
     garbage.write_bytes(b"hello, not media" * 100)
     with pytest.raises(FormatError, match=r"garbage\.bin: at byte 0: not a media file"):
         await copy_to(garbage, tmp_path / "out.mkv", "mkv")
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "container"),
+    [
+        ("detect.opus", ["-c:a", "libopus"], "ogg"),
+        ("detect.oga", ["-c:a", "flac"], "ogg"),
+        ("detect.flac", ["-c:a", "flac"], "flac"),
+        ("detect.wav", ["-c:a", "pcm_s16le"], "wav"),
+        ("detect.mp3", ["-c:a", "libmp3lame"], "mp3"),
+        ("detect.aac", ["-c:a", "aac", "-f", "adts"], "aac"),
+        ("detect.ts", ["-c:a", "aac", "-f", "mpegts"], "mpegts"),
+    ],
+)
+async def test_every_format_is_detected_by_content(tmp_path: Path, name: str, args: list[str],
+                                                   container: str) -> None:  # fmt: skip
+    """Detection ignores the file name: each file is opened under a name that lies."""
+    source = make(name, "-f", "lavfi", "-i", "sine=duration=1", *args)
+    disguised = tmp_path / "clip.mp4"
+    disguised.write_bytes(source.read_bytes())
+    info = await parse_media(str(disguised))
+    assert info.container == container
+    assert [t.kind for t in info.tracks] == ["audio"]
+    assert info.tracks[0].packet_count == len(ffprobe_packets(source))

@@ -13,6 +13,7 @@ from .matroska import MatroskaDemuxer, MkvMuxer, WebmMuxer
 from .mp3 import Mp3Demuxer
 from .mpegts import MpegTsDemuxer
 from .muxer import Muxer
+from .ogg import OggDemuxer
 from .reader import Reader
 from .wave import WavDemuxer, WavMuxer
 
@@ -24,6 +25,7 @@ DEMUXERS: tuple[type[Demuxer], ...] = (
     MatroskaDemuxer,
     WavDemuxer,
     FlacDemuxer,
+    OggDemuxer,
     AviDemuxer,
     HlsDemuxer,
     MpegTsDemuxer,
