@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 from demux_check import assert_packets_match_ffprobe, demux
 from oracle import FIXTURES, decode_errors, ffprobe_packets, ffprobe_streams, make, stream_hashes
 from pywebcodecs import convert_media
+from pywebcodecs.crc import flac_crc8, flac_crc16
 from pywebcodecs.demuxer import Demuxer
 from pywebcodecs.errors import FormatError, TruncatedMediaWarning
-from pywebcodecs.flac.frame_header import crc8, crc16, parse_frame_header
+from pywebcodecs.flac.frame_header import parse_frame_header
 from pywebcodecs.formats import open_demuxer
 from pywebcodecs.reader import Reader
 from pywebcodecs.sink import FileSink
@@ -213,9 +214,9 @@ def as_variable_blocksize(data: bytes, frames: list[Packet]) -> bytes:
         header = bytearray(frame[: old.size - 1])
         header[1] |= 1
         header[4 : 4 + number_len] = utf8_number(packet.pts)
-        header.append(crc8(bytes(header)))
+        header.append(flac_crc8(bytes(header)))
         body = header + frame[old.size : -2]
-        out += body + crc16(bytes(body)).to_bytes(2, "big")
+        out += body + flac_crc16(bytes(body)).to_bytes(2, "big")
     return bytes(out)
 
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 
+from ..crc import flac_crc16
 from ..demuxer import Demuxer
 from ..errors import FormatError
 from ..id3 import id3v2_size, parse_id3v2
 from ..reader import Reader
 from ..track import AudioTrack, Packet
 from ..vorbis_comment import parse_vorbis_comment
-from .frame_header import MAX_HEADER_SIZE, FrameHeader, crc16, parse_frame_header
+from .frame_header import MAX_HEADER_SIZE, FrameHeader, parse_frame_header
 from .metadata import (
     PICTURE,
     STREAMINFO,
@@ -136,7 +137,7 @@ class FlacDemuxer(Demuxer):
             end = found[0] if found else await self._file_end(pos)
             data = await self.reader.read(pos, end - pos)
             pts = header.number if header.variable else header.number * info.max_block_size
-            if found is None and crc16(data) != 0:
+            if found is None and flac_crc16(data) != 0:
                 self.warn_truncated(f"the last frame (sample {pts}) is cut off", pos)
                 return
             yield Packet(1, pts, pts, header.block_size, True, data)
@@ -173,7 +174,7 @@ class FlacDemuxer(Demuxer):
                     fallback = scan + match.start(), header
             if len(chunk) <= step:
                 end = scan + len(chunk)
-                if fallback and crc16(await self.reader.read(pos, end - pos)) == 0:
+                if fallback and flac_crc16(await self.reader.read(pos, end - pos)) == 0:
                     fallback = None
                 break
             scan, skip = scan + step, 0

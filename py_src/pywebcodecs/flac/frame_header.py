@@ -7,37 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..crc import flac_crc8
+
 MAX_HEADER_SIZE = 16  # 2 + 2 + 7 (coded number) + 2 (block size) + 2 (rate) + 1 (CRC-8)
-
-
-def _crc_table(poly: int, width: int) -> tuple[int, ...]:
-    top, mask = 1 << (width - 1), (1 << width) - 1
-    table = []
-    for byte in range(256):
-        crc = byte << (width - 8)
-        for _ in range(8):
-            crc = ((crc << 1) ^ poly) & mask if crc & top else (crc << 1) & mask
-        table.append(crc)
-    return tuple(table)
-
-
-_CRC8 = _crc_table(0x07, 8)
-_CRC16 = _crc_table(0x8005, 16)
-
-
-def crc8(data: bytes) -> int:
-    crc = 0
-    for byte in data:
-        crc = _CRC8[crc ^ byte]
-    return crc
-
-
-def crc16(data: bytes) -> int:
-    """The frame footer's CRC (RFC 9639 section 9.3) over the whole frame before it."""
-    crc = 0
-    for byte in data:
-        crc = ((crc << 8) & 0xFFFF) ^ _CRC16[(crc >> 8) ^ byte]
-    return crc
 
 
 @dataclass(frozen=True)
@@ -72,7 +44,7 @@ def parse_frame_header(buf: bytes, pos: int) -> FrameHeader | None:
     else:
         block_size = _BLOCK_SIZES[size_code]
     end += {12: 1, 13: 2, 14: 2}.get(rate_code, 0)
-    if end >= len(buf) or crc8(buf[pos:end]) != buf[end]:
+    if end >= len(buf) or flac_crc8(buf[pos:end]) != buf[end]:
         return None
     return FrameHeader(variable, number, block_size, end + 1 - pos)
 

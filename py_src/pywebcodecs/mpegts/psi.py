@@ -9,27 +9,10 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from ..crc import mpeg2_crc32
 
-def _crc_table() -> tuple[int, ...]:
-    table = []
-    for byte in range(256):
-        crc = byte << 24
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x04C11DB7 if crc & 0x80000000 else crc << 1) & 0xFFFFFFFF
-        table.append(crc)
-    return tuple(table)
-
-
-_CRC_TABLE = _crc_table()
 PAT_TABLE_ID, PMT_TABLE_ID = 0x00, 0x02
 _LANGUAGE_DESCRIPTOR = 0x0A
-
-
-def crc32_mpeg2(data: bytes) -> int:
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc = ((crc << 8) & 0xFFFFFFFF) ^ _CRC_TABLE[(crc >> 24) ^ byte]
-    return crc
 
 
 @dataclass(frozen=True)
@@ -52,7 +35,7 @@ def section_body(section: bytes, table_id: int) -> bytes:
     length = ((section[1] & 0x0F) << 8) | section[2]
     if length < 9 or 3 + length > len(section):
         raise SectionError(f"section_length {length} does not fit the {len(section)}-byte section")
-    if crc32_mpeg2(section[: 3 + length]) != 0:
+    if mpeg2_crc32(section[: 3 + length]) != 0:
         raise SectionError(f"CRC_32 mismatch in the table_id {table_id} section")
     return section[8 : 3 + length - 4]
 
