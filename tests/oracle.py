@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO.parent / "shared" / "fixtures"
+#: Real media from the Mediabunny test suite (MPL-2.0), kept in the repository so a clone
+#: alone runs every test; see its README.md for provenance and contents.
+FIXTURES = REPO / "tests" / "data" / "fixtures"
 _CACHE = Path(os.environ.get("PYWEBCODECS_MEDIA_CACHE") or tempfile.mkdtemp(prefix="pwc-media-"))
 
 
