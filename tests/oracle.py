@@ -90,6 +90,19 @@ def ffprobe_packets(path: str | os.PathLike[str]) -> list[ProbePacket]:
     ]
 
 
+def ffprobe_skipped_samples(path: str | os.PathLike[str]) -> dict[int, int]:
+    """Per stream index, the samples a decoder drops at the start (Opus pre-skip), as ffmpeg
+    marks them on packets in their "Skip Samples" side data; 0 for streams that skip none."""
+    packets = ffprobe_json(
+        path, "-show_packets", "-show_entries", "packet=stream_index:packet_side_data=skip_samples"
+    )["packets"]
+    skipped: dict[int, int] = {}
+    for packet in packets:
+        skip = sum(int(s.get("skip_samples", 0)) for s in packet.get("side_data_list", []))
+        skipped[packet["stream_index"]] = skipped.get(packet["stream_index"], 0) + skip
+    return skipped
+
+
 def decode_errors(path: str | os.PathLike[str]) -> str:
     """ffmpeg decodes the whole file; returns what it printed as errors ('' when clean)."""
     cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-i", str(path), "-f", "null", "-"]
