@@ -32,7 +32,7 @@ async def copy_to(src: Path, out: Path, container: str, **options: object) -> ob
 async def test_mp4_to_mkv_copies_every_packet(tmp_path: Path) -> None:
     out = tmp_path / "video.mkv"
     result = await copy_to(FIXTURES / "video.mp4", out, "mkv")
-    assert [(p.action, p.codec) for p in result.tracks] == [("copy", "h264"), ("copy", "aac")]
+    assert [(p.action, p.output_codec) for p in result.tracks] == [("copy", "h264"), ("copy", "aac")]
     assert stream_hashes(out) == stream_hashes(FIXTURES / "video.mp4")
     assert decode_errors(out) == ""
     assert result.progress.video_frames == 125 and result.progress.done

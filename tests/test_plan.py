@@ -2,10 +2,12 @@
 
 import pytest
 
-from pywebcodecs.encoding import video_encoder_codec_string
+from pywebcodecs.capabilities import Capabilities, EncoderCheck, ProbeRequest, decoder_config
+from pywebcodecs.conversion import TrackOutcome
+from pywebcodecs.encoding import video_encoder_codec_string, video_encoder_config
 from pywebcodecs.errors import UnsupportedError
 from pywebcodecs.muxer import Muxer
-from pywebcodecs.plan import Resize, plan_track
+from pywebcodecs.plan import Resize, plan_track, probe_request
 from pywebcodecs.track import AudioTrack, VideoTrack
 
 
@@ -37,6 +39,15 @@ VP9 = VideoTrack(id=1, codec="vp9", codec_string="vp09.00.10.08", timescale=1000
                  width=640, height=360, rotation=90)  # fmt: skip
 AAC = AudioTrack(id=2, codec="aac", codec_string="mp4a.40.2", timescale=44100,
                  sample_rate=44100, channels=2)  # fmt: skip
+AC3 = AudioTrack(id=2, codec="ac3", codec_string="ac-3", timescale=48000,
+                 sample_rate=48000, channels=6)  # fmt: skip
+AAC_51 = AudioTrack(id=3, codec="aac", codec_string="mp4a.40.2", timescale=48000,
+                    sample_rate=48000, channels=6, description=b"\x11\xb0")  # fmt: skip
+
+
+def refused(*codecs: str, **check) -> Capabilities:
+    """The browser's answers when it decodes the track but refuses these encoders."""
+    return Capabilities(encoders={c: EncoderCheck(c, False, **check) for c in codecs})
 
 
 def test_a_codec_the_container_holds_is_copied_by_default():
@@ -45,14 +56,17 @@ def test_a_codec_the_container_holds_is_copied_by_default():
 
 
 def test_a_codec_the_container_cannot_hold_is_reencoded_to_the_first_encodable_default():
-    plan = plan_track(H264, WebmLike, None, can_encode=lambda codec: codec != "vp8")
+    plan = plan_track(H264, WebmLike, None, capabilities=refused("vp8"))
     assert (plan.action, plan.codec, plan.size) == ("reencode", "vp9", (1280, 720))
+    assert plan.note == "re-encoded from h264 to vp9 (a WEBM file cannot hold h264)"
     assert plan_track(AAC, WebmLike, None).codec == "opus"
 
 
-def test_copy_into_a_container_that_cannot_hold_the_codec_names_both():
-    with pytest.raises(UnsupportedError, match="a WEBM file cannot hold h264"):
-        plan_track(H264, WebmLike, "copy")
+def test_copy_into_a_container_that_cannot_hold_the_codec_names_file_track_and_both():
+    with pytest.raises(UnsupportedError) as error:
+        plan_track(H264, WebmLike, "copy", source="clip.mp4")
+    assert str(error.value).startswith("clip.mp4: track 1 (h264 video): a WEBM file cannot "
+                                       "hold h264; it can hold av1, opus")  # fmt: skip
 
 
 def test_rotation_and_resize_force_a_reencode_and_swap_the_sides():
@@ -67,18 +81,103 @@ def test_rotation_and_resize_force_a_reencode_and_swap_the_sides():
 
 
 def test_drop_and_unknown_codecs():
-    assert plan_track(AAC, WebmLike, "drop").action == "drop"
-    with pytest.raises(UnsupportedError, match="unknown video codec 'theora'"):
-        plan_track(H264, WebmLike, "theora")
+    plan = plan_track(AAC, WebmLike, "drop")
+    assert (plan.action, plan.note) == ("drop", "dropped by choice")
+    with pytest.raises(UnsupportedError) as error:
+        plan_track(H264, WebmLike, "theora", source="clip.mp4")
+    assert str(error.value).startswith(
+        "clip.mp4: track 1 (h264 video): unknown video codec 'theora'; choose one of copy, drop"
+    )
 
 
-def test_video_into_an_audio_only_container_is_dropped():
-    assert plan_track(H264, WavLike, None).action == "drop"
+def test_video_into_an_audio_only_container_is_dropped_with_a_note():
+    plan = plan_track(H264, WavLike, None)
+    assert (plan.action, plan.codec) == ("drop", None)
+    assert plan.note == "dropped: a WAV file holds no video"
+    # Asking for a video codec there is a request that cannot be met: an error.
+    with pytest.raises(UnsupportedError, match=r"clip.mp4: track 1 .* WAV file cannot hold vp8"):
+        plan_track(H264, WavLike, "vp8", source="clip.mp4")
 
 
-def test_nothing_encodable_is_a_clear_error():
-    with pytest.raises(UnsupportedError, match="cannot encode any audio codec a WEBM"):
-        plan_track(AAC, WebmLike, None, can_encode=lambda codec: False)
+def test_a_track_the_browser_cannot_decode_names_decode_not_encode():
+    with pytest.raises(UnsupportedError) as error:
+        plan_track(AC3, WebmLike, None, source="film.mp4",
+                   capabilities=Capabilities(decodable=False))  # fmt: skip
+    assert str(error.value) == (
+        "film.mp4: track 2 (ac3 audio): this browser cannot decode ac3 audio (ac-3); "
+        "copy it into MKV, or drop it"
+    )
+
+
+def test_an_encoder_refusing_the_channel_count_says_so():
+    with pytest.raises(UnsupportedError) as error:
+        plan_track(AAC_51, WebmLike, None, source="surround.mp4",
+                   capabilities=refused("opus", max_channels=2))  # fmt: skip
+    assert str(error.value) == (
+        "surround.mp4: track 3 (aac audio): the browser's opus encoder takes at most 2 "
+        "channels; this track has 6"
+    )
+
+
+def test_an_encoder_refusing_the_sample_rate_or_everything_says_which():
+    odd_rate = AudioTrack(id=4, codec="aac", codec_string="mp4a.40.2", timescale=7350,
+                          sample_rate=7350, channels=1)  # fmt: skip
+    with pytest.raises(UnsupportedError, match=r"track 4 .*opus encoder does not take 7350 Hz"):
+        plan_track(odd_rate, WebmLike, "opus", capabilities=refused("opus", rate_refused=True))
+    with pytest.raises(UnsupportedError) as error:
+        plan_track(AAC, WebmLike, "opus", source="a.mp4", capabilities=refused("opus"))
+    assert str(error.value) == (
+        "a.mp4: track 2 (aac audio): this browser cannot encode opus audio at 44100 Hz "
+        "with 2 channels"
+    )
+
+
+def test_nothing_encodable_lists_every_default_that_was_refused():
+    with pytest.raises(UnsupportedError) as error:
+        plan_track(H264, WebmLike, None, source="a.mp4", resize=Resize(width=640),
+                   capabilities=refused("vp8", "vp9", "av1"))  # fmt: skip
+    assert str(error.value) == (
+        "a.mp4: track 1 (h264 video): no video codec a WEBM file holds can be encoded here; "
+        "this browser cannot encode vp8 video at 640x360; this browser cannot encode vp9 "
+        "video at 640x360; this browser cannot encode av1 video at 640x360"
+    )
+
+
+def test_only_tracks_that_may_be_reencoded_are_probed():
+    assert probe_request(VP9, WebmLike, None) is None  # copied
+    assert probe_request(AAC, WebmLike, "drop") is None
+    assert probe_request(H264, WavLike, None) is None  # dropped: WAV holds no video
+    assert probe_request(H264, WebmLike, None) == ProbeRequest(H264, ("vp8", "vp9", "av1"),
+                                                               (1280, 720))  # fmt: skip
+    assert probe_request(VP9, WebmLike, "av1", resize=Resize(height=320)) == ProbeRequest(
+        VP9, ("av1",), (180, 320)
+    )
+    assert probe_request(AAC_51, WebmLike, None) == ProbeRequest(AAC_51, ("opus",))
+
+
+def test_the_probe_asks_for_the_configs_the_stages_use():
+    assert decoder_config(AAC_51) == {"codec": "mp4a.40.2", "sampleRate": 48000,
+                                      "numberOfChannels": 6,
+                                      "description": b"\x11\xb0"}  # fmt: skip
+    assert decoder_config(H264) == {"codec": "avc1.64001f", "codedWidth": 1280,
+                                    "codedHeight": 720}  # fmt: skip
+    config = video_encoder_config("h264", 1280, 720, 30.0)
+    assert (config["codec"], config["framerate"]) == ("avc1.42001f", 30.0)
+    assert config["avc"] == {"format": "avc"}
+
+
+def test_each_plan_becomes_an_outcome_on_the_result():
+    outcomes = [
+        TrackOutcome.of(plan_track(H264, WebmLike, None)),
+        TrackOutcome.of(plan_track(VP9, WebmLike, None)),
+        TrackOutcome.of(plan_track(AAC, WebmLike, "drop")),
+    ]
+    assert outcomes == [
+        TrackOutcome(1, "video", "h264", "reencode", "vp8",
+                     "re-encoded from h264 to vp8 (a WEBM file cannot hold h264)"),
+        TrackOutcome(1, "video", "vp9", "copy", "vp9", "copied (vp9)"),
+        TrackOutcome(2, "audio", "aac", "drop", None, "dropped by choice"),
+    ]  # fmt: skip
 
 
 def test_encoder_levels_follow_the_picture_size():

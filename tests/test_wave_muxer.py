@@ -101,6 +101,6 @@ async def test_convert_media_copies_the_fixture_into_wav(tmp_path: Path) -> None
         result = await convert_media(str(source), "wav", sink=sink)
     finally:
         sink.close()
-    assert [(t.action, t.codec) for t in result.tracks] == [("copy", "pcm_s16le")]
+    assert [(t.action, t.output_codec) for t in result.tracks] == [("copy", "pcm_s16le")]
     assert stream_hashes(out)[0] == stream_hashes(source)[0]  # [1] is the source's cover
     assert ffprobe_warnings(out) == "" and decode_errors(out) == ""

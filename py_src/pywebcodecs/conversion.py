@@ -12,15 +12,17 @@ or fails the conversion).
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+from .capabilities import Capabilities, ProbeRequest
 from .demuxer import Demuxer
-from .errors import ConversionAborted, PyWebCodecsError
+from .errors import CodecError, ConversionAborted, FormatError, PyWebCodecsError
 from .formats import muxer_class, open_demuxer
 from .interleave import Interleaver
-from .plan import Resize, TrackChoice, TrackPlan, plan_track
+from .plan import Resize, TrackChoice, TrackPlan, plan_track, probe_request
 from .reader import Reader
 from .runtime import IN_BROWSER
 from .sink import MemorySink, Sink
@@ -44,13 +46,36 @@ class ConversionProgress:
     done: bool = False
 
 
+@dataclass(frozen=True)
+class TrackOutcome:
+    """What the conversion did with one input track. Every input track has one, so a
+    track never disappears unnoticed: ``action`` is ``"copy"``, ``"reencode"`` or
+    ``"drop"``, and ``note`` says why (``"dropped by choice"``, ``"dropped: a WAV file
+    holds no video"``, ``"re-encoded from h264 to vp8 (a WEBM file cannot hold h264)"``)."""
+
+    track_id: int
+    kind: str
+    input_codec: str
+    action: str
+    output_codec: str | None
+    note: str
+
+    @classmethod
+    def of(cls, plan: TrackPlan) -> TrackOutcome:
+        track = plan.track
+        return cls(track.id, track.kind, track.codec, plan.action, plan.codec, plan.note)
+
+
 @dataclass
 class ConversionResult:
     container: str
     mime_type: str
     progress: ConversionProgress
-    tracks: list[TrackPlan]
+    tracks: list[TrackOutcome]  # one per input track, in the input's order
     sink: Sink
+    #: What was wrong with the input and how it was handled: a damaged or cut-off part
+    #: (from the reader), timestamps repaired so the output could be written.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def output_bytes(self) -> int:
@@ -159,8 +184,7 @@ async def _convert(
     source = open_source(src)
     reader = await Reader.open(source)
     demuxer = await open_demuxer(reader)
-    can_encode = await _encoder_probe(demuxer.tracks)
-    plans = []
+    choices = []
     for track in demuxer.tracks:
         is_video = isinstance(track, VideoTrack)
         choice = video_codec if is_video else audio_codec
@@ -168,14 +192,24 @@ async def _convert(
         if callback is not None:
             answer = await _maybe_await(callback(track))
             choice = choice if answer is None else str(answer)
-        plans.append(
-            plan_track(
-                track, muxer_type, choice, rotate=rotate, resize=resize, can_encode=can_encode
-            )
-        )
+        choices.append(choice)
+    name = reader.name
+    requests = [
+        probe_request(track, muxer_type, choice, source=name, rotate=rotate, resize=resize)
+        for track, choice in zip(demuxer.tracks, choices, strict=True)
+    ]
+    capabilities = await _probe_capabilities(requests)
+    plans = [
+        plan_track(track, muxer_type, choice, source=name, rotate=rotate, resize=resize,
+                   capabilities=caps)
+        for track, choice, caps in zip(demuxer.tracks, choices, capabilities, strict=True)
+    ]  # fmt: skip
     kept = [plan for plan in plans if plan.action != "drop"]
     if not kept:
-        raise PyWebCodecsError(f"{reader.name}: no track left to write to {container.upper()}")
+        fates = "; ".join(f"track {plan.track.id} {plan.note}" for plan in plans)
+        raise PyWebCodecsError(
+            f"{reader.name}: no track left to write to {container.upper()} ({fates})"
+        )
 
     out_sink = sink if sink is not None else _default_sink()
     muxer = muxer_type(out_sink)
@@ -186,9 +220,10 @@ async def _convert(
             stages[plan.track.id] = await _make_stage(plan, interleaver, index)
         progress = ConversionProgress(input_bytes=reader.size or 0)
         reporter = _ProgressReporter(on_progress, progress, started)
-        await _pump(demuxer, stages, interleaver, reporter, signal)
+        delivered = await _pump(demuxer, stages, interleaver, reporter, signal)
         for stage in stages.values():
             await stage.flush()
+        _check_every_track_has_packets(reader.name, kept, interleaver, delivered)
         await interleaver.finish()
     finally:
         for stage in stages.values():
@@ -197,7 +232,11 @@ async def _convert(
     progress.fraction = 1.0
     progress.done = True
     await reporter.report(force=True)
-    return ConversionResult(container, muxer_type.mime_type, progress, plans, out_sink)
+    outcomes = [TrackOutcome.of(plan) for plan in plans]
+    warnings = demuxer.warnings + interleaver.warnings
+    return ConversionResult(
+        container, muxer_type.mime_type, progress, outcomes, out_sink, warnings
+    )
 
 
 async def _pump(
@@ -206,8 +245,10 @@ async def _pump(
     interleaver: Interleaver,
     reporter: _ProgressReporter,
     signal: Any,
-) -> None:
-    """Feed every packet of the input to its track's stage, front to back."""
+) -> Counter[int]:
+    """Feed every packet of the input to its track's stage, front to back; returns how
+    many packets each kept track was given."""
+    delivered: Counter[int] = Counter()
     progress = reporter.progress
     duration = demuxer.duration
     reader = demuxer.reader
@@ -218,6 +259,7 @@ async def _pump(
         progress.input_packets += 1
         if stage is None:
             continue
+        delivered[packet.track_id] += 1
         await stage.push(packet)
         await interleaver.drain()
         progress.bytes_read = reader.bytes_fetched
@@ -229,6 +271,29 @@ async def _pump(
         if reporter.due():
             progress.output_bytes = interleaver.muxer.sink.position
             await reporter.report()
+    return delivered
+
+
+def _check_every_track_has_packets(
+    name: str, kept: list[TrackPlan], interleaver: Interleaver, delivered: Counter[int]
+) -> None:
+    """A kept track without a single packet would make an output that players cannot
+    open (Matroska without a Cluster, MP4 without samples) or that silently lacks the
+    track: an error naming the track instead, before the muxer writes its indexes."""
+    for plan, out in zip(kept, interleaver.tracks, strict=True):
+        if out.packets_pushed:
+            continue
+        track = plan.track
+        if not delivered[track.id]:
+            raise FormatError(
+                f"no media data in track {track.id} ({track.codec}): the file holds its "
+                "header but not a single packet of it (drop the track to convert the rest)",
+                source=name,
+            )
+        raise CodecError(
+            f"{name}: track {track.id} ({track.codec}): {delivered[track.id]} packets went "
+            f"in, the {plan.codec} encoder gave none out"
+        )
 
 
 def _count_output(
@@ -313,14 +378,14 @@ def _default_sink() -> Sink:
     return MemorySink()
 
 
-async def _encoder_probe(tracks: list[Track]) -> Callable[[str], bool]:
-    """``can_encode(codec)`` for the plans: asks the browser's encoders. Outside the
-    browser every codec passes here, so that the stage says re-encoding needs WebCodecs."""
-    if not IN_BROWSER:
-        return lambda codec: True
-    from .browser.transcode import encoder_support
+async def _probe_capabilities(requests: list[ProbeRequest | None]) -> list[Capabilities | None]:
+    """The browser's answers for the tracks that may be re-encoded. Outside the browser
+    nothing is asked, so that the stage says re-encoding needs WebCodecs."""
+    if not IN_BROWSER or not any(requests):
+        return [None] * len(requests)
+    from .browser.capabilities import probe_capabilities
 
-    return await encoder_support(tracks)
+    return await probe_capabilities(requests)
 
 
 async def _make_stage(plan: TrackPlan, interleaver: Interleaver, index: int) -> Stage:

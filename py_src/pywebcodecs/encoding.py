@@ -8,6 +8,8 @@ encoders refuse the config.
 
 from __future__ import annotations
 
+from typing import Any
+
 #: Default output codecs per container, best first; the first the browser can encode wins.
 DEFAULT_VIDEO_CODECS: dict[str, tuple[str, ...]] = {
     "webm": ("vp8", "vp9", "av1"),
@@ -23,7 +25,10 @@ DEFAULT_AUDIO_CODECS: dict[str, tuple[str, ...]] = {
 }
 
 VIDEO_ENCODERS = frozenset({"vp8", "vp9", "av1", "h264", "hevc"})
-AUDIO_ENCODERS = frozenset({"opus", "aac", "flac", "pcm_u8", "pcm_s16le", "pcm_s32le", "pcm_f32le"})
+#: PCM is written by the engine itself from the decoded samples (WebCodecs has no PCM
+#: encoder), so there is no browser encoder to ask about these.
+PCM_ENCODERS = frozenset({"pcm_u8", "pcm_s16le", "pcm_s32le", "pcm_f32le"})
+AUDIO_ENCODERS = frozenset({"opus", "aac", "flac"}) | PCM_ENCODERS
 
 # (max luma samples per picture, level) from each codec's level table.
 _VP9_LEVELS = ((36864, 10), (122880, 20), (245760, 21), (552960, 30), (983040, 31),
@@ -66,6 +71,35 @@ def audio_encoder_codec_string(codec: str) -> str:
     if codec not in strings:
         raise ValueError(f"no audio encoder for {codec}")
     return strings[codec]
+
+
+def video_encoder_config(
+    codec: str, width: int, height: int, frame_rate: float | None
+) -> dict[str, Any]:
+    """The ``VideoEncoder`` config for ``codec`` at this size: what the capability probe
+    asks about is what the encoder is later configured with, so a yes means yes."""
+    config: dict[str, Any] = {
+        "codec": video_encoder_codec_string(codec, width, height),
+        "width": width,
+        "height": height,
+        "bitrate": video_bitrate(width, height, frame_rate),
+        "latencyMode": "quality",
+    }
+    if frame_rate:
+        config["framerate"] = frame_rate
+    if codec == "h264":
+        config["avc"] = {"format": "avc"}
+    return config
+
+
+def audio_encoder_config(codec: str, sample_rate: int, channels: int) -> dict[str, Any]:
+    """The ``AudioEncoder`` config for ``codec`` at this sample rate and channel count."""
+    return {
+        "codec": audio_encoder_codec_string(codec),
+        "sampleRate": sample_rate,
+        "numberOfChannels": channels,
+        "bitrate": audio_bitrate(channels),
+    }
 
 
 def video_bitrate(width: int, height: int, frame_rate: float | None) -> int:

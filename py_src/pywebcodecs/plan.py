@@ -7,17 +7,27 @@ Pure logic, testable in CPython. The rules a user can predict:
 - with no choice, a track is copied when the output container can hold its codec and no
   pixel change (rotate, resize) is asked for; otherwise it is re-encoded to the container's
   first default codec that this browser can encode;
-- a track of a kind the output cannot hold at all (video into WAV) is dropped.
+- with no choice, a track of a kind the output cannot hold at all (video into WAV) is
+  dropped *with a note* on the result, not refused: asking for an audio-only container is
+  the user's evident intent to keep only the audio. Naming a codec or ``"copy"`` for such a
+  track is a request that cannot be met, so it is an error.
+
+Every plan carries a ``note`` that says what happens to the track (copied, re-encoded from
+X to Y and why, dropped and why); the conversion's result lists them. Every refusal is an
+:class:`UnsupportedError` naming the file, the track, its codec and the cause: the browser
+cannot decode it, cannot encode it (or not with its channel count or sample rate), the
+container cannot hold the codec, or the codec asked for is unknown.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from .capabilities import Capabilities, ProbeRequest
 from .encoding import AUDIO_ENCODERS, DEFAULT_AUDIO_CODECS, DEFAULT_VIDEO_CODECS, VIDEO_ENCODERS
 from .errors import UnsupportedError
+from .formats import MUXERS
 from .muxer import Muxer
 from .track import Track, VideoTrack
 
@@ -53,6 +63,17 @@ class TrackPlan:
     codec: str | None = None  # the output codec: the input's for copy, the target for reencode
     rotation: int = 0  # clockwise degrees baked into the pixels (re-encoded video)
     size: tuple[int, int] | None = None  # output frame size (re-encoded video)
+    note: str = ""  # what happens to the track and why, in words for the result
+
+
+@dataclass(frozen=True)
+class _Reencode:
+    """A decision to re-encode, to the first of ``codecs`` the browser can encode."""
+
+    codecs: tuple[str, ...]
+    why: str
+    rotation: int = 0
+    size: tuple[int, int] | None = None
 
 
 #: A user's choice for one track: None (decide for me), "copy", "drop" or a codec name.
@@ -64,53 +85,128 @@ def plan_track(
     muxer: type[Muxer],
     choice: TrackChoice,
     *,
+    source: str = "input",
     rotate: int = 0,
     resize: Resize | None = None,
-    can_encode: Callable[[str], bool] = lambda codec: True,
+    capabilities: Capabilities | None = None,
 ) -> TrackPlan:
-    """The plan for one track; raises :class:`UnsupportedError` for impossible requests."""
-    container = muxer.format_name
+    """The plan for one track; raises :class:`UnsupportedError` for impossible requests.
+
+    ``source`` names the file in errors; ``capabilities`` are the browser's answers for
+    this track (see :func:`probe_request`), None when nothing was probed.
+    """
+    decision = _decide(track, muxer, choice, source, rotate, resize)
+    if isinstance(decision, TrackPlan):
+        return decision
+    caps = capabilities or Capabilities()
+    if not caps.decodable:
+        raise _refusal(
+            track, source, f"this browser cannot decode {track.codec} {track.kind} "
+            f"({track.codec_string}); {_keep_hint(track.codec)}"
+        )  # fmt: skip
+    usable = [codec for codec in decision.codecs if caps.can_encode(codec)]
+    if not usable:
+        causes = [caps.refusal(codec, track, decision.size) for codec in decision.codecs]
+        if len(causes) > 1:
+            causes.insert(0, f"no {track.kind} codec a {muxer.format_name.upper()} file holds "
+                             "can be encoded here")  # fmt: skip
+        raise _refusal(track, source, "; ".join(causes))
+    codec = usable[0]
+    return TrackPlan(
+        track, "reencode", codec, decision.rotation, decision.size,
+        note=f"re-encoded from {track.codec} to {codec} ({decision.why})",
+    )  # fmt: skip
+
+
+def probe_request(
+    track: Track,
+    muxer: type[Muxer],
+    choice: TrackChoice,
+    *,
+    source: str = "input",
+    rotate: int = 0,
+    resize: Resize | None = None,
+) -> ProbeRequest | None:
+    """What the browser must be asked before :func:`plan_track` can decide this track:
+    None when the track is copied or dropped (nothing to probe)."""
+    decision = _decide(track, muxer, choice, source, rotate, resize)
+    if isinstance(decision, TrackPlan):
+        return None
+    return ProbeRequest(track, decision.codecs, decision.size)
+
+
+def _decide(
+    track: Track,
+    muxer: type[Muxer],
+    choice: TrackChoice,
+    source: str,
+    rotate: int,
+    resize: Resize | None,
+) -> TrackPlan | _Reencode:
+    """Everything that needs no browser: copy, drop, or which codecs a re-encode may use."""
+    container = muxer.format_name.upper()
     is_video = isinstance(track, VideoTrack)
-    defaults = (DEFAULT_VIDEO_CODECS if is_video else DEFAULT_AUDIO_CODECS).get(container, ())
+    defaults = (DEFAULT_VIDEO_CODECS if is_video else DEFAULT_AUDIO_CODECS).get(
+        muxer.format_name, ()
+    )
     encoders = VIDEO_ENCODERS if is_video else AUDIO_ENCODERS
-    kind = "video" if is_video else "audio"
+    transform = is_video and bool(rotate or resize)
     if choice == "drop":
-        return TrackPlan(track, "drop")
+        return TrackPlan(track, "drop", note="dropped by choice")
     if choice == "copy":
-        muxer.check_codec(track.codec)
-        if is_video and (rotate or resize):
-            raise UnsupportedError(
-                "rotate and resize change the pixels, so the video cannot be copied; "
-                "choose a video codec to re-encode to"
-            )
-        return TrackPlan(track, "copy", track.codec)
+        _check_holds(track, muxer, track.codec, source)
+        if transform:
+            raise _refusal(
+                track, source, "rotate and resize change the pixels, so the video cannot be "
+                "copied; choose a video codec to re-encode to",
+            )  # fmt: skip
+        return TrackPlan(track, "copy", track.codec, note=f"copied ({track.codec})")
     if choice is None:
-        if not defaults and not muxer.codecs & {track.codec}:
-            return TrackPlan(track, "drop")
-        transform = is_video and bool(rotate or resize)
+        if not defaults and track.codec not in muxer.codecs:
+            return TrackPlan(track, "drop", note=f"dropped: a {container} file holds no "
+                                                 f"{track.kind}")  # fmt: skip
         if track.codec in muxer.codecs and not transform:
-            return TrackPlan(track, "copy", track.codec)
-        usable = [codec for codec in defaults if can_encode(codec)]
-        if not usable:
-            raise UnsupportedError(
-                f"this browser cannot encode any {kind} codec a {container.upper()} file holds "
-                f"(tried {', '.join(defaults) or 'none'})"
-            )
-        choice = usable[0]
-    if choice not in encoders:
-        raise UnsupportedError(
-            f"unknown {kind} codec {choice!r}; "
-            f"choose one of copy, drop, {', '.join(sorted(encoders))}"
+            return TrackPlan(track, "copy", track.codec, note=f"copied ({track.codec})")
+        codecs = defaults
+        why = (
+            "rotate and resize change the pixels"
+            if track.codec in muxer.codecs
+            else f"a {container} file cannot hold {track.codec}"
         )
-    muxer.check_codec(choice)
+    else:
+        if choice not in encoders:
+            raise _refusal(
+                track, source, f"unknown {track.kind} codec {choice!r}; "
+                f"choose one of copy, drop, {', '.join(sorted(encoders))}",
+            )  # fmt: skip
+        _check_holds(track, muxer, choice, source)
+        codecs, why = (choice,), "chosen"
     if not is_video:
-        return TrackPlan(track, "reencode", choice)
+        return _Reencode(codecs, why)
     assert isinstance(track, VideoTrack)
     rotation = (track.rotation + rotate) % 360
     if rotation % 90:
-        raise UnsupportedError(f"rotate must be a multiple of 90 degrees, got {rotate}")
+        raise _refusal(track, source, f"rotate must be a multiple of 90 degrees, got {rotate}")
     width, height = (
         (track.height, track.width) if rotation in (90, 270) else (track.width, track.height)
     )
-    size = (resize or Resize()).apply(width, height)
-    return TrackPlan(track, "reencode", choice, rotation=rotation, size=size)
+    return _Reencode(codecs, why, rotation, (resize or Resize()).apply(width, height))
+
+
+def _check_holds(track: Track, muxer: type[Muxer], codec: str, source: str) -> None:
+    try:
+        muxer.check_codec(codec)
+    except UnsupportedError as exc:
+        raise _refusal(track, source, str(exc)) from None
+
+
+def _keep_hint(codec: str) -> str:
+    """What the user can do with a track this browser cannot decode: copy it where it fits."""
+    holders = [name.upper() for name, muxer in MUXERS.items() if codec in muxer.codecs]
+    if not holders:
+        return "drop it"
+    return f"copy it into {' or '.join(holders)}, or drop it"
+
+
+def _refusal(track: Track, source: str, cause: str) -> UnsupportedError:
+    return UnsupportedError(f"{source}: track {track.id} ({track.codec} {track.kind}): {cause}")

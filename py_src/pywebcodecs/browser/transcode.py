@@ -24,8 +24,6 @@ from pyodide.code import run_js
 from pyodide.ffi import JsException, create_proxy
 
 from ..encoding import (
-    AUDIO_ENCODERS,
-    VIDEO_ENCODERS,
     audio_bitrate,
     audio_encoder_codec_string,
     video_bitrate,
@@ -531,30 +529,3 @@ async def make_transcoder(
         stage.close()
         raise
     return stage
-
-
-async def encoder_support(tracks: list[Track]) -> Callable[[str], bool]:
-    """Which target codecs this browser can encode for these tracks."""
-    supported: set[str] = set()
-    video = next((t for t in tracks if isinstance(t, VideoTrack)), None)
-    audio = next((t for t in tracks if isinstance(t, AudioTrack)), None)
-    if video is not None:
-        for codec in sorted(VIDEO_ENCODERS):
-            config = {
-                "codec": video_encoder_codec_string(codec, video.width, video.height),
-                "width": video.width,
-                "height": video.height,
-            }
-            if await _supported(js.VideoEncoder, js_object(config)):
-                supported.add(codec)
-    if audio is not None:
-        supported.update(PcmEncoder.FORMATS)
-        for codec in sorted(AUDIO_ENCODERS - set(PcmEncoder.FORMATS)):
-            config = {
-                "codec": audio_encoder_codec_string(codec),
-                "sampleRate": audio.sample_rate,
-                "numberOfChannels": audio.channels,
-            }
-            if await _supported(js.AudioEncoder, js_object(config)):
-                supported.add(codec)
-    return supported.__contains__

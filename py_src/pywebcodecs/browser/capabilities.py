@@ -1,0 +1,88 @@
+"""Fills :class:`~pywebcodecs.capabilities.Capabilities` from WebCodecs' answers.
+
+Only the tracks a plan may re-encode are asked about, and only for the codecs that plan
+may pick. Every question of a round goes out at once (``asyncio.gather``): a round costs
+about one ``isConfigSupported`` however many tracks there are. A second round runs only
+for an audio encoder that refused a track, to learn whether the channel count or the
+sample rate is the cause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import js
+from pyodide.ffi import JsException
+
+from ..capabilities import Capabilities, EncoderCheck, ProbeRequest, decoder_config
+from ..encoding import PCM_ENCODERS, audio_encoder_config, video_encoder_config
+from ..track import AudioTrack, Track, VideoTrack
+from .interop import js_bytes, js_object
+
+#: The sample rate every audio encoder takes, to tell a refused rate from a refused codec.
+_REFERENCE_RATE = 48_000
+
+
+async def probe_capabilities(requests: list[ProbeRequest | None]) -> list[Capabilities | None]:
+    """One :class:`Capabilities` per request (None where nothing is asked)."""
+    asked = [request for request in requests if request is not None]
+    answers = iter(await asyncio.gather(*(_probe(request) for request in asked)))
+    return [None if request is None else next(answers) for request in requests]
+
+
+async def _probe(request: ProbeRequest) -> Capabilities:
+    decodable, checks = await asyncio.gather(_decodable(request.track), _encoder_checks(request))
+    return Capabilities(decodable, {check.codec: check for check in checks})
+
+
+async def _decodable(track: Track) -> bool:
+    config = decoder_config(track)
+    if "description" in config:
+        config["description"] = js_bytes(config["description"])
+    codec_class = js.VideoDecoder if isinstance(track, VideoTrack) else js.AudioDecoder
+    return await supported(codec_class, config)
+
+
+async def _encoder_checks(request: ProbeRequest) -> list[EncoderCheck]:
+    track = request.track
+    if isinstance(track, VideoTrack):
+        width, height = request.size or (track.width, track.height)
+        answers = await asyncio.gather(
+            *(
+                supported(
+                    js.VideoEncoder,
+                    video_encoder_config(codec, width, height, track.frame_rate),
+                )
+                for codec in request.codecs
+            )
+        )
+        return [EncoderCheck(codec, ok) for codec, ok in zip(request.codecs, answers, strict=True)]
+    assert isinstance(track, AudioTrack)
+    return list(await asyncio.gather(*(_audio_check(track, codec) for codec in request.codecs)))
+
+
+async def _audio_check(track: AudioTrack, codec: str) -> EncoderCheck:
+    """Whether ``codec``'s encoder takes this track; when not, whether fewer channels or
+    the reference sample rate would have been taken (the cause an error should name)."""
+    if codec in PCM_ENCODERS:
+        return EncoderCheck(codec, True)
+    rate, channels = track.sample_rate, track.channels
+    if await supported(js.AudioEncoder, audio_encoder_config(codec, rate, channels)):
+        return EncoderCheck(codec, True)
+    fewer = range(channels - 1, 0, -1)
+    answers = await asyncio.gather(
+        supported(js.AudioEncoder, audio_encoder_config(codec, _REFERENCE_RATE, channels)),
+        *(supported(js.AudioEncoder, audio_encoder_config(codec, rate, n)) for n in fewer),
+    )
+    rate_refused = rate != _REFERENCE_RATE and answers[0]
+    max_channels = next((n for n, ok in zip(fewer, answers[1:], strict=True) if ok), None)
+    return EncoderCheck(codec, False, max_channels=max_channels, rate_refused=rate_refused)
+
+
+async def supported(codec_class: Any, config: dict[str, Any]) -> bool:
+    """``codec_class.isConfigSupported(config)``; a config it throws on is unsupported."""
+    try:
+        return bool((await codec_class.isConfigSupported(js_object(config))).supported)
+    except JsException:
+        return False
