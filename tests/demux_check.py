@@ -1,15 +1,18 @@
-"""Comparing a demuxer's packets with ffprobe's, for every reader's tests."""
+"""Comparing a demuxer's packets with ffprobe's, for every reader's tests; and what damaged
+input may give, for the fuzz tests."""
 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 from oracle import ffprobe_packets, ffprobe_streams
 from pywebcodecs.demuxer import Demuxer
+from pywebcodecs.errors import FormatError
 from pywebcodecs.formats import open_demuxer
 from pywebcodecs.reader import Reader
-from pywebcodecs.source import FileSource
+from pywebcodecs.source import FileSource, Source
 from pywebcodecs.track import Packet
 
 
@@ -44,3 +47,29 @@ async def assert_packets_match_ffprobe(path: Path, *, check_channels: bool = Tru
             assert track.sample_rate == int(stream["sample_rate"])
             assert track.channels == stream["channels"] or not check_channels
     return demuxer
+
+
+async def assert_clean_or_format_error(
+    source: Source, demuxer_class: type[Demuxer] | None = None
+) -> None:
+    """Demux damaged input to its end, by ``demuxer_class`` or by detection.
+
+    Only two outcomes pass: packets (truncation warnings are expected and silenced), or a
+    :class:`FormatError` whose message names the file (HLS: the playlist) and, once the
+    format is known, the format, so a user learns which file broke and how. Any other exception fails;
+    a hang is ended by the test's time-out.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader = await Reader.open(source)
+            if demuxer_class is None:
+                demuxer = await open_demuxer(reader)
+            else:
+                demuxer = demuxer_class(reader)
+                await demuxer.open()
+            async for _packet in demuxer.packets():
+                pass
+    except FormatError as exc:
+        assert source.name in str(exc), str(exc)
+        assert demuxer_class is None or exc.format, f"no format named: {exc}"

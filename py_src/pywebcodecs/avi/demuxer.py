@@ -106,7 +106,10 @@ class AviDemuxer(Demuxer):
                 if chunk_id == b"LIST" and chunk[8:12] == b"hdrl" and hdrl is None:
                     if size > _MAX_HEADER_LIST:
                         raise self.error(f"LIST hdrl claims {size} bytes", pos)
-                    hdrl = (pos + 12, await self.reader.read_exact(pos + 12, size - 4, "LIST hdrl"))
+                    hdrl = (
+                        pos + 12,
+                        await self.reader.read_exact(pos + 12, size - 4, "LIST hdrl", "avi"),
+                    )
                 elif chunk_id == b"LIST" and chunk[8:12] == b"movi":
                     first_movi = first_movi or pos + 8
                     self._movi.append((pos + 12, min(pos + 8 + size, self._file_size)))
