@@ -345,3 +345,15 @@ def audio_specific_config(object_type: int, sample_rate: int, channels: int) -> 
         return bits.to_bytes(2, "big")
     bits = object_type << 35 | 15 << 31 | sample_rate << 7 | channels << 3
     return bits.to_bytes(5, "big")
+
+
+# --- Picture boundaries (for Annex-B streams cut into access units) ----------------------
+
+
+def first_slice_of_picture(nal_start: bytes, hevc: bool) -> bool:
+    """Whether a slice NAL unit, given by its first bytes, starts a picture: H.264
+    first_mb_in_slice == 0 (section 7.3.3; ue(v) 0 is the single bit 1), H.265
+    first_slice_segment_in_pic_flag (section 7.3.6.1, the first bit after the 2-byte
+    header). False when the bytes are not there."""
+    at = 2 if hevc else 1
+    return len(nal_start) > at and bool(nal_start[at] & 0x80)

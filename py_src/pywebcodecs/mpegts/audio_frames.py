@@ -1,5 +1,5 @@
-"""Audio frames inside PES packets: ADTS (ISO/IEC 14496-3 section 1.A.2) and MPEG-1/2 audio
-(ISO/IEC 11172-3 section 2.4.2.3, 13818-3) headers.
+"""Audio frames inside PES packets: ADTS (ISO/IEC 14496-3 section 1.A.2), MPEG-1/2 audio
+(ISO/IEC 11172-3 section 2.4.2.3, 13818-3) and AC-3/E-AC-3 (:mod:`pywebcodecs.ac3`) headers.
 
 A PES holds several audio frames; ffmpeg's parsers split them, so ffprobe lists one packet
 per frame, the first with the PES timestamp and the others interpolated from the frame
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..ac3 import parse_syncframe
 from ..codec_data import AAC_SAMPLE_RATES
 
 _AAC_CHANNELS = (0, 1, 2, 3, 4, 5, 6, 8)
@@ -33,7 +34,7 @@ class AudioFrame:
     samples: int
     sample_rate: int
     channels: int
-    profile: int  # AAC audio object type; MPEG audio layer
+    profile: int  # AAC audio object type; MPEG audio layer; AC-3/E-AC-3 bsid
 
 
 def adts_frame(data: bytes, pos: int) -> AudioFrame | None:
@@ -73,3 +74,12 @@ def mpeg_audio_frame(data: bytes, pos: int) -> AudioFrame | None:
         length = samples // 8 * bitrate // rate + padding
     channels = 1 if data[pos + 3] >> 6 == 3 else 2
     return AudioFrame(pos, pos + length, samples, rate, channels, layer)
+
+
+def ac3_frame(data: bytes, pos: int) -> AudioFrame | None:
+    """The AC-3 or E-AC-3 syncframe at ``pos`` (kept whole, as MP4 and Matroska store it)."""
+    frame = parse_syncframe(data, pos)
+    if frame is None:
+        return None
+    return AudioFrame(pos, pos + frame.size, frame.samples, frame.sample_rate, frame.channels,
+                      frame.bsid)  # fmt: skip

@@ -4,15 +4,18 @@
 in (H.264/H.265 parameter sets, the first ADTS or MPEG audio header), then the file's last
 half megabyte for the last timestamps, so the duration needs no full scan. Packets follow
 ffmpeg's demuxer and parsers, so that they equal ``ffprobe -show_packets``: one packet per
-video PES, one per audio frame (the first of a PES with its PTS, the others interpolated
-at 90 kHz), timestamps as stored (33-bit, unwrapped, with no start offset subtracted).
+video access unit, cut by NAL unit types whatever the PES layout (:mod:`.access_units`,
+timed and started at the first keyframe by :mod:`.video_packets`), one per audio frame (the
+first of a PES with its PTS, the others interpolated at 90 kHz), timestamps as stored
+(33-bit, unwrapped, with no start offset subtracted).
 
 Delivered forms, for WebCodecs and for MP4/Matroska output: H.264/H.265 length-prefixed
 with an avcC/hvcC (:mod:`.parameter_sets`); AAC without its ADTS headers, with an
-AudioSpecificConfig built from the first header; MPEG audio frames as they are. Video
-packets carry duration 0 (the stream does not state it); audio packets their frame's.
-Streams of other types (AC-3, LATM AAC, private data…) are not listed; a note in
-``warnings`` names them.
+AudioSpecificConfig built from the first header; MPEG audio and AC-3/E-AC-3 frames as they
+are (:mod:`.stream_types` tells the DVB and ATSC ways of declaring AC-3). Video packets
+carry duration 0 (the stream does not state it); audio packets their frame's. Streams of
+other types (DTS, LATM AAC, private data…) are not listed; a note in ``warnings`` names
+them.
 """
 
 from __future__ import annotations
@@ -21,25 +24,26 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import overload
 
-from ..codec_data import annexb_to_length_prefixed, audio_specific_config, split_annexb
+from ..codec_data import audio_specific_config, split_annexb
 from ..demuxer import Demuxer
 from ..reader import Reader
 from ..track import AudioTrack, Packet, Track, VideoTrack
-from .audio_frames import AudioFrame, adts_frame, mpeg_audio_frame
-from .parameter_sets import VideoConfig, is_keyframe, video_config
+from .audio_frames import AudioFrame, ac3_frame, adts_frame, mpeg_audio_frame
+from .parameter_sets import VideoConfig, video_config
 from .psi import ElementaryStream
+from .stream_types import stream_codec
 from .transport import Pes, StreamError, TransportParser, packet_layout
+from .video_packets import VideoPackets
 
 TIMESCALE = 90_000
 _WRAP = 1 << 33
 _WRAP_MARGIN = 60 * TIMESCALE
 _HEAD_LIMIT = 16 << 20  # bytes searched for the tables and each stream's setup
 _TAIL = 512 << 10  # bytes at the end read for the last timestamps
-_VIDEO_TYPES = {0x1B: "h264", 0x24: "hevc"}
-_AUDIO_TYPES = {0x0F: "aac", 0x03: "mpeg_audio", 0x04: "mpeg_audio"}
-#: PES private data: what it holds is told by its content (ffmpeg's M2TS mode puts AAC there).
-_PRIVATE_TYPE = 0x06
 _MPEG_AUDIO_CODECS = {1: ("mp1", "mp4a.6B"), 2: ("mp2", "mp4a.6B"), 3: ("mp3", "mp3")}
+#: Each audio family's frame parser and the first byte of its sync word.
+_FRAMES = {"aac": (adts_frame, b"\xff"), "mpeg_audio": (mpeg_audio_frame, b"\xff"),
+           "ac3": (ac3_frame, b"\x0b")}  # fmt: skip
 
 
 @dataclass
@@ -62,6 +66,8 @@ class _Setup:
 class _AudioState:
     leftover: bytes = b""
     next_pts: int = 0  # where the next frame without a PES timestamp starts
+    last: int | None = None  # the last frame's pts
+    repaired: int = 0  # frames whose PES timestamp did not increase
 
 
 class MpegTsDemuxer(Demuxer):
@@ -144,11 +150,11 @@ class MpegTsDemuxer(Demuxer):
         for stream in streams:
             if stream.pid in setups or stream.pid in self._tracks_by_pid:
                 continue
-            codec = _VIDEO_TYPES.get(stream.stream_type) or _AUDIO_TYPES.get(stream.stream_type)
-            if stream.stream_type == _PRIVATE_TYPE:
-                codec = "private"
-            if codec is None:
-                note = f"stream type 0x{stream.stream_type:02x} on PID {stream.pid} is not read"
+            codec = stream_codec(stream)
+            if codec is None or codec == "dts":
+                what = "DTS audio" if codec else "stream"
+                kind = f"stream type 0x{stream.stream_type:02x}"
+                note = f"{what} ({kind}) on PID {stream.pid} is not read"
                 if note not in self.warnings:
                     self.warnings.append(note)
                 continue
@@ -156,11 +162,10 @@ class MpegTsDemuxer(Demuxer):
 
     def _learn(self, setup: _Setup, pes: Pes) -> None:
         if setup.codec == "private":
-            setup.codec = (
-                "aac" if adts_frame(pes.payload, 0)
-                else "mpeg_audio" if mpeg_audio_frame(pes.payload, 0)
-                else "unknown"
-            )  # fmt: skip
+            setup.codec = next(
+                (codec for codec, (parse, _) in _FRAMES.items() if parse(pes.payload, 0)),
+                "unknown",
+            )
         if setup.first_pts is None and pes.pts is not None:
             setup.first_pts = pes.pts
         if setup.codec in ("h264", "hevc"):
@@ -204,15 +209,15 @@ class MpegTsDemuxer(Demuxer):
                               height=config.height)  # fmt: skip
         frame = setup.audio
         assert frame is not None
+        description: bytes | None = None
         if setup.codec == "aac":
             codec = "aac"
-            description: bytes | None = audio_specific_config(
-                frame.profile, frame.sample_rate, frame.channels
-            )
+            description = audio_specific_config(frame.profile, frame.sample_rate, frame.channels)
             codec_string = f"mp4a.40.{frame.profile}"
+        elif setup.codec == "ac3":
+            codec, codec_string = ("eac3", "ec-3") if frame.profile > 10 else ("ac3", "ac-3")
         else:
             codec, codec_string = _MPEG_AUDIO_CODECS[frame.profile]
-            description = None
             setup.codec = codec
         if duration is not None:
             duration += _add_frame(0, frame.samples, frame.sample_rate, on_grid=False)
@@ -224,10 +229,13 @@ class MpegTsDemuxer(Demuxer):
     async def packets(self) -> AsyncIterator[Packet]:
         parser = TransportParser(self._packet_size, self._streams)
         audio = {pid: _AudioState() for pid, t in self._tracks_by_pid.items() if t.kind == "audio"}
-        # ffmpeg's H.264/H.265 parser hands a frame on only when the next one begins, so a
-        # video packet comes out when the following PES of its PID is complete; holding
-        # each one back until then gives ffprobe's interleaving.
-        held: dict[int, Packet] = {}
+        # An access unit is complete only when the next one begins, in a later PES: ffmpeg's
+        # parsers wait the same way, which gives ffprobe's interleaving.
+        video = {
+            pid: VideoPackets(t, self._unwrap)
+            for pid, t in self._tracks_by_pid.items()
+            if t.kind == "video"
+        }
         pos = self._first_packet
         block_size = self._block_size()
         while True:
@@ -239,13 +247,18 @@ class MpegTsDemuxer(Demuxer):
                 rest, cut = parser.flush()
                 done += rest
             for pes in done:
-                for packet in self._packets_of(pes, audio, held):
+                for packet in self._packets_of(pes, audio, video):
                     yield packet
             if end:
                 break
-        for track in self.tracks:
-            if track.id in held:
-                yield held.pop(track.id)
+        for packets in video.values():
+            for packet in packets.flush():
+                yield packet
+            self.warnings += packets.notes()
+        for pid, state in audio.items():
+            if state.repaired:
+                self.warnings.append(f"PID {pid}: {state.repaired} audio timestamps went "
+                                     "backwards or repeated and were moved forward")  # fmt: skip
         if cut or pos < (self.reader.size or pos):
             self.warn_truncated(f"the file ends inside a TS packet or PES (PIDs {cut})", pos)
         if parser.resyncs:
@@ -270,27 +283,18 @@ class MpegTsDemuxer(Demuxer):
         return ts - _WRAP if ts >= threshold else ts
 
     def _packets_of(
-        self, pes: Pes, audio: dict[int, _AudioState], held: dict[int, Packet]
+        self, pes: Pes, audio: dict[int, _AudioState], video: dict[int, VideoPackets]
     ) -> list[Packet]:
         track = self._tracks_by_pid.get(pes.pid)
         if track is None or not pes.payload:
             return []
-        dts = self._unwrap(pes.dts)
-        pts = self._unwrap(pes.pts)
         if track.kind == "video":
-            nals = split_annexb(pes.payload)
-            data = annexb_to_length_prefixed(pes.payload)
-            if pts is None:
-                pts = dts = held[track.id].dts if track.id in held else 0
-            key = is_keyframe(track.codec, nals)
-            previous = held.pop(track.id, None)
-            held[track.id] = Packet(track.id, pts, dts if dts is not None else pts, 0, key, data)
-            return [] if previous is None else [previous]
-        return self._audio_packets(track, audio[pes.pid], pes.payload, pts)
+            return video[pes.pid].feed(pes.payload, pes.pts, pes.dts)
+        return self._audio_packets(track, audio[pes.pid], pes.payload, self._unwrap(pes.pts))
 
     def _audio_packets(self, track: Track, state: _AudioState, payload: bytes,
                        pts: int | None) -> list[Packet]:  # fmt: skip
-        parse = adts_frame if track.codec == "aac" else mpeg_audio_frame
+        parse, sync = _FRAMES[_family(track.codec)]
         on_grid = track.codec == "aac"
         data = state.leftover + payload
         carried = len(state.leftover)
@@ -300,7 +304,7 @@ class MpegTsDemuxer(Demuxer):
         while pos < len(data):
             frame = parse(data, pos)
             if frame is None:
-                pos = data.find(b"\xff", pos + 1)
+                pos = data.find(sync, pos + 1)
                 if pos < 0:
                     break
                 continue
@@ -312,6 +316,10 @@ class MpegTsDemuxer(Demuxer):
             # the frames after the first are timed by counting samples.
             start = pts if pts is not None and pos >= carried else state.next_pts
             pts = None if start == pts and pos >= carried else pts
+            if state.last is not None and start <= state.last:
+                start = state.next_pts  # a damaged or spliced stream: go on from the last frame
+                state.repaired += 1
+            state.last = start
             state.next_pts = _add_frame(start, frame.samples, frame.sample_rate, on_grid)
             packets.append(Packet(track.id, start, start, state.next_pts - start, True,
                                   data[frame.start : frame.end]))  # fmt: skip
@@ -320,12 +328,17 @@ class MpegTsDemuxer(Demuxer):
 
 
 def _first_frame(codec: str, payload: bytes) -> AudioFrame | None:
-    parse = adts_frame if codec == "aac" else mpeg_audio_frame
+    parse, sync = _FRAMES[codec]
     frame = parse(payload, 0)
     if frame is None:
-        at = payload.find(b"\xff")
+        at = payload.find(sync)
         frame = parse(payload, at) if at >= 0 else None
     return frame
+
+
+def _family(codec: str) -> str:
+    """The frame syntax of a track's codec: "aac", "ac3" (also E-AC-3) or "mpeg_audio"."""
+    return {"aac": "aac", "ac3": "ac3", "eac3": "ac3"}.get(codec, "mpeg_audio")
 
 
 def _add_frame(pts: int, samples: int, sample_rate: int, on_grid: bool) -> int:

@@ -22,6 +22,12 @@ class ElementaryStream:
     pid: int
     stream_type: int
     language: str | None
+    #: (tag, body) of each descriptor in the entry's ES_info loop (section 2.6).
+    descriptors: tuple[tuple[int, bytes], ...] = ()
+
+    def descriptor(self, tag: int) -> bytes | None:
+        """The body of the first descriptor with ``tag``, if the PMT gave one."""
+        return next((body for t, body in self.descriptors if t == tag), None)
 
 
 class SectionError(ValueError):
@@ -69,19 +75,27 @@ def parse_pmt(section: bytes) -> list[ElementaryStream]:
         pid = ((body[pos + 1] & 0x1F) << 8) | body[pos + 2]
         info_length = ((body[pos + 3] & 0x0F) << 8) | body[pos + 4]
         info = body[pos + 5 : pos + 5 + info_length]
-        streams.append(ElementaryStream(pid, stream_type, _language(info)))
+        found = _descriptors(info)
+        streams.append(ElementaryStream(pid, stream_type, _language(found), tuple(found)))
         pos += 5 + info_length
     return streams
 
 
-def _language(descriptors: bytes) -> str | None:
-    """The ISO 639 code of an ISO_639_language_descriptor (section 2.6.18), if any."""
+def _descriptors(data: bytes) -> list[tuple[int, bytes]]:
+    """The (tag, body) pairs of a descriptor loop; a descriptor overrunning the loop is cut."""
+    found = []
     pos = 0
-    while pos + 2 <= len(descriptors):
-        tag, length = descriptors[pos], descriptors[pos + 1]
-        if tag == _LANGUAGE_DESCRIPTOR and length >= 3:
-            code = descriptors[pos + 2 : pos + 5]
-            if code.isalpha():
-                return code.decode("ascii").lower()
+    while pos + 2 <= len(data):
+        tag, length = data[pos], data[pos + 1]
+        found.append((tag, data[pos + 2 : pos + 2 + length]))
         pos += 2 + length
+    return found
+
+
+def _language(descriptors: list[tuple[int, bytes]]) -> str | None:
+    """The ISO 639 code of an ISO_639_language_descriptor (section 2.6.18), if any."""
+    for tag, body in descriptors:
+        code = body[:3]
+        if tag == _LANGUAGE_DESCRIPTOR and len(code) == 3 and code.isalpha():
+            return code.decode("ascii").lower()
     return None
