@@ -66,10 +66,48 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="enables /admin (default: $PYWEBCODECS_ADMIN_TOKEN)",
     )
     serve.add_argument(
-        "--ip-limit", type=_limit, default="20/100", help="per-IP RATE/BURST, or off"
+        "--ip-limit",
+        type=_limit,
+        default="20/100",
+        help="requests per client network (IPv4 address, IPv6 /64): RATE/BURST, or off",
     )
     serve.add_argument(
-        "--key-limit", type=_limit, default="200/1000", help="per-key RATE/BURST, or off"
+        "--key-limit",
+        type=_limit,
+        default="200/1000",
+        help="events per API key and client network: RATE/BURST, or off",
+    )
+    serve.add_argument(
+        "--key-ceiling",
+        type=_limit,
+        default="2000/10000",
+        help="events per API key from all networks together: RATE/BURST, or off",
+    )
+    serve.add_argument(
+        "--login-limit",
+        type=_limit,
+        default="1/20",
+        help="dashboard and admin requests per client network: RATE/BURST, or off",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        metavar="LIST",
+        help="comma-separated addresses or networks of proxies whose X-Forwarded-For is"
+        " trusted (as uvicorn's option; * trusts any); default: trust no proxy",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="processes serving one database (limits are divided among them)",
+    )
+    serve.add_argument(
+        "--keep-keyless-days",
+        type=_positive,
+        default=90,
+        metavar="N",
+        help="delete events sent without an API key after N days (default 90)",
     )
     serve.set_defaults(func=_serve)
 
@@ -88,6 +126,12 @@ def _limit(text: str) -> RateLimit | None:
         return RateLimit.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number of at least 1: {text!r}")
+    return int(text)
 
 
 def database_url(args: argparse.Namespace) -> str:
@@ -150,7 +194,8 @@ def _iso(ms: int) -> str:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .app import create_app
+    from .app import LIMIT_SETTINGS, SERVE_SETTINGS_VARIABLE
+    from .server import uvicorn_options
 
     static = args.static or os.environ.get("PYWEBCODECS_STATIC")
     if static is None and Path("static").is_dir():
@@ -158,14 +203,27 @@ def _serve(args: argparse.Namespace) -> int:
     if static is not None and not Path(static).is_dir():
         print(f"usage serve: {static} is not a directory", file=sys.stderr)
         return 2
-    app = create_app(
-        database_url(args),
-        static_dir=None if static is None else str(static),
-        admin_token=args.admin_token,
-        ip_limit=args.ip_limit,
-        key_limit=args.key_limit,
+    settings = {
+        "database_url": database_url(args),
+        "static_dir": None if static is None else str(static),
+        "admin_token": args.admin_token,
+        "keep_keyless_days": args.keep_keyless_days,
+        "workers": args.workers,
+    }
+    for name in LIMIT_SETTINGS:
+        limit = getattr(args, name)
+        settings[name] = None if limit is None else [limit.per_second, limit.burst]
+    os.environ[SERVE_SETTINGS_VARIABLE] = json.dumps(settings)
+    uvicorn.run(
+        "usage_service.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        access_log=False,
+        **uvicorn_options(args.forwarded_allow_ips),
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
     return 0
 
 

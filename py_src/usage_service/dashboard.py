@@ -7,24 +7,31 @@ make the browser send it).
 
 - ``GET /dashboard``, ``GET /api/dashboard/usage?days=N`` (secret key): per day and per
   origin, split by classification, over the last N days (1 to 90, default 30);
-- ``GET /admin``, ``GET /api/admin/origins`` (admin token): every origin ever seen. Both
-  answer 404 when the service was started without an admin token.
+- ``GET /admin``, ``GET /api/admin/origins?limit=L&offset=O`` (admin token): every origin
+  ever seen, most recent first, a page at a time (``next_offset`` is null on the last).
+  Both answer 404 when the service was started without an admin token.
+
+Both JSON endpoints are rate limited per client network (``login`` limit), whether the
+credential is right or not: it bounds guessing without telling the guesser anything.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from importlib import resources
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from .payloads import MAX_LOOKBACK_DAYS, PayloadError
-from .service import Service, bearer_token, error_response
+from .service import Service, bearer_token, error_response, json_answer
 from .storage.base import DAY_MS, zero_counts
 from .track import INVALID_KEY
 
+MAX_PAGE = 1000
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 _PAGE_HEADERS = {"Cache-Control": "no-store", "Content-Security-Policy": "frame-ancestors 'none'"}
 
 
@@ -38,17 +45,12 @@ def dashboard_routes(service: Service) -> list[Route]:
         return HTMLResponse(_page("admin.html"), headers=_PAGE_HEADERS)
 
     async def usage(request: Request) -> Response:
-        try:
-            return JSONResponse(await _usage(service, request))
-        except PayloadError as error:
-            return error_response(error)
+        return await json_answer(lambda: _usage(service, request))
 
     async def origins(request: Request) -> Response:
         if service.admin_token is None:
             return error_response(PayloadError(404, "the operator view is not enabled"))
-        if not service.admin_allowed(request):
-            return error_response(PayloadError(401, "a valid admin token is required"))
-        return JSONResponse({"success": True, "origins": await _origins(service)})
+        return await json_answer(lambda: _origins(service, request))
 
     return [
         Route("/dashboard", dashboard_page),
@@ -62,17 +64,22 @@ def _page(name: str) -> str:
     return resources.files(__package__).joinpath("pages", name).read_text(encoding="utf-8")
 
 
+def _whole_number(request: Request, name: str, default: int, low: int, high: int) -> int:
+    text = request.query_params.get(name, str(default))
+    if _WHOLE_NUMBER.fullmatch(text) is None or not low <= int(text) <= high:
+        raise PayloadError(400, f"{name} must be a whole number from {low} to {high}")
+    return int(text)
+
+
 async def _usage(service: Service, request: Request) -> dict[str, object]:
-    service.limit_ip(request)
+    service.limit_login(request)
     secret = bearer_token(request)
     key = await service.db.key_by_secret(secret) if secret else None
     if key is None or key.revoked:
         raise PayloadError(401, INVALID_KEY)
-    days_text = request.query_params.get("days", "30")
-    if not days_text.isdigit() or not 1 <= int(days_text) <= MAX_LOOKBACK_DAYS:
-        raise PayloadError(400, f"days must be a whole number from 1 to {MAX_LOOKBACK_DAYS}")
+    days = _whole_number(request, "days", 30, 1, MAX_LOOKBACK_DAYS)
     today = service.now_ms() // DAY_MS
-    first_day = today - int(days_text) + 1
+    first_day = today - days + 1
     by_day = await service.db.counts_by_day(key.public_key, first_day * DAY_MS)
     by_origin = await service.db.counts_by_origin(key.public_key, first_day * DAY_MS)
     return {
@@ -86,17 +93,27 @@ async def _usage(service: Service, request: Request) -> dict[str, object]:
     }
 
 
-async def _origins(service: Service) -> list[dict[str, object]]:
-    return [
-        {
-            "origin": summary.origin,
-            **summary.counts,
-            "first_seen": _date(summary.first_seen, "seconds"),
-            "last_seen": _date(summary.last_seen, "seconds"),
-            "has_key": summary.has_key,
-        }
-        for summary in await service.db.origins()
-    ]
+async def _origins(service: Service, request: Request) -> dict[str, object]:
+    service.limit_login(request)
+    if not service.admin_allowed(request):
+        raise PayloadError(401, "a valid admin token is required")
+    limit = _whole_number(request, "limit", 100, 1, MAX_PAGE)
+    offset = _whole_number(request, "offset", 0, 0, 10**9)
+    page = await service.db.origins(limit + 1, offset)
+    return {
+        "success": True,
+        "origins": [
+            {
+                "origin": summary.origin,
+                **summary.counts,
+                "first_seen": _date(summary.first_seen, "seconds"),
+                "last_seen": _date(summary.last_seen, "seconds"),
+                "has_key": summary.has_key,
+            }
+            for summary in page[:limit]
+        ],
+        "next_offset": offset + limit if len(page) > limit else None,
+    }
 
 
 def _date(ms: int, timespec: str = "") -> str:

@@ -5,6 +5,12 @@ An origin is ``scheme "://" host [":" port]`` (RFC 6454 §6.2, the WHATWG URL
 ``"null"`` for opaque origins and Chromium ``"file://"`` for local files; both are accepted
 and count as development.
 
+An origin is normalised the way the WHATWG URL parser would before it is classified or
+stored, so that one site is one row and a spelling cannot change its class: the default
+port is dropped (``https://a.com:443`` is ``https://a.com``), IPv6 is compressed,
+numeric IPv4 spellings become dotted decimal (``http://0x7f000001`` is
+``http://127.0.0.1``, development), and a Unicode name becomes lower-case punycode.
+
 Classification (the reference client's three classes):
 
 - ``failed``: the conversion did not succeed;
@@ -12,10 +18,14 @@ Classification (the reference client's three classes):
   ``*.localhost`` (RFC 6761 §6.3), ``.local`` (mDNS, RFC 6762), loopback, private
   (RFC 1918, RFC 4193), link-local (RFC 3927, RFC 4291) and unspecified addresses,
   ``file://`` and ``null``;
-- ``billable``: everything else. The other reserved names of RFC 2606/6761 (``.test``,
-  ``.example``, ``.invalid``) stay billable on purpose: they resolve only through a
-  deliberately configured resolver, which is how staging hosts and the end-to-end test
-  (``http://app.example.test:PORT``) are set up, and those are real deployments.
+- ``billable``: everything else, including "no origin" (``host: null``, which
+  ``@remotion/licensing`` allows): such events come from servers (a cloud render, a Node
+  script), which are real uses, and a page can never send one (see ``track``).
+
+The other reserved names of RFC 2606/6761 (``.test``, ``.example``, ``.invalid``) stay
+billable on purpose: they resolve only through a deliberately configured resolver, which
+is how staging hosts and the end-to-end test (``http://app.example.test:PORT``) are set
+up, and those are real deployments.
 """
 
 from __future__ import annotations
@@ -27,6 +37,8 @@ from dataclasses import dataclass
 MAX_ORIGIN_LENGTH = 300
 OPAQUE_ORIGINS = ("null", "file://")
 _ORIGIN = re.compile(r"(https?)://(\[[0-9a-fA-F:.]+\]|[^:/\[\]@?#\s]+)(?::([1-9][0-9]{0,4}))?")
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+_IPV4_PART = re.compile(r"0[xX][0-9a-fA-F]*|[0-9]+")
 _LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 _DEVELOPMENT_NETWORKS = tuple(
     ipaddress.ip_network(network)
@@ -83,30 +95,67 @@ def parse_origin(text: str) -> Origin:
     scheme, host, port = match.groups()
     if port is not None and int(port) > 65535:
         raise OriginError(f"host has port {port}, past 65535")
-    host = host.lower()
+    if port == _DEFAULT_PORTS[scheme]:
+        port = None
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address | None
     if host.startswith("["):
         try:
-            address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.IPv6Address(
-                host[1:-1]
-            )
+            address = ipaddress.IPv6Address(host[1:-1])
         except ValueError:
             raise OriginError(f"host has a malformed IPv6 address {host!r}") from None
+        host = f"[{address.compressed}]"
     else:
+        host = _ascii_name(host)
         address = _parse_name_or_ipv4(host)
+        if address is not None:
+            host = str(address)
     normalized = f"{scheme}://{host}" + (f":{port}" if port else "")
     return Origin(normalized, host.strip("[]"), address)
 
 
+def _ascii_name(host: str) -> str:
+    """``host`` lower-case, a Unicode name as punycode (IDNA), as browsers send it."""
+    if host.isascii():
+        return host.lower()
+    try:
+        return host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise OriginError(f"host has an invalid international domain name {host!r}") from None
+
+
 def _parse_name_or_ipv4(host: str) -> ipaddress.IPv4Address | None:
     labels = host.split(".")
-    if labels[-1].isdigit():
-        try:
-            return ipaddress.IPv4Address(host)
-        except ValueError:
-            raise OriginError(f"host has a malformed IPv4 address {host!r}") from None
+    if _IPV4_PART.fullmatch(labels[-1]):
+        return _parse_ipv4(host)
     if len(host) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
         raise OriginError(f"host has an invalid domain name {host!r}")
     return None
+
+
+def _parse_ipv4(host: str) -> ipaddress.IPv4Address:
+    """The WHATWG URL IPv4 parser: 1 to 4 parts, each decimal, ``0x`` hex or ``0`` octal;
+    the last part fills the bytes the others leave (``127.1`` is ``127.0.0.1``)."""
+    malformed = OriginError(f"host has a malformed IPv4 address {host!r}")
+    parts = host.split(".")
+    if len(parts) > 4 or not all(_IPV4_PART.fullmatch(part) for part in parts):
+        raise malformed
+    numbers = []
+    for part in parts:
+        if part[:2].lower() == "0x":
+            numbers.append(int(part[2:] or "0", 16))
+        elif len(part) > 1 and part.startswith("0"):
+            if not set(part) <= set("01234567"):
+                raise malformed
+            numbers.append(int(part, 8))
+        else:
+            numbers.append(int(part))
+    *leading, last = numbers
+    if any(number > 255 for number in leading) or last >= 256 ** (5 - len(numbers)):
+        raise malformed
+    value = last
+    for index, number in enumerate(leading):
+        value += number << (8 * (3 - index))
+    return ipaddress.IPv4Address(value)
 
 
 def valid_domain_pattern(pattern: str) -> bool:
@@ -135,11 +184,12 @@ def host_allowed(origin: Origin, patterns: tuple[str, ...]) -> bool:
     return False
 
 
-def classify(origin: Origin, succeeded: bool) -> str:
-    """``failed``, ``development`` or ``billable`` (see the module docstring)."""
+def classify(origin: Origin | None, succeeded: bool) -> str:
+    """``failed``, ``development`` or ``billable`` (see the module docstring); ``None`` is
+    "no origin" (``host: null``)."""
     if not succeeded:
         return FAILED
-    return DEVELOPMENT if is_development(origin) else BILLABLE
+    return DEVELOPMENT if origin is not None and is_development(origin) else BILLABLE
 
 
 def is_development(origin: Origin) -> bool:

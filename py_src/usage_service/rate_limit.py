@@ -1,4 +1,12 @@
-"""Token-bucket rate limits, per client IP and per API key, held in memory only.
+"""Token-bucket rate limits, per client network and per API key, held in memory only.
+
+A client is its network: an IPv4 address, or the /64 an IPv6 address is in (one
+subscriber or one host is usually given a whole /64, so per-address IPv6 buckets would
+give one client 2^64 of them).
+
+Limits hold per process. ``serve --workers N`` divides every limit by N
+(:meth:`RateLimit.divided`): the kernel spreads connections over the processes, so a client
+meets about its share of the limit in each, and together they allow the configured rate.
 
 The founding document allows the IP address only to reject invalid telemetry, so it is a
 dictionary key here and nothing else: it is never logged or stored. The table is bounded:
@@ -9,6 +17,7 @@ and a flood of new addresses cannot evict the clients that are active right now)
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,9 +41,26 @@ class RateLimit:
             raise ValueError("a rate limit is RATE/BURST with RATE > 0 and BURST >= 1, or off")
         return limit
 
+    def divided(self, processes: int) -> RateLimit:
+        """This limit's share in one of ``processes`` processes (a burst stays >= 1)."""
+        return RateLimit(self.per_second / processes, max(1.0, self.burst / processes))
+
+
+def client_network(address: str) -> str:
+    """The bucket name of a client address: IPv4 as is, IPv6 as its /64."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
 
 class TokenBuckets:
-    """One bucket per name (an IP address or a key)."""
+    """One bucket per name (a client network, a key, or both)."""
 
     def __init__(
         self,

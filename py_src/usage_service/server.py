@@ -1,23 +1,96 @@
-"""Run an ASGI app under uvicorn in a background thread on a free loopback port.
+"""How the service runs under uvicorn: its time-outs and limits, the proxy it trusts, and
+a background-thread runner.
 
-For embedding the service in another process (the tests, the end-to-end suite): the
-``serve`` command runs uvicorn in the foreground instead.
+Every connection is bounded: the request line and headers must arrive within
+:data:`HEADER_TIMEOUT` seconds of connecting (or of the previous response), headers are at
+most 16 KiB, an idle keep-alive connection closes after 5 s, at most
+:data:`MAX_CONNECTIONS` connections are served at once (uvicorn answers 503 past that),
+and the app itself gives up on a body that stalls (``create_app(body_timeout=…)``).
+
+uvicorn trusts ``X-Forwarded-For`` from loopback unless told otherwise; here no proxy is
+trusted unless one is named (``serve --forwarded-allow-ips``), so a client cannot pick
+the address its rate limit is counted under.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+HEADER_TIMEOUT = 10.0
+MAX_CONNECTIONS = 1000
+
+
+class TimedH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with a deadline for each request's head.
+
+    uvicorn's own keep-alive timer restarts on every byte received, so a client sending a
+    header byte at a time would hold the connection for ever; this deadline does not move.
+    """
+
+    _head_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_deadline()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._arm_head_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+        super().connection_lost(exc)
+
+    def _arm_head_deadline(self) -> None:
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+        self._head_deadline = self.loop.call_later(HEADER_TIMEOUT, self._head_too_slow)
+
+    def _head_too_slow(self) -> None:
+        waiting_for_head = self.cycle is None or self.cycle.response_complete
+        if waiting_for_head and not self.transport.is_closing():
+            self.transport.close()
+
+
+def uvicorn_options(forwarded_allow_ips: str | None = None) -> dict[str, Any]:
+    """The uvicorn settings both ``serve`` and :class:`ServiceThread` run with."""
+    return {
+        "http": TimedH11Protocol,
+        "timeout_keep_alive": 5,
+        "h11_max_incomplete_event_size": 16 * 1024,
+        "limit_concurrency": MAX_CONNECTIONS,
+        "proxy_headers": forwarded_allow_ips is not None,
+        "forwarded_allow_ips": forwarded_allow_ips or "",
+    }
 
 
 class ServiceThread:
     """``with ServiceThread(app) as service: service.url``."""
 
-    def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        forwarded_allow_ips: str | None = None,
+    ) -> None:
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            **uvicorn_options(forwarded_allow_ips),
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self.url = ""

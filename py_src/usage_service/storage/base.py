@@ -12,6 +12,7 @@ import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -24,6 +25,12 @@ Row = tuple[object, ...]
 DAY_MS = 86_400_000
 K = TypeVar("K")
 _KEY_COLUMNS = "public_key, name, allowed_domains, created_at, revoked_at"
+_EVENT_COLUMNS = (
+    "event_id, event, public_key, origin, succeeded, classification, created_at,"
+    " is_still, is_production"
+)
+#: Stored as the origin of an event whose client sent ``host: null`` (never a real origin).
+NO_ORIGIN = ""
 
 
 @dataclass(frozen=True)
@@ -50,11 +57,22 @@ class UsageEvent:
     succeeded: bool
     classification: str
     created_at: int
+    is_still: bool = False
+    is_production: bool | None = None
+
+    def _content(self) -> tuple[object, ...]:
+        return (
+            self.event,
+            self.public_key,
+            self.origin,
+            self.succeeded,
+            self.is_still,
+            self.is_production,
+        )
 
     def same_content(self, other: UsageEvent) -> bool:
         """Whether a retried event carries what the first copy carried."""
-        mine = (self.event, self.public_key, self.origin, self.succeeded)
-        return mine == (other.event, other.public_key, other.origin, other.succeeded)
+        return self._content() == other._content()
 
 
 def zero_counts() -> dict[str, int]:
@@ -87,20 +105,28 @@ class SqlStore(ABC):
     async def close(self) -> None:
         """Release connections."""
 
+    @abstractmethod
+    def _migration_lock(self) -> AbstractAsyncContextManager[None]:
+        """Held while migrating, across processes: ``serve --workers N`` starts N processes
+        on one database at once, and without it two of them would apply the same step."""
+
     async def migrate(self) -> list[int]:
         """Apply the pending migrations; the versions applied."""
-        await self._query(CREATE_TABLE)
-        done = {row[0] for row in await self._query("SELECT version FROM schema_migrations")}
-        applied = []
-        for step in migrations():
-            if step.version in done:
-                continue
-            record = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"
-            statements: list[tuple[str, Params]] = [(sql, ()) for sql in step.statements]
-            statements.append((record, (step.version, step.name, _now_ms())))
-            await self._transaction(statements)
-            applied.append(step.version)
-        return applied
+        async with self._migration_lock():
+            await self._query(CREATE_TABLE)
+            done = {row[0] for row in await self._query("SELECT version FROM schema_migrations")}
+            applied = []
+            for step in migrations():
+                if step.version in done:
+                    continue
+                record = (
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"
+                )
+                statements: list[tuple[str, Params]] = [(sql, ()) for sql in step.statements]
+                statements.append((record, (step.version, step.name, _now_ms())))
+                await self._transaction(statements)
+                applied.append(step.version)
+            return applied
 
     async def create_key(self, name: str, allowed_domains: Sequence[str]) -> tuple[str, str]:
         """A new ``(public_key, secret_key)``; only the secret's hash is kept."""
@@ -147,8 +173,7 @@ class SqlStore(ABC):
     async def record(self, event: UsageEvent) -> UsageEvent:
         """Store ``event`` unless its id is known; the stored event either way."""
         inserted = await self._query(
-            "INSERT INTO usage_events (event_id, event, public_key, origin, succeeded,"
-            " classification, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            f"INSERT INTO usage_events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
             (
                 event.event_id,
@@ -158,16 +183,18 @@ class SqlStore(ABC):
                 int(event.succeeded),
                 event.classification,
                 event.created_at,
+                int(event.is_still),
+                None if event.is_production is None else int(event.is_production),
             ),
         )
         if inserted:
             return event
         rows = await self._query(
-            "SELECT event_id, event, public_key, origin, succeeded, classification, created_at"
-            " FROM usage_events WHERE event_id = ?",
-            (event.event_id,),
+            f"SELECT {_EVENT_COLUMNS} FROM usage_events WHERE event_id = ?", (event.event_id,)
         )
-        (event_id, kind, public_key, origin, succeeded, classification, created_at) = rows[0]
+        (event_id, kind, public_key, origin, succeeded, classification, created_at, still, prod) = (
+            rows[0]
+        )
         return UsageEvent(
             str(event_id),
             str(kind),
@@ -176,7 +203,18 @@ class SqlStore(ABC):
             bool(succeeded),
             str(classification),
             _int(created_at),
+            bool(still),
+            None if prod is None else bool(prod),
         )
+
+    async def forget_keyless_before(self, before_ms: int) -> int:
+        """Delete the events sent without a key before a time; how many were deleted."""
+        rows = await self._query(
+            "DELETE FROM usage_events WHERE public_key IS NULL AND created_at < ?"
+            " RETURNING event_id",
+            (before_ms,),
+        )
+        return len(rows)
 
     async def counts(self, public_key: str, since_ms: int) -> dict[str, dict[str, int]]:
         """``{event: {classification: count}}`` for a key since a time."""
@@ -207,23 +245,31 @@ class SqlStore(ABC):
         )
         return _group(rows, str)
 
-    async def origins(self) -> list[OriginSummary]:
-        """Every origin ever seen, keyed or not, most recently seen first."""
-        rows = await self._query(
-            "SELECT origin, classification, COUNT(*), MIN(created_at), MAX(created_at),"
-            " MAX(CASE WHEN public_key IS NULL THEN 0 ELSE 1 END)"
-            " FROM usage_events GROUP BY origin, classification"
+    async def origins(self, limit: int, offset: int = 0) -> list[OriginSummary]:
+        """One page of every origin seen, keyed or not, most recently seen first."""
+        sums = ", ".join(
+            f"SUM(CASE WHEN classification = '{name}' THEN 1 ELSE 0 END)"
+            for name in CLASSIFICATIONS
         )
-        summaries: dict[str, OriginSummary] = {}
-        for origin, classification, count, first, last, keyed in rows:
-            summary = summaries.setdefault(
-                str(origin), OriginSummary(str(origin), first_seen=_int(first))
+        rows = await self._query(
+            f"SELECT origin, {sums}, MIN(created_at), MAX(created_at),"
+            " MAX(CASE WHEN public_key IS NULL THEN 0 ELSE 1 END)"
+            " FROM usage_events GROUP BY origin ORDER BY MAX(created_at) DESC, origin"
+            " LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+        summaries = []
+        for origin, *counts, first, last, keyed in rows:
+            summaries.append(
+                OriginSummary(
+                    str(origin),
+                    dict(zip(CLASSIFICATIONS, map(_int, counts), strict=True)),
+                    _int(first),
+                    _int(last),
+                    bool(keyed),
+                )
             )
-            summary.counts[str(classification)] = _int(count)
-            summary.first_seen = min(summary.first_seen, _int(first))
-            summary.last_seen = max(summary.last_seen, _int(last))
-            summary.has_key = summary.has_key or bool(keyed)
-        return sorted(summaries.values(), key=lambda summary: -summary.last_seen)
+        return summaries
 
 
 def _group(rows: list[Row], key: Callable[[object], K]) -> dict[K, dict[str, int]]:

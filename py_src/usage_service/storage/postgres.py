@@ -3,7 +3,8 @@
 ``psycopg_pool`` is a separate distribution that may be missing, and the service needs
 only this much of a pool: at most ``size`` connections, opened on demand, reused LIFO, and
 a connection that is broken or was left inside a transaction (a cancelled request) is
-closed instead of reused.
+closed instead of reused. After a database restart each idle connection fails once (the
+request gets a 503 and the client retries) and is replaced.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ import psycopg
 from psycopg.pq import TransactionStatus
 
 from .base import Params, Row, SqlStore
+
+#: The ``pg_advisory_lock`` key that serialises migrations ("pywebcodecs" in ASCII, cut
+#: to 63 bits): processes starting together on a fresh database take turns.
+MIGRATION_LOCK = int.from_bytes(b"pywebcod", "big") >> 1
 
 
 class PostgresStore(SqlStore):
@@ -49,6 +54,15 @@ class PostgresStore(SqlStore):
         async with self._connection() as connection, connection.transaction():
             for sql, params in statements:
                 await connection.execute(_paramstyle(sql), params)
+
+    @asynccontextmanager
+    async def _migration_lock(self) -> AsyncIterator[None]:
+        async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as lock:
+            await lock.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+            try:
+                yield
+            finally:
+                await lock.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
 
     async def close(self) -> None:
         while self._idle:
