@@ -19,8 +19,16 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from pywebcodecs_host.browser import launch_options  # noqa: E402
 from pywebcodecs_host.headless import HeadlessEngine  # noqa: E402
+from time_limits import limit_time  # noqa: E402
 
 STATIC = REPO / "static"
+#: Booting Pyodide and converting a few seconds of media in Chromium takes well under a
+#: minute; five leave room for a loaded 2-core machine and the first test's browser start.
+E2E_TEST_SECONDS = 300
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    limit_time(items, Path(__file__).resolve().parent, E2E_TEST_SECONDS)
 
 
 @pytest.fixture(scope="session")
