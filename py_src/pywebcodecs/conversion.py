@@ -22,7 +22,7 @@ from .demuxer import Demuxer
 from .errors import CodecError, ConversionAborted, FormatError, PyWebCodecsError
 from .formats import muxer_class, open_demuxer
 from .interleave import Interleaver
-from .plan import Resize, TrackChoice, TrackPlan, plan_track, probe_request
+from .plan import Resize, Target, TrackChoice, TrackPlan, plan_track, probe_request
 from .reader import Reader
 from .runtime import IN_BROWSER
 from .sink import MemorySink, Sink
@@ -193,17 +193,14 @@ async def _convert(
             answer = await _maybe_await(callback(track))
             choice = choice if answer is None else str(answer)
         choices.append(choice)
-    name = reader.name
-    requests = [
-        probe_request(track, muxer_type, choice, source=name, rotate=rotate, resize=resize)
-        for track, choice in zip(demuxer.tracks, choices, strict=True)
-    ]
+    target = Target(muxer_type, reader.name, rotate, resize)
+    tracks = demuxer.tracks
+    requests = [probe_request(t, target, c) for t, c in zip(tracks, choices, strict=True)]
     capabilities = await _probe_capabilities(requests)
     plans = [
-        plan_track(track, muxer_type, choice, source=name, rotate=rotate, resize=resize,
-                   capabilities=caps)
-        for track, choice, caps in zip(demuxer.tracks, choices, capabilities, strict=True)
-    ]  # fmt: skip
+        plan_track(track, target, choice, caps)
+        for track, choice, caps in zip(tracks, choices, capabilities, strict=True)
+    ]
     kept = [plan for plan in plans if plan.action != "drop"]
     if not kept:
         fates = "; ".join(f"track {plan.track.id} {plan.note}" for plan in plans)

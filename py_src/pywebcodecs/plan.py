@@ -80,24 +80,29 @@ class _Reencode:
 TrackChoice = str | None
 
 
+@dataclass(frozen=True)
+class Target:
+    """What the output is asked to be, the same for every track: the container, the pixel
+    changes, and ``source``, the input's name that errors start with."""
+
+    muxer: type[Muxer]
+    source: str = "input"
+    rotate: int = 0
+    resize: Resize | None = None
+
+
 def plan_track(
-    track: Track,
-    muxer: type[Muxer],
-    choice: TrackChoice,
-    *,
-    source: str = "input",
-    rotate: int = 0,
-    resize: Resize | None = None,
-    capabilities: Capabilities | None = None,
+    track: Track, target: Target, choice: TrackChoice, capabilities: Capabilities | None = None
 ) -> TrackPlan:
     """The plan for one track; raises :class:`UnsupportedError` for impossible requests.
 
-    ``source`` names the file in errors; ``capabilities`` are the browser's answers for
-    this track (see :func:`probe_request`), None when nothing was probed.
+    ``capabilities`` are the browser's answers for this track (see :func:`probe_request`),
+    None when nothing was probed.
     """
-    decision = _decide(track, muxer, choice, source, rotate, resize)
+    decision = _decide(track, target, choice)
     if isinstance(decision, TrackPlan):
         return decision
+    source = target.source
     caps = capabilities or Capabilities()
     if not caps.decodable:
         raise _refusal(
@@ -108,8 +113,9 @@ def plan_track(
     if not usable:
         causes = [caps.refusal(codec, track, decision.size) for codec in decision.codecs]
         if len(causes) > 1:
-            causes.insert(0, f"no {track.kind} codec a {muxer.format_name.upper()} file holds "
-                             "can be encoded here")  # fmt: skip
+            container = target.muxer.format_name.upper()
+            causes.insert(0, f"no {track.kind} codec a {container} file holds can be encoded "
+                             "here")  # fmt: skip
         raise _refusal(track, source, "; ".join(causes))
     codec = usable[0]
     return TrackPlan(
@@ -118,32 +124,18 @@ def plan_track(
     )  # fmt: skip
 
 
-def probe_request(
-    track: Track,
-    muxer: type[Muxer],
-    choice: TrackChoice,
-    *,
-    source: str = "input",
-    rotate: int = 0,
-    resize: Resize | None = None,
-) -> ProbeRequest | None:
+def probe_request(track: Track, target: Target, choice: TrackChoice) -> ProbeRequest | None:
     """What the browser must be asked before :func:`plan_track` can decide this track:
     None when the track is copied or dropped (nothing to probe)."""
-    decision = _decide(track, muxer, choice, source, rotate, resize)
+    decision = _decide(track, target, choice)
     if isinstance(decision, TrackPlan):
         return None
     return ProbeRequest(track, decision.codecs, decision.size)
 
 
-def _decide(
-    track: Track,
-    muxer: type[Muxer],
-    choice: TrackChoice,
-    source: str,
-    rotate: int,
-    resize: Resize | None,
-) -> TrackPlan | _Reencode:
+def _decide(track: Track, target: Target, choice: TrackChoice) -> TrackPlan | _Reencode:
     """Everything that needs no browser: copy, drop, or which codecs a re-encode may use."""
+    muxer, source, rotate, resize = target.muxer, target.source, target.rotate, target.resize
     container = muxer.format_name.upper()
     is_video = isinstance(track, VideoTrack)
     defaults = (DEFAULT_VIDEO_CODECS if is_video else DEFAULT_AUDIO_CODECS).get(

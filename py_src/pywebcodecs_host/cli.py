@@ -87,6 +87,9 @@ def _convert(args: argparse.Namespace) -> int:
             f"{args.output}: {summary['output_bytes']} bytes, {summary['video_frames']} video "
             f"and {summary['audio_frames']} audio frames in {summary['convert_ms'] / 1000:.2f} s"
         )
+        for track in summary.get("tracks", []):
+            print(f"  track {track['track_id']} ({track['kind']} {track['input_codec']}): "
+                  f"{track['note']}")  # fmt: skip
     return 0 if summary["ok"] else 1
 
 

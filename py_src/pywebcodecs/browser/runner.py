@@ -8,6 +8,7 @@ base64 through the automation channel.
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from typing import Any
 
 import js
@@ -45,7 +46,9 @@ async def run(options: Any) -> Any:
             response = await js.fetch(opts["output_url"], init)
             if not response.ok:
                 raise PyWebCodecsError(f"could not hand the output back: HTTP {response.status}")
-        return js_object(_summary(result.progress, convert_ms, True, None))
+        summary = _summary(result.progress, convert_ms, True, None)
+        summary["tracks"] = [asdict(outcome) for outcome in result.tracks]
+        return js_object(summary)
     except PyWebCodecsError as exc:
         return js_object(_summary(None, (time.monotonic() - started) * 1000, False, str(exc)))
 

@@ -1,0 +1,102 @@
+"""Every input track is written, dropped by choice, dropped because the container holds no
+such kind, or the conversion fails naming the track and the real cause; the result says
+which. Real Chromium, inputs made by ffmpeg, outputs checked by ffprobe."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from media import summarize
+from oracle import REPO, ffprobe_streams, make
+from pywebcodecs_host.headless import HeadlessEngine
+
+VIDEO_1S = ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=1"]
+SINE_1S = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=1"]
+
+
+def h264_with_ac3() -> Path:
+    return make("h264-ac3.mp4", *VIDEO_1S, *SINE_1S, "-c:v", "libx264", "-preset", "ultrafast",
+                "-c:a", "ac3", "-ac", "2")  # fmt: skip
+
+
+def h264_with_aac() -> Path:
+    return make("h264-aac.mp4", *VIDEO_1S, *SINE_1S, "-c:v", "libx264", "-preset", "ultrafast",
+                "-c:a", "aac", "-ac", "2")  # fmt: skip
+
+
+def aac_6_channels() -> Path:
+    return make("aac-6ch.m4a", *SINE_1S, "-ac", "6", "-c:a", "aac")
+
+
+def test_a_track_the_browser_cannot_decode_is_named_as_such(
+    engine: HeadlessEngine, tmp_path: Path
+) -> None:
+    output = tmp_path / "out.webm"
+    summary = engine.convert(h264_with_ac3(), output, container="webm")
+    assert not summary["ok"]
+    error = summary["error"]
+    assert "h264-ac3.mp4" in error and "track 2" in error
+    assert "cannot decode ac3 audio (ac-3)" in error
+    assert "encode" not in error
+    assert not output.exists()
+
+
+def test_dropping_the_undecodable_track_converts_the_rest_and_says_so(
+    engine: HeadlessEngine, tmp_path: Path
+) -> None:
+    output = tmp_path / "out.webm"
+    summary = engine.convert(h264_with_ac3(), output, container="webm", audio_codec="drop")
+    assert summary["ok"], summary
+    assert summary["tracks"] == [
+        {"track_id": 1, "kind": "video", "input_codec": "h264", "action": "reencode",
+         "output_codec": "vp8",
+         "note": "re-encoded from h264 to vp8 (a WEBM file cannot hold h264)"},
+        {"track_id": 2, "kind": "audio", "input_codec": "ac3", "action": "drop",
+         "output_codec": None, "note": "dropped by choice"},
+    ]  # fmt: skip
+    streams = summarize(output)
+    assert list(streams) == ["video"]
+    assert (streams["video"].codec, streams["video"].packets) == ("vp8", 25)
+
+
+def test_an_encoder_refusing_six_channels_names_the_channel_count(
+    engine: HeadlessEngine, tmp_path: Path
+) -> None:
+    summary = engine.convert(aac_6_channels(), tmp_path / "out.webm", container="webm")
+    assert not summary["ok"]
+    error = summary["error"]
+    assert error.startswith("aac-6ch.m4a: track 1 (aac audio): ")
+    assert "opus encoder takes at most 2 channels; this track has 6" in error
+
+
+def test_video_into_wav_is_a_visible_drop(engine: HeadlessEngine, tmp_path: Path) -> None:
+    source, output = h264_with_aac(), tmp_path / "out.wav"
+    summary = engine.convert(source, output, container="wav")
+    assert summary["ok"], summary
+    assert [(t["kind"], t["action"], t["output_codec"], t["note"]) for t in summary["tracks"]] == [
+        ("video", "drop", None, "dropped: a WAV file holds no video"),
+        ("audio", "reencode", "pcm_s16le", "re-encoded from aac to pcm_s16le "
+                                           "(a WAV file cannot hold aac)"),
+    ]  # fmt: skip
+    (stream,) = ffprobe_streams(output)
+    assert (stream["codec_type"], stream["codec_name"]) == ("audio", "pcm_s16le")
+    # The whole second of sound, within one AAC frame (1024 samples at 48 kHz).
+    assert float(stream["duration"]) == pytest.approx(1.0, abs=1024 / 48000)
+
+
+def test_the_cli_json_line_lists_every_track(tmp_path: Path) -> None:
+    output = tmp_path / "out.webm"
+    command = [sys.executable, "-m", "pywebcodecs_host.cli", "convert", str(h264_with_ac3()),
+               str(output), "--video-codec", "vp8", "--audio-codec", "drop",
+               "--json"]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert [(t["track_id"], t["action"]) for t in summary["tracks"]] == [(1, "reencode"),
+                                                                         (2, "drop")]  # fmt: skip
+    assert list(summarize(output)) == ["video"]
