@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from converted import assert_converted, h264_aac_clip
 from media import summarize
 from oracle import FIXTURES
 
@@ -54,3 +57,24 @@ def test_probe_describes_a_file_without_a_browser() -> None:
     (video,) = info["tracks"]
     assert (video["codec"], video["width"], video["height"]) == ("vp9", 1080, 1080)
     assert video["packet_count"] == 100
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("container", ["webm", "mp4", "mkv"])
+def test_convert_with_no_options(tmp_path: Path, container: str) -> None:
+    """``pywebcodecs convert IN OUT``: the container from OUT's name, codecs automatic."""
+    source = h264_aac_clip()
+    output = tmp_path / f"out.{container}"
+    result = run("convert", source, output)
+    assert result.returncode == 0, result.stderr
+    assert_converted(source, output, container)
+
+
+@pytest.mark.timeout(300)
+def test_convert_with_only_the_video_codec(tmp_path: Path) -> None:
+    source = h264_aac_clip()
+    output = tmp_path / "out.webm"
+    result = run("convert", source, output, "--video-codec", "vp9", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1])["ok"] is True
+    assert_converted(source, output, "webm", video="vp9")

@@ -1,14 +1,45 @@
-// Boots Pyodide from this site (no CDN) and installs the engine wheel with micropip.
-// Used by the headless runner page and by Web Workers; the main page uses PyScript,
-// which does the same from pyscript.json.
+// The engine for JavaScript: boots Pyodide from this site (no CDN), installs the engine
+// wheel with micropip and starts the usage outbox, once per page or worker.
+// Used by the headless runner page, the Web Worker and your own pages; the main page
+// uses PyScript, which does the same from pyscript.json.
 import { loadPyodide } from "./pyodide/pyodide.mjs";
 
-export async function loadEngine() {
+let engine = null;
+
+// The Pyodide instance with pywebcodecs imported; every call returns the same one.
+export function loadEngine() {
+  engine ??= boot().catch((error) => {
+    engine = null;  // a failed boot (e.g. offline before the first visit) may be retried
+    throw error;
+  });
+  return engine;
+}
+
+async function boot() {
   const base = new URL(".", import.meta.url);
   const config = await (await fetch(new URL("engine-config.json", base))).json();
   const pyodide = await loadPyodide({ indexURL: new URL("pyodide/", base).href });
   await pyodide.loadPackage("micropip");
   await pyodide.pyimport("micropip").install(new URL(config.wheel, base).href);
   pyodide.pyimport("pywebcodecs");
+  // Usage events kept while offline leave now, and whenever the browser is back online.
+  pyodide.pyimport("pywebcodecs.browser.telemetry").start_outbox();
   return pyodide;
+}
+
+// Converts a File, Blob or URL. Options (each may be left out, null or undefined):
+// container ("webm", "mp4", "mkv", "wav"), videoCodec, audioCodec ("copy", "drop" or a
+// codec), rotate, resize ([width, height]), apiKey, onProgress(progress), signal.
+// Resolves to {blob, mimeType, summary, tracks, warnings}; rejects with an Error whose
+// name is the engine's error class (FormatError, UnsupportedError, OptionError, ...).
+export async function convertMedia(src, options = {}) {
+  const pyodide = await loadEngine();
+  const answer = await pyodide.pyimport("pywebcodecs.browser.js_api").convert(src, options);
+  if (!answer.ok) {
+    const error = new Error(answer.error);
+    error.name = answer.errorName;
+    throw error;
+  }
+  const { ok, ...result } = answer;
+  return result;
 }

@@ -59,6 +59,11 @@ class UnsupportedError(PyWebCodecsError):
     e.g. a codec the output container cannot hold or a codec WebCodecs cannot encode."""
 
 
+class OptionError(PyWebCodecsError, ValueError):
+    """An option the caller gave is not one the engine knows or has the wrong type or
+    value (e.g. ``rotate`` NaN, ``videoCodec`` a number); the message names the option."""
+
+
 class CodecError(PyWebCodecsError):
     """A WebCodecs encoder or decoder failed (its error message is kept)."""
 

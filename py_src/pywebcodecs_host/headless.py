@@ -17,6 +17,8 @@ from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
+from pywebcodecs.options import camel_case
+
 from .browser import launch_options
 from .site_server import SiteServer
 
@@ -89,15 +91,20 @@ class HeadlessEngine:
 
     def convert(self, input_path: str | os.PathLike[str], output_path: str | os.PathLike[str],
                 **options: Any) -> dict[str, Any]:  # fmt: skip
-        """Convert one file; returns the runner's summary (``ok``, frames, bytes, times)."""
+        """Convert one file; returns the runner's summary (``ok``, frames, bytes, times).
+
+        ``options`` are ``convert_media``'s keywords (``video_codec="vp9"``); ``None`` leaves
+        one to the engine's default. They reach the page as its JS options (``videoCodec``).
+        """
         assert self.page is not None
         token = uuid.uuid4().hex
         # The URL ends with the file's own name, so the engine's errors name it.
         name = urllib.parse.quote(Path(input_path).name)
-        options["input_url"] = self.server.add_input(f"{token}/{name}", input_path)
-        options["output_url"] = self.server.add_output(f"out-{token}", output_path)
+        page_options = {camel_case(key): value for key, value in options.items()}
+        page_options["inputUrl"] = self.server.add_input(f"{token}/{name}", input_path)
+        page_options["outputUrl"] = self.server.add_output(f"out-{token}", output_path)
         summary: dict[str, Any] = self.page.evaluate(
-            "(options) => window.runConversion(options)", options
+            "(options) => window.runConversion(options)", page_options
         )
         summary["input_bytes"] = os.path.getsize(input_path)
         return summary

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 import js
-from pyodide.ffi import JsProxy, to_js
+from pyodide.ffi import JsProxy, jsnull, to_js
 
 
 def js_object(value: dict[str, Any]) -> Any:
@@ -26,8 +26,28 @@ def js_bytes(data: bytes | bytearray | memoryview) -> Any:
     return array
 
 
-def is_js(value: Any) -> bool:
-    return isinstance(value, JsProxy)
+def from_js(value: Any) -> Any:
+    """A value from JS as plain Python: ``null``/``undefined`` → ``None``, arrays → lists
+    and plain objects → dicts, recursively.
+
+    Pyodide hands JS ``null`` over as ``jsnull`` (not ``None``) and arrays and objects as
+    proxies, so without this a left-out option reads as the codec "jsnull". Other JS
+    objects (``File``, ``Blob``, ``AbortSignal``, functions, ``URL``) stay as they are: the
+    engine uses them as objects.
+    """
+    if value is None or value is jsnull:
+        return None
+    if isinstance(value, dict):
+        return {key: from_js(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [from_js(item) for item in value]
+    if not isinstance(value, JsProxy):
+        return value
+    if js.Array.isArray(value):
+        return [from_js(item) for item in value]
+    if str(js.Object.prototype.toString.call(value)) == "[object Object]":
+        return {str(key): from_js(item) for key, item in js.Object.entries(value)}
+    return value
 
 
 def js_error_message(error: Any) -> str:

@@ -1,8 +1,9 @@
 """The headless runner: what ``pywebcodecs convert`` and the benchmarks call in the page.
 
-The host serves the input at a URL (range reads), calls :func:`run` through Playwright,
-and receives the output by an HTTP ``PUT`` of the Blob, so large files never travel as
-base64 through the automation channel.
+The host serves the input at a URL (range reads), calls :func:`run` through Playwright
+with ``inputUrl``, ``outputUrl`` and the JS conversion options (camelCase, any left out or
+``null``), and receives the output by an HTTP ``PUT`` of the Blob, so large files never
+travel as base64 through the automation channel.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ import js
 
 from ..conversion import ConversionProgress, convert_media
 from ..errors import PyWebCodecsError
-from .interop import js_object
+from ..options import conversion_kwargs
+from .interop import from_js, js_object
 
 
 async def run(options: Any) -> Any:
-    """Convert ``options["input_url"]`` and PUT the result to ``options["output_url"]``."""
-    opts = dict(options)
+    """Convert ``options.inputUrl`` and PUT the result to ``options.outputUrl``."""
     started = time.monotonic()
 
     def on_progress(progress: Any) -> None:
@@ -29,21 +30,15 @@ async def run(options: Any) -> Any:
             relay(progress)
 
     try:
-        result = await convert_media(
-            opts["input_url"],
-            opts.get("container", "webm"),
-            video_codec=opts.get("video_codec"),
-            audio_codec=opts.get("audio_codec"),
-            rotate=int(opts.get("rotate") or 0),
-            resize=opts.get("resize"),
-            api_key=opts.get("api_key"),
-            on_progress=on_progress,
-        )
+        opts = from_js(options) or {}
+        input_url, output_url = opts.pop("inputUrl", None), opts.pop("outputUrl", None)
+        kwargs = conversion_kwargs(opts)
+        result = await convert_media(input_url, **{**kwargs, "on_progress": on_progress})
         convert_ms = (time.monotonic() - started) * 1000
         blob = result.save()
-        if opts.get("output_url"):
+        if output_url:
             init = js_object({"method": "PUT", "body": blob})
-            response = await js.fetch(opts["output_url"], init)
+            response = await js.fetch(output_url, init)
             if not response.ok:
                 raise PyWebCodecsError(f"could not hand the output back: HTTP {response.status}")
         summary = _summary(result.progress, convert_ms, True, None)
