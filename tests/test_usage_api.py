@@ -382,6 +382,10 @@ def test_get_usage_counts_since_a_time(service: Service, database_url: str) -> N
     assert usage(client, secret, since="2026-02-01T00:00:00Z")["billable"] == 3
     assert usage(client, secret, since=int((NOW - 89 * DAY) * 1000))["billable"] == 3
     assert usage(client, secret, since="2026-03-20T11:00:00")["billable"] == 2
+    # Clients compute since from their own clock: a minute of skew either way is fine.
+    assert usage(client, secret, since=int((NOW - 90 * DAY - 30) * 1000))["billable"] == 3
+    assert usage(client, secret, since=int((NOW + 2) * 1000))["billable"] == 0
+    assert usage(client, secret, since=None)["billable"] == 2
     response = client.post(USAGE, json={"apiKey": secret})
     assert response.json()["since"] == datetime(2026, 3, 1, tzinfo=UTC).timestamp() * 1000
 
@@ -392,6 +396,8 @@ def test_get_usage_counts_since_a_time(service: Service, database_url: str) -> N
         ({"since": int((NOW - 91 * DAY) * 1000)}, 400, "more than 90 days ago"),
         ({"since": "2025-01-01"}, 400, "more than 90 days ago"),
         ({"since": int((NOW + DAY) * 1000)}, 400, "in the future"),
+        ({"since": int((NOW + 61) * 1000)}, 400, "in the future"),
+        ({"since": int((NOW - 90 * DAY - 61) * 1000)}, 400, "more than 90 days ago"),
         ({"since": "last week"}, 400, "ISO 8601"),
         ({"since": True}, 400, "ISO 8601"),
         ({"until": 5}, 400, "unknown field(s): until"),

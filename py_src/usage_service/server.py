@@ -34,6 +34,7 @@ class TimedH11Protocol(H11Protocol):
     header byte at a time would hold the connection for ever; this deadline does not move.
     """
 
+    head_timeout = HEADER_TIMEOUT
     _head_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -52,7 +53,7 @@ class TimedH11Protocol(H11Protocol):
     def _arm_head_deadline(self) -> None:
         if self._head_deadline is not None:
             self._head_deadline.cancel()
-        self._head_deadline = self.loop.call_later(HEADER_TIMEOUT, self._head_too_slow)
+        self._head_deadline = self.loop.call_later(self.head_timeout, self._head_too_slow)
 
     def _head_too_slow(self) -> None:
         waiting_for_head = self.cycle is None or self.cycle.response_complete
@@ -60,10 +61,13 @@ class TimedH11Protocol(H11Protocol):
             self.transport.close()
 
 
-def uvicorn_options(forwarded_allow_ips: str | None = None) -> dict[str, Any]:
+def uvicorn_options(
+    forwarded_allow_ips: str | None = None, head_timeout: float = HEADER_TIMEOUT
+) -> dict[str, Any]:
     """The uvicorn settings both ``serve`` and :class:`ServiceThread` run with."""
+    protocol = type("TimedH11Protocol", (TimedH11Protocol,), {"head_timeout": head_timeout})
     return {
-        "http": TimedH11Protocol,
+        "http": protocol,
         "timeout_keep_alive": 5,
         "h11_max_incomplete_event_size": 16 * 1024,
         "limit_concurrency": MAX_CONNECTIONS,
@@ -82,6 +86,7 @@ class ServiceThread:
         host: str = "127.0.0.1",
         port: int = 0,
         forwarded_allow_ips: str | None = None,
+        head_timeout: float = HEADER_TIMEOUT,
     ) -> None:
         config = uvicorn.Config(
             app,
@@ -89,7 +94,7 @@ class ServiceThread:
             port=port,
             log_level="warning",
             lifespan="on",
-            **uvicorn_options(forwarded_allow_ips),
+            **uvicorn_options(forwarded_allow_ips, head_timeout),
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
