@@ -89,11 +89,14 @@ async def assert_matches_ffprobe(
     *,
     annexb: bool = True,
     untimed_pts: bool = True,
+    from_first_keyframe: bool = False,
 ) -> tuple[Demuxer, list[Packet]]:
     """Same packets as ffprobe in the same order (stream, pts, dts, data, key flag) and the
     same codecs, time bases and picture/sample formats. ``annexb=False`` for containers
     that store H.264/H.265 length-prefixed already (fMP4 HLS segments). ``untimed_pts=False``
-    also wants ffprobe to know every pts (where it lists none, ours is not checked)."""
+    also wants ffprobe to know every pts (where it lists none, ours is not checked).
+    ``from_first_keyframe``: the reader drops the video packets ffprobe lists before each
+    video stream's first keyframe."""
     demuxer, packets = await demux(demuxer_class, source or FileSource(path))
     streams = ffprobe_streams(path)
     assert [t.codec for t in demuxer.tracks] == [s["codec_name"] for s in streams]
@@ -110,6 +113,17 @@ async def assert_matches_ffprobe(
     ids = [track.id for track in demuxer.tracks]
     probe = ffprobe_packets(path)
     payloads = ffmpeg_payloads(path, len(probe), annexb)
+    if from_first_keyframe:
+        video = {i for i, s in enumerate(streams) if s["codec_type"] == "video"}
+        started: set[int] = set()
+        keep = []
+        for index, p in enumerate(probe):
+            if p.stream_index in video and p.is_key:
+                started.add(p.stream_index)
+            if p.stream_index not in video or p.stream_index in started:
+                keep.append(index)
+        probe = [probe[i] for i in keep]
+        payloads = [payloads[i] for i in keep]
     if not untimed_pts:
         assert all(p.pts is not None for p in probe)
     theirs = [

@@ -106,14 +106,14 @@ def ts_packets(pid: int, pes: bytes, counter: int) -> list[bytes]:
     return out
 
 
-def rewrite_pid(data: bytes, pid: int, new_pes: list[PesPacket]) -> bytes:
+def rewrite_pid(data: bytes, pid: int, new_pes: list[PesPacket], stream_id: int = 0xE0) -> bytes:
     """``data`` with the PES packets of ``pid`` replaced by ``new_pes``: the other packets
     stay where they are, the new ones go in order where the old ones were (the surplus
     at the end)."""
     new_packets: list[bytes] = []
     counter = 0
     for pes in new_pes:
-        made = ts_packets(pid, pes_bytes(pes), counter)
+        made = ts_packets(pid, pes_bytes(pes, stream_id), counter)
         counter = (counter + len(made)) & 0xF
         new_packets += made
     out = []
@@ -123,6 +123,15 @@ def rewrite_pid(data: bytes, pid: int, new_pes: list[PesPacket]) -> bytes:
         elif new_packets:
             out.append(new_packets.pop(0))
     return b"".join(out + new_packets)
+
+
+def without_leading_delimiter(payload: bytes, hevc: bool) -> bytes:
+    """A video PES payload without the access unit delimiter that ffmpeg's muxer puts first
+    (H.264 NAL type 9, H.265 type 35), whatever the encoder wrote."""
+    aud = payload.startswith(b"\x00\x00\x00\x01") and (
+        payload[4] >> 1 & 0x3F == 35 if hevc else payload[4] & 0x1F == 9
+    )
+    return payload[payload.index(b"\x00\x00\x01", 4) - 1 :] if aud else payload
 
 
 def clear_random_access_flags(data: bytes) -> bytes:
