@@ -7,7 +7,6 @@ without a single ffmpeg error."""
 
 from __future__ import annotations
 
-import functools
 import itertools
 from pathlib import Path
 
@@ -20,6 +19,9 @@ from pywebcodecs.sink import FileSink
 from pywebcodecs.source import BytesSource, FileSource
 from test_mpegts_check import assert_matches_ffprobe, demux, length_prefixed_nal_units
 from test_mpegts_remux import (
+    AUDIO,
+    AUDIO_PID,
+    VIDEO_PID,
     PesPacket,
     clear_random_access_flags,
     packets,
@@ -27,32 +29,11 @@ from test_mpegts_remux import (
     read_pes,
     rewrite_pid,
     rewrite_pmt,
-    without_leading_delimiter,
+    split_pictures,
+    without_aud,
 )
 
-VIDEO_PID, AUDIO_PID = 256, 257
-VIDEO = ["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=2"]
-AUDIO = ["-f", "lavfi", "-i", "sine=duration=2:sample_rate=48000"]
-ENCODERS = {
-    "h264": [*VIDEO, *AUDIO, "-c:v", "libx264", "-bf", "2", "-g", "12", "-c:a", "aac"],
-    "hevc": [*VIDEO, *AUDIO, "-c:v", "libx265", "-x265-params",
-             "log-level=error:bframes=2:keyint=12", "-c:a", "aac"],
-    "h264-video-only-no-bframes": [*VIDEO, "-c:v", "libx264", "-bf", "0"],
-}  # fmt: skip
 _AUD_TYPES = {"h264": 9, "hevc": 35}
-
-
-@functools.cache
-def no_aud(name: str) -> Path:
-    """An ffmpeg file whose video PES packets lost their access unit delimiters (ffmpeg's
-    muxer adds one to every PES, so they are taken out afterwards)."""
-    made = make(f"mpegts-aud-{name}.ts", *ENCODERS[name])
-    data = made.read_bytes()
-    pes = [PesPacket(p.pts, p.dts, without_leading_delimiter(p.payload, name == "hevc"))
-           for p in read_pes(data, VIDEO_PID)]  # fmt: skip
-    path = made.with_name(f"mpegts-noaud-{name}.ts")
-    path.write_bytes(rewrite_pid(data, VIDEO_PID, pes))
-    return path
 
 
 def nal_type(codec: str, nal: bytes) -> int:
@@ -78,7 +59,7 @@ async def assert_copies_cleanly(src: Path, out: Path, container: str = "mp4") ->
 async def test_streams_without_delimiters_match_ffprobe_and_copy_cleanly(
     codec: str, tmp_path: Path
 ) -> None:
-    path = no_aud(codec)
+    path = without_aud(codec)
     demuxer, found = await assert_matches_ffprobe(MpegTsDemuxer, path, untimed_pts=False)
     video = [p for p in found if p.track_id == VIDEO_PID]
     types = {nal_type(codec, nal) for p in video for nal in length_prefixed_nal_units(p.data)}
@@ -90,14 +71,8 @@ async def test_streams_without_delimiters_match_ffprobe_and_copy_cleanly(
 @pytest.mark.parametrize("codec", ["h264", "hevc"])
 async def test_pictures_split_over_several_pes_match_ffprobe(codec: str, tmp_path: Path) -> None:
     """Each picture in two PES packets, the second without a timestamp, cut mid-NAL."""
-    data = no_aud(codec).read_bytes()
-    halves = []
-    for pes in read_pes(data, VIDEO_PID):
-        cut = len(pes.payload) // 2
-        halves += [PesPacket(pes.pts, pes.dts, pes.payload[:cut]),
-                   PesPacket(None, None, pes.payload[cut:])]  # fmt: skip
     path = tmp_path / "split.ts"
-    path.write_bytes(rewrite_pid(data, VIDEO_PID, halves))
+    path.write_bytes(split_pictures(without_aud(codec).read_bytes()))
     await assert_matches_ffprobe(MpegTsDemuxer, path, untimed_pts=False)
     await assert_copies_cleanly(path, tmp_path / "copy.mp4")
 
@@ -110,7 +85,7 @@ async def test_several_pictures_per_pes_are_cut_and_timed_like_the_original(
     1000 bytes cut anywhere, each with the timestamps of the first picture that starts in
     it (ISO 13818-1 section 2.4.3.7): ffprobe leaves the others untimed; the reader cuts the
     same pictures and times them as the original file had them (constant frame rate)."""
-    original = no_aud("h264-video-only-no-bframes")
+    original = without_aud("h264-video-only-no-bframes")
     data = original.read_bytes()
     pictures = read_pes(data, VIDEO_PID)
     regrouped = []
@@ -144,7 +119,7 @@ async def test_keyframes_come_from_the_nal_types_not_the_random_access_flag(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "unflagged.ts"
-    path.write_bytes(clear_random_access_flags(no_aud("h264").read_bytes()))
+    path.write_bytes(clear_random_access_flags(without_aud("h264").read_bytes()))
     _, found = await assert_matches_ffprobe(MpegTsDemuxer, path, untimed_pts=False)
     keys = [p for p in found if p.track_id == VIDEO_PID and p.is_key]
     assert len(keys) == 5  # 50 pictures, an IDR every 12
@@ -157,7 +132,7 @@ async def test_a_recording_cut_between_keyframes_starts_at_the_next_keyframe(
     """Cut where the fourth picture's PES starts, the tables put back in front: the leading
     pictures refer to pictures that are gone, so they are dropped with a warning; the
     audio is kept from the cut."""
-    data = no_aud(codec).read_bytes()
+    data = without_aud(codec).read_bytes()
     tables = [p for p in packets(data)[:8] if pid_of(p) in (0, 0x1000)]
     starts = [at for at in range(0, len(data), 188)
               if pid_of(data[at : at + 188]) == VIDEO_PID and data[at + 1] & 0x40]  # fmt: skip
@@ -244,7 +219,7 @@ async def test_mp3_frames_have_ffprobe_timestamps_and_durations() -> None:
 
 async def test_timestamps_going_backwards_are_moved_forward_with_a_warning() -> None:
     """One video and one audio PES stamped a second early (a damaged or spliced stream)."""
-    data = no_aud("h264").read_bytes()
+    data = without_aud("h264").read_bytes()
     for pid, stream_id in ((VIDEO_PID, 0xE0), (AUDIO_PID, 0xC0)):
         pes = read_pes(data, pid)
         broken = pes[len(pes) // 2]

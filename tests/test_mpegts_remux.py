@@ -9,12 +9,16 @@ This is written from ISO/IEC 13818-1 sections 2.4.3.2 (packet header), 2.4.3.4
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from oracle import make
 from pywebcodecs.crc import mpeg2_crc32
 
 TS = 188
+VIDEO_PID, AUDIO_PID = 256, 257  # as ffmpeg numbers the first two streams
 
 
 @dataclass
@@ -134,6 +138,16 @@ def without_leading_delimiter(payload: bytes, hevc: bool) -> bytes:
     return payload[payload.index(b"\x00\x00\x01", 4) - 1 :] if aud else payload
 
 
+def split_pictures(data: bytes, pid: int = VIDEO_PID) -> bytes:
+    """Each PES of ``pid`` cut in two halves (mid-NAL), the second without a timestamp."""
+    halves = []
+    for pes in read_pes(data, pid):
+        cut = len(pes.payload) // 2
+        halves += [PesPacket(pes.pts, pes.dts, pes.payload[:cut]),
+                   PesPacket(None, None, pes.payload[cut:])]  # fmt: skip
+    return rewrite_pid(data, pid, halves)
+
+
 def clear_random_access_flags(data: bytes) -> bytes:
     """Every adaptation field's random_access_indicator (and elementary stream priority)
     cleared: the IDR pictures are no longer flagged."""
@@ -186,3 +200,27 @@ def _new_pmt(body: bytes, change: Callable[[int, int, bytes], tuple[int, bytes]]
     head = head[:1] + bytes([head[1] & 0xF0 | new_length >> 8, new_length & 0xFF]) + head[3:]
     new = head + entries
     return b"\x00" + new + mpeg2_crc32(new).to_bytes(4, "big")
+
+
+VIDEO = ["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=2"]
+AUDIO = ["-f", "lavfi", "-i", "sine=duration=2:sample_rate=48000"]
+#: ffmpeg inputs for :func:`without_aud`: 2 s, 50 pictures, an IDR every 12.
+ENCODERS = {
+    "h264": [*VIDEO, *AUDIO, "-c:v", "libx264", "-bf", "2", "-g", "12", "-c:a", "aac"],
+    "hevc": [*VIDEO, *AUDIO, "-c:v", "libx265", "-x265-params",
+             "log-level=error:bframes=2:keyint=12", "-c:a", "aac"],
+    "h264-video-only-no-bframes": [*VIDEO, "-c:v", "libx264", "-bf", "0"],
+}  # fmt: skip
+
+
+@functools.cache
+def without_aud(name: str) -> Path:
+    """An ffmpeg file whose video PES packets lost their access unit delimiters (ffmpeg's
+    muxer adds one to every PES, so they are taken out afterwards)."""
+    made = make(f"mpegts-aud-{name}.ts", *ENCODERS[name])
+    data = made.read_bytes()
+    pes = [PesPacket(p.pts, p.dts, without_leading_delimiter(p.payload, name == "hevc"))
+           for p in read_pes(data, VIDEO_PID)]  # fmt: skip
+    path = made.with_name(f"mpegts-noaud-{name}.ts")
+    path.write_bytes(rewrite_pid(data, VIDEO_PID, pes))
+    return path
