@@ -12,6 +12,7 @@ from pyodide.ffi import create_proxy
 from pyscript import document
 
 import pywebcodecs
+from pywebcodecs.browser.js_api import conversion_options
 from pywebcodecs.browser.telemetry import start_outbox
 
 
@@ -94,16 +95,18 @@ class Page:
         progress.value = 0
         self.status("Converting…")
         try:
-            result = await pywebcodecs.convert_media(
-                self.file,
-                container,
-                video_codec=element("video-codec").value or None,
-                audio_codec=element("audio-codec").value or None,
-                rotate=int(element("rotate").value),
-                on_progress=self.on_progress,
-                signal=self.controller.signal,
-                api_key=getattr(document.body.dataset, "apiKey", None),
-            )
+            # The form's options go through the same boundary as every JS caller's; an
+            # empty choice is "automatic", the engine's default.
+            options = conversion_options({
+                "container": container,
+                "videoCodec": element("video-codec").value or None,
+                "audioCodec": element("audio-codec").value or None,
+                "rotate": int(element("rotate").value),
+                "apiKey": getattr(document.body.dataset, "apiKey", None),
+                "onProgress": self.on_progress,
+                "signal": self.controller.signal,
+            })  # fmt: skip
+            result = await pywebcodecs.convert_media(self.file, **options)
         except pywebcodecs.ConversionAborted:
             self.status("Cancelled.")
         except pywebcodecs.PyWebCodecsError as exc:

@@ -1,35 +1,21 @@
 // Runs conversions off the main thread: the engine in a module Web Worker.
-// Post {id, file, container, videoCodec, audioCodec, apiKey}; the worker answers
-// {id, progress} while converting, then {id, ok: true, blob, summary} or {id, ok: false, error}.
+// Post {id, file, ...options} with convertMedia's options (container, videoCodec,
+// audioCodec, rotate, resize, apiKey; any may be left out or null). The worker answers
+// {id, progress} while converting, then {id, ok: true, blob, mimeType, summary, tracks,
+// warnings} (tracks: what became of each input track: track_id, kind, input_codec, action,
+// output_codec, note) or {id, ok: false, error, errorName}.
 import { loadEngine } from "./engine.mjs";
 
-const ready = loadEngine().then((pyodide) => {
-  pyodide.pyimport("pywebcodecs.browser.telemetry").start_outbox();
-  return pyodide.runPython(`
-import asyncio
-from pywebcodecs import convert_media, PyWebCodecsError
-from pywebcodecs.browser.interop import js_object, wants_js
-
-async def convert(file, container, video_codec, audio_codec, api_key, on_progress):
-    try:
-        result = await convert_media(file, container, video_codec=video_codec,
-                                     audio_codec=audio_codec, api_key=api_key,
-                                     on_progress=on_progress)
-        answer = {"ok": True, "blob": result.save(), "summary": wants_js(result.progress)}
-    except PyWebCodecsError as exc:
-        answer = {"ok": False, "error": str(exc)}
-    # One turn of the event loop lets the usage event's request leave before the page,
-    # having its answer, may terminate this worker (the request is sent with keepalive).
-    await asyncio.sleep(0)
-    return js_object(answer)
-convert
-`);
-});
+const ready = loadEngine().then((pyodide) => pyodide.pyimport("pywebcodecs.browser.js_api"));
 
 self.onmessage = async ({ data }) => {
-  const convert = await ready;
-  const onProgress = (progress) => self.postMessage({ id: data.id, progress });
-  const answer = await convert(data.file, data.container ?? "webm", data.videoCodec ?? null,
-    data.audioCodec ?? null, data.apiKey ?? null, onProgress);
-  self.postMessage({ id: data.id, ...answer });
+  const { id, file, ...options } = data ?? {};
+  const onProgress = (progress) => self.postMessage({ id, progress });
+  let answer;
+  try {
+    answer = await (await ready).convert(file, { ...options, onProgress });
+  } catch (error) {  // the engine did not start, or a bug of ours: answer, never hang
+    answer = { ok: false, error: String(error?.message ?? error), errorName: "Error" };
+  }
+  self.postMessage({ id, ...answer });
 };

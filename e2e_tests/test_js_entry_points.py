@@ -1,0 +1,176 @@
+"""Every way JS hands options to the engine, with options left out, ``null`` and
+``undefined``: the Web Worker, ``convertMedia`` and ``loadEngine`` of ``engine.mjs``, and
+the page. Outputs are checked by ffprobe/ffmpeg (``converted.assert_converted``); the
+headless runner behind ``pywebcodecs convert`` is tested in ``test_cli.py``."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser
+
+from converted import assert_converted, h264_aac_clip
+from harness import open_harness, save_blob
+from pywebcodecs_host.site_server import SiteServer
+
+BOOT_MS = 120_000
+
+WORKER = """async () => {
+  const worker = new Worker("./convert-worker.mjs", { type: "module" });
+  const file = fileInput.files[0];
+  const messages = [
+    { id: 1, file },
+    { id: 2, file, container: null, videoCodec: null, audioCodec: null, rotate: null,
+      resize: null, apiKey: null },
+    { id: 3, file, container: "mkv", videoCodec: undefined, audioCodec: undefined,
+      rotate: undefined, apiKey: undefined },
+    { id: 4, file, rotate: NaN },
+    { id: 5 },
+  ];
+  const answers = {};
+  await new Promise((resolve) => {
+    worker.onmessage = async ({ data }) => {
+      if (data.progress) return;
+      answers[data.id] = { ...data, blob: data.blob ? await blobBase64(data.blob) : null };
+      if (Object.keys(answers).length === messages.length) resolve();
+    };
+    worker.onerror = (event) => { answers.error = String(event.message); resolve(); };
+    for (const message of messages) worker.postMessage(message);
+  });
+  worker.terminate();
+  return answers;
+}"""
+
+
+@pytest.mark.timeout(300)
+def test_the_worker_takes_left_out_null_and_undefined_options(
+    browser: Browser, static_dir: Path, tmp_path: Path
+) -> None:
+    source = h264_aac_clip()
+    with SiteServer(static_dir) as site:
+        page = open_harness(browser, site.url, source)
+        answers: dict[str, Any] = page.evaluate(WORKER)
+        page.context.close()
+    assert "error" not in answers, answers["error"]
+    for key, container in (("1", "webm"), ("2", "webm"), ("3", "mkv")):
+        assert answers[key]["ok"], answers[key]
+        output = tmp_path / f"{key}.{container}"
+        output.write_bytes(base64.b64decode(answers[key]["blob"]))
+        assert_converted(source, output, container)
+        assert answers[key]["summary"]["video_frames"] == 60
+    assert not answers["4"]["ok"] and answers["4"]["errorName"] == "OptionError"
+    assert "rotate must be a whole number, got NaN" in answers["4"]["error"]
+    assert not answers["5"]["ok"] and "no input" in answers["5"]["error"]
+
+
+CONVERT_MEDIA = """async () => {
+  const { convertMedia } = await import("./engine.mjs");
+  const file = fileInput.files[0];
+  const failure = (options) => convertMedia(file, options).then(
+    () => null, (error) => ({ name: error.name, message: error.message }));
+  const results = [
+    await convertMedia(file),
+    await convertMedia(file, null),
+    await convertMedia(file, { container: "mp4", videoCodec: undefined, audioCodec: null,
+                               apiKey: undefined, onProgress: null, signal: undefined }),
+  ];
+  window.results = results;
+  return {
+    mimeTypes: results.map((result) => result.mimeType),
+    tracks: results.map((result) => result.tracks.map((track) => track.action)),
+    nan: await failure({ resize: [NaN, 240] }),
+    snake: await failure({ video_codec: "vp9" }),
+    codec: await failure({ videoCodec: 9 }),
+  };
+}"""
+
+
+@pytest.mark.timeout(300)
+def test_convert_media_takes_left_out_null_and_undefined_options(
+    browser: Browser, static_dir: Path, tmp_path: Path
+) -> None:
+    source = h264_aac_clip()
+    with SiteServer(static_dir) as site:
+        page = open_harness(browser, site.url, source)
+        answer = page.evaluate(CONVERT_MEDIA)
+        outputs = [
+            save_blob(page, f"window.results[{i}].blob", tmp_path / f"{i}.{container}")
+            for i, container in enumerate(["webm", "webm", "mp4"])
+        ]
+        page.context.close()
+    assert answer["mimeTypes"] == ["video/webm", "video/webm", "video/mp4"]
+    assert answer["tracks"][2] == ["copy", "copy"]
+    for output in outputs:
+        assert_converted(source, output, output.suffix[1:])
+    assert answer["nan"] == {
+        "name": "OptionError",
+        "message": "resize width must be a whole number, got NaN",
+    }
+    assert answer["snake"]["name"] == "OptionError"
+    assert "unknown option 'video_codec' (did you mean videoCodec?)" in answer["snake"]["message"]
+    assert answer["codec"] == {
+        "name": "OptionError",
+        "message": "videoCodec must be a string, got 9",
+    }
+
+
+LOAD_ENGINE = """async () => {
+  const { loadEngine } = await import("./engine.mjs");
+  const pyodide = await loadEngine();
+  const convert = pyodide.runPython(`
+from pywebcodecs import convert_media
+from pywebcodecs.browser.js_api import conversion_options
+
+async def convert(file, options=None):
+    return (await convert_media(file, **conversion_options(options))).save()
+convert`);
+  const file = fileInput.files[0];
+  window.blobs = [await convert(file), await convert(file, null),
+                  await convert(file, { container: "mkv", videoCodec: null, rotate: undefined })];
+  return { same: pyodide === await loadEngine() };
+}"""
+
+
+@pytest.mark.timeout(300)
+def test_python_from_load_engine_takes_null_and_undefined_options(
+    browser: Browser, static_dir: Path, tmp_path: Path
+) -> None:
+    source = h264_aac_clip()
+    with SiteServer(static_dir) as site:
+        page = open_harness(browser, site.url, source)
+        answer = page.evaluate(LOAD_ENGINE)
+        outputs = [
+            save_blob(page, f"window.blobs[{i}]", tmp_path / f"{i}.{container}")
+            for i, container in enumerate(["webm", "webm", "mkv"])
+        ]
+        page.context.close()
+    assert answer == {"same": True}  # one engine per page, however often it is asked for
+    for output in outputs:
+        assert_converted(source, output, output.suffix[1:])
+
+
+@pytest.mark.timeout(300)
+def test_the_page_converts_with_every_option_left_automatic(
+    browser: Browser, static_dir: Path, tmp_path: Path
+) -> None:
+    """No codec chosen, no ``data-api-key`` (``undefined`` in JS): the engine's defaults."""
+    source = h264_aac_clip()
+    with SiteServer(static_dir) as site:
+        page = browser.new_context().new_page()
+        page.goto(f"{site.url}/index.html")
+        page.wait_for_selector("body[data-engine=ready]", timeout=BOOT_MS)
+        page.set_input_files("#file-input", str(source))
+        page.wait_for_selector("#info-body table")
+        page.click("#convert")
+        page.wait_for_selector("#result:not([hidden]), #status.error", timeout=BOOT_MS)
+        status = page.inner_text("#status")
+        output = tmp_path / "out.webm"
+        if status == "Done.":
+            page.evaluate("() => { window.out = fetch(download.href).then((r) => r.blob()); }")
+            save_blob(page, "window.out", output)
+        page.context.close()
+    assert status == "Done."
+    assert_converted(source, output, "webm")
