@@ -6,6 +6,7 @@ file that took a second to encode.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -88,6 +89,20 @@ def ffprobe_packets(path: str | os.PathLike[str]) -> list[ProbePacket]:
         )
         for p in packets
     ]
+
+
+def ffprobe_data_hashes(path: str | os.PathLike[str]) -> list[tuple[int, str]]:
+    """(stream index, MD5 of the data) of every packet as ffprobe demuxes it, in file order;
+    the hash reads like ``md5_hash`` makes it."""
+    packets = ffprobe_json(
+        path, "-show_packets", "-show_data_hash", "MD5",
+        "-show_entries", "packet=stream_index,data_hash",
+    )["packets"]  # fmt: skip
+    return [(p["stream_index"], p["data_hash"]) for p in packets]
+
+
+def md5_hash(data: bytes) -> str:
+    return "MD5:" + hashlib.md5(data).hexdigest()
 
 
 def ffprobe_skipped_samples(path: str | os.PathLike[str]) -> dict[int, int]:

@@ -1,4 +1,6 @@
-"""The AVI reader against ffprobe, packet by packet, on files ffmpeg makes."""
+"""The AVI reader against ffprobe, packet by packet, on files ffmpeg makes: timestamps,
+key flags and the MD5 of every packet's data (H.264/H.265 as ffmpeg itself converts them
+to length-prefixed NAL units)."""
 
 from __future__ import annotations
 
@@ -7,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from demux_check import assert_packets_match_ffprobe, demux_source
 from oracle import ffprobe_streams, make
 from pywebcodecs.avi import AviDemuxer
 from pywebcodecs.codec_data import avc_codec_string, length_prefixed_to_annexb, split_annexb
 from pywebcodecs.errors import FormatError
 from pywebcodecs.reader import Reader
 from pywebcodecs.source import BytesSource, FileSource
-from test_mpegts_check import assert_matches_ffprobe, demux
 
 VIDEO = ["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=2"]
 AUDIO = ["-f", "lavfi", "-i", "sine=duration=2:sample_rate=44100"]
@@ -37,12 +39,12 @@ def variant(name: str) -> Path:
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
 async def test_generated_variants_match_ffprobe(name: str) -> None:
-    await assert_matches_ffprobe(AviDemuxer, variant(name))
+    await assert_packets_match_ffprobe(variant(name), demuxer_class=AviDemuxer)
 
 
 async def test_h264_packets_are_the_same_nal_units_length_prefixed() -> None:
     path = variant("h264-bframes-pcm.avi")
-    demuxer, packets = await demux(AviDemuxer, FileSource(path))
+    demuxer, packets = await demux_source(FileSource(path), AviDemuxer)
     video = demuxer.tracks[0]
     first = next(p for p in packets if p.track_id == video.id)
     assert split_annexb(length_prefixed_to_annexb(first.data))[0][0] & 0x1F in (6, 7, 9)
@@ -52,21 +54,21 @@ async def test_h264_packets_are_the_same_nal_units_length_prefixed() -> None:
 
 
 async def test_hevc_track_has_an_hvcc_description() -> None:
-    demuxer, _ = await demux(AviDemuxer, FileSource(variant("hevc.avi")))
+    demuxer, _ = await demux_source(FileSource(variant("hevc.avi")), AviDemuxer)
     video = demuxer.tracks[0]
     assert video.codec_string == "hvc1.1.6.L30.90"
     assert video.description is not None and video.description[0] == 1
 
 
 async def test_aac_description_is_the_audio_specific_config() -> None:
-    demuxer, _ = await demux(AviDemuxer, FileSource(variant("h264-aac.avi")))
+    demuxer, _ = await demux_source(FileSource(variant("h264-aac.avi")), AviDemuxer)
     audio = demuxer.tracks[1]
     assert audio.codec_string == "mp4a.40.2"
     assert audio.description is not None and audio.description[:2] == bytes.fromhex("1208")
 
 
 async def test_duration_and_frame_rate_come_from_the_stream_headers() -> None:
-    demuxer, _ = await demux(AviDemuxer, FileSource(variant("mjpeg-mp3.avi")))
+    demuxer, _ = await demux_source(FileSource(variant("mjpeg-mp3.avi")), AviDemuxer)
     assert demuxer.duration == pytest.approx(2.04, abs=0.01)
     assert demuxer.tracks[0].frame_rate == 25
 
@@ -83,7 +85,7 @@ async def test_an_unknown_fourcc_is_listed_with_a_note() -> None:
     data = bytearray(variant("mjpeg-mp3.avi").read_bytes())
     at = data.index(b"MJPG", data.index(b"strf"))
     data[at : at + 4] = b"ZZZZ"
-    demuxer, packets = await demux(AviDemuxer, BytesSource(bytes(data), "odd.avi"))
+    demuxer, packets = await demux_source(BytesSource(bytes(data), "odd.avi"), AviDemuxer)
     assert (demuxer.tracks[0].codec, demuxer.tracks[0].codec_string) == ("unknown", "ZZZZ")
     assert "codec 'ZZZZ' is unknown" in demuxer.warnings[0]
     assert len(packets) == 128
@@ -107,8 +109,8 @@ def with_avix(data: bytes) -> bytes:
 
 async def test_packets_continue_into_opendml_avix_lists() -> None:
     data = variant("mjpeg-mp3.avi").read_bytes()
-    _, plain = await demux(AviDemuxer, BytesSource(data))
-    _, extended = await demux(AviDemuxer, BytesSource(with_avix(data)))
+    _, plain = await demux_source(BytesSource(data), AviDemuxer)
+    _, extended = await demux_source(BytesSource(with_avix(data)), AviDemuxer)
     video = [p for p in plain if p.track_id == 0]
     more = [p for p in extended if p.track_id == 0][len(video) :]
     assert [p.data for p in more] == [p.data for p in video]
@@ -117,9 +119,9 @@ async def test_packets_continue_into_opendml_avix_lists() -> None:
 
 async def test_a_file_cut_inside_movi_keeps_the_complete_packets() -> None:
     data = variant("mjpeg-mp3.avi").read_bytes()
-    _, full = await demux(AviDemuxer, BytesSource(data))
+    _, full = await demux_source(BytesSource(data), AviDemuxer)
     with pytest.warns(UserWarning, match="cut off"):
-        _, cut = await demux(AviDemuxer, BytesSource(data[: len(data) // 2]))
+        _, cut = await demux_source(BytesSource(data[: len(data) // 2]), AviDemuxer)
     assert 0 < len(cut) < len(full)
     assert [p.data for p in cut] == [p.data for p in full[: len(cut)]]
 
@@ -135,4 +137,4 @@ async def test_a_file_cut_inside_movi_keeps_the_complete_packets() -> None:
 )
 async def test_broken_headers_raise_format_errors(data: bytes, message: str) -> None:
     with pytest.raises(FormatError, match=message):
-        await demux(AviDemuxer, BytesSource(data, "bad.avi"))
+        await demux_source(BytesSource(data, "bad.avi"), AviDemuxer)
