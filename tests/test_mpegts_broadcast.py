@@ -17,7 +17,12 @@ from pywebcodecs import convert_media
 from pywebcodecs.mpegts import MpegTsDemuxer
 from pywebcodecs.sink import FileSink
 from pywebcodecs.source import BytesSource, FileSource
-from test_mpegts_check import assert_matches_ffprobe, demux, length_prefixed_nal_units
+from test_mpegts_check import (
+    assert_matches_ffprobe,
+    demux,
+    ffmpeg_payloads,
+    length_prefixed_nal_units,
+)
 from test_mpegts_remux import (
     AUDIO,
     AUDIO_PID,
@@ -129,9 +134,9 @@ async def test_keyframes_come_from_the_nal_types_not_the_random_access_flag(
 async def test_a_recording_cut_between_keyframes_starts_at_the_next_keyframe(
     codec: str, tmp_path: Path
 ) -> None:
-    """Cut where the fourth picture's PES starts, the tables put back in front: the leading
-    pictures refer to pictures that are gone, so they are dropped with a warning; the
-    audio is kept from the cut."""
+    """Cut where the fourth picture's PES starts, the tables put back in front: the pictures
+    before the next keyframe (and, after an H.265 CRA, its leading pictures) refer to
+    pictures that are gone, so they are dropped with a warning; the audio is kept."""
     data = without_aud(codec).read_bytes()
     tables = [p for p in packets(data)[:8] if pid_of(p) in (0, 0x1000)]
     starts = [at for at in range(0, len(data), 188)
@@ -143,8 +148,8 @@ async def test_a_recording_cut_between_keyframes_starts_at_the_next_keyframe(
     demuxer, found = await assert_matches_ffprobe(
         MpegTsDemuxer, path, untimed_pts=False, from_first_keyframe=True
     )
-    dropped = video.index(next(p for p in video if p.is_key))
-    assert dropped > 0
+    dropped = len(video) - sum(p.track_id == VIDEO_PID for p in found)
+    assert dropped >= video.index(next(p for p in video if p.is_key)) > 0
     assert demuxer.warnings == [
         f"PID {VIDEO_PID}: {dropped} pictures before the first keyframe were dropped (they "
         "refer to pictures before the file's start)"
@@ -234,3 +239,32 @@ async def test_timestamps_going_backwards_are_moved_forward_with_a_warning() -> 
         f"PID {VIDEO_PID}: 1 video timestamps went backwards or repeated and were moved forward",
         f"PID {AUDIO_PID}: 1 audio timestamps went backwards or repeated and were moved forward",
     ]
+
+
+async def test_a_cut_at_an_open_gop_keyframe_drops_its_leading_pictures(tmp_path: Path) -> None:
+    """Cut at an I picture with a recovery point but no IDR: the B pictures after it that
+    are shown before it refer to the GOP that was cut away, so they go too."""
+    original = make("mpegts-open-gop-cut.ts", "-f", "lavfi", "-i",
+                    "testsrc2=size=160x120:rate=25:duration=3", "-c:v", "libx264", "-bf", "3",
+                    "-x264-params", "open-gop=1:keyint=30:min-keyint=30:scenecut=0")  # fmt: skip
+    data = original.read_bytes()
+    keys = [p for p in ffprobe_packets(original) if p.is_key]
+    starts = [at for at in range(0, len(data), 188)
+              if pid_of(data[at : at + 188]) == VIDEO_PID and data[at + 1] & 0x40]  # fmt: skip
+    pes_pts = [p.pts for p in read_pes(data, VIDEO_PID)]
+    tables = [p for p in packets(data)[:8] if pid_of(p) in (0, 0x1000)]
+    path = tmp_path / "cut.ts"
+    path.write_bytes(b"".join(tables) + data[starts[pes_pts.index(keys[-1].pts)] :])
+    probe = ffprobe_packets(path)
+    (first,) = ffmpeg_payloads(path, len(probe), annexb=True)[:1]
+    assert probe[0].is_key and not any(nal_type("h264", n) == 5 for n in first[1])
+    assert probe[1].pts < probe[0].pts  # a leading picture
+    demuxer, found = await assert_matches_ffprobe(
+        MpegTsDemuxer, path, untimed_pts=False, from_first_keyframe=True
+    )
+    dropped = len(probe) - len(found)
+    assert dropped == 3 and demuxer.warnings == [
+        f"PID {VIDEO_PID}: {dropped} pictures before the first keyframe were dropped (they "
+        "refer to pictures before the file's start)"
+    ]
+    await assert_copies_cleanly(path, tmp_path / "copy.mp4")

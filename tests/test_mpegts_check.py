@@ -21,7 +21,7 @@ import warnings
 import av
 from hypothesis import strategies as st
 
-from oracle import ffprobe_packets, ffprobe_streams
+from oracle import ProbePacket, ffprobe_packets, ffprobe_streams
 from pywebcodecs.demuxer import Demuxer
 from pywebcodecs.errors import FormatError
 from pywebcodecs.reader import Reader
@@ -82,6 +82,38 @@ def delivered(packet: Packet, form: str) -> tuple[str, object]:
     return form, packet.data
 
 
+_IDR_TYPES = {"h264": (5,), "hevc": (19, 20)}
+
+
+def decodable_from_start(
+    probe: list[ProbePacket], payloads: list[tuple[str, object]], video: dict[int, str]
+) -> list[int]:
+    """The indexes of the packets a decoder can use when the file starts where it does: of
+    the ``video`` streams (index: codec), none before the first keyframe, and when that is
+    not an IDR picture (H.264 section 7.4.1.2.4, H.265 section 3.69) none that follows it
+    but is shown before it until the next keyframe (its leading pictures)."""
+    first_key: dict[int, tuple[int, bool]] = {}  # stream: (pts, leading pictures to drop)
+    keep = []
+    for index, p in enumerate(probe):
+        if p.stream_index not in video:
+            keep.append(index)
+            continue
+        codec = video[p.stream_index]
+        if p.is_key:
+            form, nals = payloads[index]
+            assert form == "nals" and isinstance(nals, tuple)
+            types = {n[0] & 0x1F if codec == "h264" else n[0] >> 1 & 0x3F for n in nals}
+            idr = bool(types & set(_IDR_TYPES[codec]))
+            started = p.stream_index in first_key
+            first_key[p.stream_index] = (p.pts or 0, not started and not idr)
+        if p.stream_index not in first_key:
+            continue
+        key_pts, drop_leading = first_key[p.stream_index]
+        if not (drop_leading and (p.pts or 0) < key_pts):
+            keep.append(index)
+    return keep
+
+
 async def assert_matches_ffprobe(
     demuxer_class: type[Demuxer],
     path: str | os.PathLike[str],
@@ -114,14 +146,8 @@ async def assert_matches_ffprobe(
     probe = ffprobe_packets(path)
     payloads = ffmpeg_payloads(path, len(probe), annexb)
     if from_first_keyframe:
-        video = {i for i, s in enumerate(streams) if s["codec_type"] == "video"}
-        started: set[int] = set()
-        keep = []
-        for index, p in enumerate(probe):
-            if p.stream_index in video and p.is_key:
-                started.add(p.stream_index)
-            if p.stream_index not in video or p.stream_index in started:
-                keep.append(index)
+        codecs = {i: s["codec_name"] for i, s in enumerate(streams) if s["codec_type"] == "video"}
+        keep = decodable_from_start(probe, payloads, codecs)
         probe = [probe[i] for i in keep]
         payloads = [payloads[i] for i in keep]
     if not untimed_pts:

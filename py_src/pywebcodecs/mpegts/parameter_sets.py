@@ -27,6 +27,7 @@ H264_NON_IDR, H264_IDR, H264_SEI, H264_SPS, H264_PPS = 1, 5, 6, 7, 8
 _RECOVERY_POINT = 6  # SEI payloadType recovery_point (H.264 section D.1.8)
 HEVC_VPS, HEVC_SPS, HEVC_PPS = 32, 33, 34
 HEVC_IRAP = range(16, 24)  # BLA, IDR and CRA pictures (ITU-T H.265 table 7-1)
+HEVC_IDR = (19, 20)  # IDR_W_RADL, IDR_N_LP: no picture after them refers to one before
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,14 @@ def is_keyframe(codec: str, nals: list[bytes]) -> bool:
     return H264_NON_IDR in types and any(
         _has_recovery_point(nal) for nal in nals if nal and nal_type(codec, nal) == H264_SEI
     )
+
+
+def is_idr(codec: str, nals: list[bytes]) -> bool:
+    """True for an IDR picture: unlike the other keyframes (an H.264 recovery point, an
+    H.265 CRA or BLA), no picture that follows it in decoding order refers to a picture
+    before it, so decoding that starts there decodes everything after."""
+    wanted = (H264_IDR,) if codec == "h264" else HEVC_IDR
+    return any(nal_type(codec, nal) in wanted for nal in nals if nal)
 
 
 def _has_recovery_point(sei: bytes) -> bool:

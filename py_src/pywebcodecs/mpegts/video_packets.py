@@ -10,7 +10,10 @@ Broadcast streams need three repairs that a file made by ffmpeg never does:
 - A recording cut anywhere starts with pictures that refer to pictures before the cut.
   They cannot be decoded, so the track starts at its first keyframe (told by the NAL unit
   types, never by the adaptation field's random_access_indicator, which many muxers leave
-  unset); the dropped pictures are counted in a warning. Audio is kept from the start.
+  unset). When that keyframe is not an IDR (an open-GOP I picture with a recovery point,
+  an H.265 CRA), the pictures after it that are shown before it (its leading B pictures,
+  RASL pictures) refer to the previous GOP too and are dropped as well, up to the next
+  keyframe. The dropped pictures are counted in a warning. Audio is kept from the start.
 - A dts that does not increase (a damaged or spliced stream) is moved to one step after
   the previous one, with a warning, so that muxers get monotonic timestamps.
 """
@@ -21,7 +24,7 @@ from collections.abc import Callable
 
 from ..track import Packet, Track
 from .access_units import AccessUnit, AccessUnitSplitter
-from .parameter_sets import is_keyframe
+from .parameter_sets import is_idr, is_keyframe
 
 _FALLBACK_STEP = 3600  # 90 kHz ticks of a 25 fps picture, until the stream shows its own
 
@@ -37,6 +40,8 @@ class VideoPackets:
         self._last: tuple[int, int] | None = None  # (pts, dts) of the last timed unit
         self._step: int | None = None
         self._started = False
+        #: After a non-IDR first keyframe: its pts, before which pictures are not decodable.
+        self._leading_before: int | None = None
         self.dropped = 0  # pictures before the first keyframe
         self.repaired = 0  # dts that did not increase
 
@@ -90,8 +95,12 @@ class VideoPackets:
             self.repaired += 1
         self._last = (pts, dts)
         key = is_keyframe(self._track.codec, unit.nals)
-        self._started = self._started or key
-        if not self._started:
+        if key and not self._started:
+            self._started = True
+            self._leading_before = None if is_idr(self._track.codec, unit.nals) else pts
+        elif key:
+            self._leading_before = None
+        if not self._started or (self._leading_before is not None and pts < self._leading_before):
             self.dropped += 1
             return []
         data = b"".join(len(nal).to_bytes(4, "big") + nal for nal in unit.nals)
