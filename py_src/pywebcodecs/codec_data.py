@@ -40,6 +40,17 @@ def annexb_to_length_prefixed(data: bytes, length_size: int = 4) -> bytes:
     return bytes(out)
 
 
+def looks_annexb(head: bytes, *, strict: bool) -> bool:
+    """Whether a sample starts with a start code instead of a NAL unit length.
+
+    ``00 00 00 01`` would be a one-byte NAL unit as a 4-byte length, which no picture data
+    is; ``00 00 01`` would be a 256-511 byte one, which is common, so with ``strict`` (a
+    valid avcC/hvcC says the samples are length-prefixed) only the 4-byte form counts."""
+    if head.startswith(b"\x00\x00\x00\x01"):
+        return True
+    return not strict and head.startswith(b"\x00\x00\x01")
+
+
 def length_prefixed_to_annexb(data: bytes, length_size: int = 4) -> bytes:
     """Length-prefixed NAL units → Annex-B with 4-byte start codes."""
     out = bytearray()

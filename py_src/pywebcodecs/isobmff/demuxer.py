@@ -24,8 +24,11 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
+from ..codec_data import annexb_to_length_prefixed, looks_annexb, split_annexb
+from ..codec_data import length_prefixed_to_annexb as to_annexb
 from ..demuxer import Demuxer
 from ..errors import FormatError
+from ..mpegts.parameter_sets import is_keyframe, video_config
 from ..track import AudioTrack, Packet, Track, VideoTrack
 from .boxes import BoxHeader, BoxView, parse_header
 from .sample_entries import SampleEntry, parse_sample_entry
@@ -35,6 +38,8 @@ from .tags import read_tags
 MAX_TOP_LEVEL_BOX = 1 << 28  # a moov or moof larger than 256 MiB is not believed
 _MOV_BRANDS = {"qt  "}
 _AUDIO_BRANDS = {"M4A ", "M4B ", "M4P "}
+#: Samples searched for in-band H.264/HEVC parameter sets when the sample entry has none.
+CONFIG_SAMPLES = 8
 
 
 @dataclass
@@ -42,6 +47,9 @@ class _TrackState:
     track: Track
     samples: Samples
     shift: int  # added to dts and cts: the edit list's effect, in track timescale
+    nal_length_size: int = 4
+    annexb: bool | None = None  # H.264/HEVC samples stored with start codes (None: unseen)
+    rewrite: bool = False  # samples get 4-byte NAL lengths when read (Annex-B or other sizes)
 
 
 class IsobmffDemuxer(Demuxer):
@@ -73,6 +81,11 @@ class IsobmffDemuxer(Demuxer):
             "mov" if brand in _MOV_BRANDS else "m4a" if brand in _AUDIO_BRANDS else "mp4"
         )
         self._states = self._read_movie(moov, moofs)
+        for state in self._states.values():
+            if state.track.codec not in ("h264", "hevc") or not len(state.samples):
+                state.annexb = False
+            elif state.track.description is None:
+                await self._in_band_config(state)
         self.tracks = [state.track for state in self._states.values()]
 
     async def _top_level_boxes(self) -> AsyncGenerator[BoxHeader, None]:
@@ -219,7 +232,34 @@ class IsobmffDemuxer(Demuxer):
                                bits_per_sample=entry.bits_per_sample, **common)  # fmt: skip
         for note in entry.notes:
             self.warnings.append(f"{self.reader.name}: track {track_id}: {note}")
-        return _TrackState(track, samples, shift)
+        return _TrackState(track, samples, shift, entry.nal_length_size)
+
+    async def _in_band_config(self, state: _TrackState) -> None:
+        """An H.264/HEVC track with no usable avcC/hvcC gets one built from the parameter
+        sets in its first samples (as for MPEG-TS), so it copies and decodes like any other.
+        Its samples may be stored Annex-B style (start codes, as some writers do); they are
+        rewritten with 4-byte lengths as they are read."""
+        track, samples = state.track, state.samples
+        head = await self.reader.read(samples.offsets[0], min(4, samples.sizes[0]))
+        state.annexb = state.rewrite = looks_annexb(head, strict=False)
+        nals: list[bytes] = []
+        for index in range(min(len(samples), CONFIG_SAMPLES)):
+            data = await self.reader.read(samples.offsets[index], samples.sizes[index])
+            nals += split_annexb(data if state.annexb else to_annexb(data, state.nal_length_size))
+            config = video_config(track.codec, nals)
+            if config is not None:
+                track.description = config.description
+                track.codec_string = track.codec_string[:4] + config.codec_string[4:]
+                # The new record says 4-byte lengths: other sizes are rewritten too.
+                state.rewrite = state.annexb or state.nal_length_size != 4
+                return
+        if track.description is None:
+            record = "avcC" if track.codec == "h264" else "hvcC"
+            self.warnings.append(
+                f"{self.reader.name}: track {track.id}: {track.codec} with no usable {record} "
+                f"and no parameter sets in its first {CONFIG_SAMPLES} samples: it can be "
+                "neither decoded nor copied"
+            )
 
     def _read_fragments(self, moofs: list[tuple[int, BoxView]], states: dict[int, _TrackState],
                         defaults: dict[int, TrackDefaults]) -> None:  # fmt: skip
@@ -265,12 +305,22 @@ class IsobmffDemuxer(Demuxer):
             # interleaved file costs one fetch per window, not one per sample.
             data = await self.reader.read(offset, length)
             dts = samples.dts[index] + state.shift
+            is_key = bool(samples.keys[index])
+            if state.annexb is None:  # a valid avcC/hvcC, and still start codes in the samples
+                state.annexb = state.rewrite = looks_annexb(data[:4], strict=True)
+            if state.rewrite:
+                if not state.annexb:
+                    data = to_annexb(data, state.nal_length_size)
+                nals = split_annexb(data)
+                # A table with no stss calls every sample a sync sample; the NAL types know.
+                is_key = is_key and is_keyframe(state.track.codec, nals)
+                data = annexb_to_length_prefixed(data)
             yield Packet(
                 track_id=track_id,
                 pts=dts + samples.cts[index],
                 dts=dts,
                 duration=samples.durations[index],
-                is_key=bool(samples.keys[index]),
+                is_key=is_key,
                 data=data,
             )
 

@@ -28,6 +28,7 @@ from ..track import Packet, Track, VideoTrack
 from .box_writer import LARGE_HEADER_SIZE, MAX_32, box, large_box_header
 from .fragment_writer import TrackRun, fragment
 from .movie_writer import TrackTiming, mvex, mvhd, trak
+from .sample_entry_writer import IN_BAND_CONFIG, PCM_CODECS, with_in_band_config
 from .sample_log import SampleLog, empty_stbl_children
 
 _BRANDS = (b"isom", b"iso2", b"avc1", b"mp41")
@@ -52,11 +53,13 @@ class _OutTrack:
 
 
 class Mp4Muxer(Muxer):
-    """MP4 with H.264, HEVC, VP9, AV1, AAC, Opus, FLAC and MP3."""
+    """MP4 with H.264, HEVC, VP9, AV1, AAC, Opus, FLAC, MP3, AC-3, E-AC-3, DTS and PCM."""
 
     format_name = "mp4"
     mime_type = "video/mp4"
-    codecs = frozenset({"h264", "hevc", "vp9", "av1", "aac", "opus", "flac", "mp3"})
+    codecs = frozenset(
+        {"h264", "hevc", "vp9", "av1", "aac", "opus", "flac", "mp3", *IN_BAND_CONFIG} | PCM_CODECS
+    )
 
     def __init__(self, sink: Sink, *, fast_start: bool = False, fragmented: bool = False) -> None:
         super().__init__(sink)
@@ -92,6 +95,8 @@ class Mp4Muxer(Muxer):
         if out.first_dts is None:
             out.first_dts = packet.dts
         log = out.log
+        if not len(log):
+            out.track = with_in_band_config(out.track, packet.data)
         dts = packet.dts - (0 if self.fragmented else out.first_dts)
         if len(log) and dts < log.dts[-1]:
             raise ValueError(f"track {track_id}: decode times must not go back ({packet.dts})")

@@ -12,6 +12,7 @@ import struct
 from dataclasses import dataclass, field
 
 from .. import codec_data
+from ..ac3 import ACMOD_CHANNELS
 from ..errors import FormatError
 from ..track import ColorInfo
 from .boxes import BoxView
@@ -25,6 +26,16 @@ VIDEO_CODECS = {"avc1": "h264", "avc3": "h264", "hvc1": "hevc", "hev1": "hevc",
 PCM_CODECS = {"sowt": ("pcm_s16le", "pcm-s16"), "twos": ("pcm_s16be", "pcm-s16be"),
               "in24": ("pcm_s24be", "pcm-s24be"), "in32": ("pcm_s32be", "pcm-s32be"),
               "fl32": ("pcm_f32be", "pcm-f32be"), "raw ": ("pcm_u8", "pcm-u8")}  # fmt: skip
+#: objectTypeIndication of an esds (MP4RA "Object Types" registry, after ISO 14496-1 table
+#: 5) → ffprobe's codec name, for the audio codecs other than MPEG-4 audio (0x40). MPEG-2
+#: AAC (0x66-0x68) carries an AudioSpecificConfig like 0x40 does; DTS's four types are the
+#: core, DTS-HD high resolution, DTS-HD master audio and DTS Express.
+OBJECT_TYPES = {0x40: "aac", 0x66: "aac", 0x67: "aac", 0x68: "aac", 0x69: "mp3",
+                0x6B: "mp3", 0xA5: "ac3", 0xA6: "eac3", 0xA9: "dts", 0xAA: "dts",
+                0xAB: "dts", 0xAC: "dts", 0xAD: "opus", 0xDD: "vorbis"}  # fmt: skip
+#: DTS sample entries (ETSI TS 102 114 Annex E): core, DTS-HD with and without lossless,
+#: DTS Express.
+DTS_ENTRIES = frozenset({"dtsc", "dtsh", "dtsl", "dtse"})
 _PRIMARIES = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 9: "bt2020", 12: "smpte432"}
 _TRANSFER = {1: "bt709", 6: "smpte170m", 8: "linear", 13: "iec61966-2-1", 16: "pq", 18: "hlg"}
 _MATRIX = {0: "rgb", 1: "bt709", 5: "bt470bg", 6: "smpte170m", 9: "bt2020-ncl"}
@@ -45,6 +56,7 @@ class SampleEntry:
     sample_rate: int = 0
     channels: int = 0
     bits_per_sample: int | None = None
+    nal_length_size: int = 4  # H.264/HEVC: bytes of each NAL unit's length in a sample
     notes: list[str] = field(default_factory=list)
 
 
@@ -65,19 +77,23 @@ def _video_entry(box: BoxView) -> SampleEntry:
     codec = VIDEO_CODECS.get(fourcc, fourcc.strip())
     entry = SampleEntry(fourcc, codec, fourcc, width=width, height=height)
     children = {child.type: child for child in box.children(skip=_VIDEO_ENTRY.size)}
-    if fourcc in ("avc1", "avc3") and "avcC" in children:
-        avcc = bytes(children["avcC"].body)
+    config = _config_record(fourcc, children) if codec in ("h264", "hevc") else None
+    if codec in ("h264", "hevc") and config is None:
+        # Annex-B samples or in-band parameter sets only: the demuxer reads them from the
+        # first samples (IsobmffDemuxer._in_band_configs).
+        entry.codec_string = fourcc
+    elif fourcc in ("avc1", "avc3") and config is not None:
         # avc3/hev1 may carry their parameter sets only in-band; the registry has their
         # own codec string prefix for that (WebCodecs AVC registration section 3).
-        entry.codec_string = fourcc + codec_data.avc_codec_string(avcc)[4:]
-        entry.description = avcc
-        if fourcc == "avc3" and len(avcc) > 5 and not avcc[5] & 0x1F:
-            entry.description = None
-            entry.notes.append("avc3 with no SPS in its avcC: parameter sets are in-band only")
-    elif fourcc in ("hvc1", "hev1") and "hvcC" in children:
-        hvcc = bytes(children["hvcC"].body)
-        entry.codec_string = fourcc + codec_data.hevc_codec_string(hvcc)[4:]
-        entry.description = hvcc
+        entry.codec_string = fourcc + codec_data.avc_codec_string(config)[4:]
+        entry.description = config
+        entry.nal_length_size = (config[4] & 3) + 1
+        if fourcc == "avc3" and not config[5] & 0x1F:
+            entry.description = None  # no SPS in the avcC: they are in-band only
+    elif fourcc in ("hvc1", "hev1") and config is not None:
+        entry.codec_string = fourcc + codec_data.hevc_codec_string(config)[4:]
+        entry.description = config
+        entry.nal_length_size = (config[21] & 3) + 1
     elif fourcc == "av01" and "av1C" in children:
         av1c = bytes(children["av1C"].body)
         entry.codec_string = codec_data.av1_codec_string(av1c)
@@ -96,6 +112,17 @@ def _video_entry(box: BoxView) -> SampleEntry:
     if "colr" in children:
         entry.color = _colour(children["colr"])
     return entry
+
+
+def _config_record(fourcc: str, children: dict[str, BoxView]) -> bytes | None:
+    """The avcC/hvcC body of an H.264/HEVC entry; None when it is missing or too short to
+    be one (some writers of Annex-B samples leave an empty box: ISO 14496-15 section 5.3.3
+    needs 7 bytes of avcC, Annex E 23 bytes of hvcC)."""
+    name, least = ("avcC", 7) if fourcc in ("avc1", "avc3") else ("hvcC", 23)
+    record = children.get(name)
+    if record is None or len(record.body) < least:
+        return None
+    return bytes(record.body)
 
 
 def _colour(box: BoxView) -> ColorInfo | None:
@@ -145,6 +172,8 @@ def _audio_entry(box: BoxView) -> SampleEntry:
         entry.codec, entry.codec_string = "eac3", "ec-3"
         if "dec3" in children:
             entry.channels = _eac3_channels(children["dec3"])
+    elif fourcc in DTS_ENTRIES:
+        entry.codec = "dts"
     elif fourcc == "ulaw":
         entry.codec, entry.codec_string = "pcm_mulaw", "ulaw"
     elif fourcc == "alaw":
@@ -173,17 +202,29 @@ def _mp4a(entry: SampleEntry, children: dict[str, BoxView]) -> None:
         return
     body = bytes(esds.body[4:])
     object_type, specific = _decoder_config(body)
-    if object_type in (0x69, 0x6B):
-        entry.codec, entry.codec_string = "mp3", "mp3"
+    codec = OBJECT_TYPES.get(object_type)
+    entry.codec_string = f"mp4a.{object_type:02x}"  # RFC 6381 section 3.3
+    if codec is None:
+        # Never guess: a track of an unnamed type is listed under its own name, and
+        # nothing will decode or copy it under another codec's.
+        entry.codec = entry.codec_string
+        entry.notes.append(f"mp4a track of unknown object type 0x{object_type:02X}")
         return
-    entry.codec = "aac"
-    if specific:
+    entry.codec = codec
+    if codec == "mp3":
+        entry.codec_string = "mp3"
+    elif codec in ("opus", "ac3", "eac3"):
+        entry.codec_string = {"opus": "opus", "ac3": "ac-3", "eac3": "ec-3"}[codec]
+    elif codec == "vorbis":
+        entry.codec_string = "vorbis"
+        entry.description = specific
+    elif codec == "aac" and specific:
         entry.description = specific
         entry.codec_string = codec_data.aac_codec_string(specific)
         _, rate, channels = codec_data.parse_audio_specific_config(specific)
         entry.sample_rate = entry.sample_rate or rate
         entry.channels = channels or entry.channels
-    else:
+    elif codec == "aac":
         entry.codec_string = "mp4a.40.2"
 
 
@@ -235,15 +276,12 @@ def _opus_head(dops: BoxView) -> bytes:
     return head
 
 
-_AC3_CHANNELS = (2, 1, 2, 3, 3, 4, 4, 5)
-
-
 def _ac3_channels(dac3: BoxView) -> int:
     """Channels from the AC3SpecificBox (ETSI TS 102 366 Annex F.4): acmod plus LFE."""
     dac3.need(3)
     bits = int.from_bytes(dac3.body[:3], "big")
     acmod, lfe = (bits >> 11) & 0x7, (bits >> 10) & 0x1
-    return _AC3_CHANNELS[acmod] + lfe
+    return ACMOD_CHANNELS[acmod] + lfe
 
 
 def _eac3_channels(dec3: BoxView) -> int:
@@ -252,7 +290,7 @@ def _eac3_channels(dec3: BoxView) -> int:
     bsmod(3) acmod(3) lfeon(1)."""
     dec3.need(4)
     bits = int.from_bytes(dec3.body[:4], "big")
-    return _AC3_CHANNELS[(bits >> 1) & 0x7] + (bits & 1)
+    return ACMOD_CHANNELS[(bits >> 1) & 0x7] + (bits & 1)
 
 
 def _quicktime_pcm(fourcc: str, children: dict[str, BoxView]) -> tuple[str, str]:

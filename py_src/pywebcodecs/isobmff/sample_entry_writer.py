@@ -6,12 +6,20 @@ AudioSpecificConfig goes into an esds descriptor chain (ISO 14496-1 section 7.2.
 OpusHead becomes big-endian dOps (Opus in ISOBMFF section 4.3.2), ``fLaC`` + metadata
 blocks become dfLa (FLAC in ISOBMFF section 3.3.2), and VP9's vpcC is rebuilt from the
 codec string (VP Codec ISOBMFF Binding section 2.2).
+
+AC-3, E-AC-3 and DTS keep their setup in every frame and no other container stores a
+record of it, so :func:`with_in_band_config` makes ``dac3``/``dec3``/``ddts`` from the
+track's first packet. PCM is written the way QuickTime and ffmpeg read it: ``sowt``/``twos``
+for 8/16-bit integers (version 0 sound description), ``lpcm`` with its format flags
+(version 2, QuickTime File Format "Sound sample description version 2") for the rest.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 
+from .. import ac3, dts
 from ..errors import UnsupportedError
 from ..matroska.codec_ids import MATRIX, PRIMARIES, TRANSFER
 from ..track import AudioTrack, ColorInfo, Track, VideoTrack
@@ -22,6 +30,19 @@ _CONFIG_BOX = {"h264": "avcC", "hevc": "hvcC", "av1": "av1C"}
 _UNSPECIFIED = 2  # ITU-T H.273: colour primaries/transfer/matrix "unspecified"
 #: objectTypeIndication (ISO 14496-1 table 5): MPEG-4 audio, MPEG-1 audio (MP3).
 _OBJECT_TYPE = {"aac": 0x40, "mp3": 0x6B}
+#: Codecs whose configuration box is made from the first packet, with the box's name.
+IN_BAND_CONFIG = {"ac3": ("ac-3", "dac3"), "eac3": ("ec-3", "dec3"), "dts": ("dtsc", "ddts")}
+#: PCM in a version 0 sound description: (fourcc, bits per sample).
+_PCM_V0 = {"pcm_s16le": ("sowt", 16), "pcm_s16be": ("twos", 16), "pcm_s8": ("twos", 8),
+           "pcm_u8": ("raw ", 8)}  # fmt: skip
+#: PCM in an ``lpcm`` version 2 sound description.
+_PCM_LPCM = frozenset(
+    f"pcm_{kind}{bits}{end}"
+    for kind, bits in (("s", 24), ("s", 32), ("f", 32), ("f", 64))
+    for end in ("le", "be")
+)
+PCM_CODECS = frozenset(_PCM_V0) | _PCM_LPCM
+_LPCM_FLOAT, _LPCM_BIG_ENDIAN, _LPCM_SIGNED, _LPCM_PACKED = 0x1, 0x2, 0x4, 0x8
 
 
 def stsd(track: Track, bitrate: int = 0) -> bytes:
@@ -96,7 +117,54 @@ def _audio_entry(track: Track, bitrate: int) -> bytes:
         if not description.startswith(b"fLaC") or len(description) < 8:
             raise UnsupportedError("FLAC in MP4 needs the fLaC header and STREAMINFO")
         return box("fLaC", fields, full_box("dfLa", 0, 0, description[4:]))
+    if track.codec in IN_BAND_CONFIG:
+        fourcc, config = IN_BAND_CONFIG[track.codec]
+        if not track.description:
+            raise UnsupportedError(f"{track.codec} track {track.id} has no frame to describe")
+        return box(fourcc, fields, box(config, track.description))
+    if track.codec in _PCM_V0:
+        fourcc, bits = _PCM_V0[track.codec]
+        rate_field = fixed_16_16(rate) if rate < 1 << 16 else 0
+        return box(fourcc, struct.pack(">6xH8xHH4xI", 1, track.channels, bits, rate_field))
+    if track.codec in _PCM_LPCM:
+        return box("lpcm", _lpcm_fields(track))
     raise UnsupportedError(f"an MP4 file cannot hold {track.codec}")
+
+
+def _lpcm_fields(track: AudioTrack) -> bytes:
+    """A version 2 sound description: the v0 fields set to their fixed values (3 channels,
+    16 bits, compression -2, 1.0 Hz), then the real rate, channels, bits and format flags."""
+    kind, bits, endian = track.codec[4], int(track.codec[5:-2]), track.codec[-2:]
+    flags = _LPCM_PACKED | (_LPCM_FLOAT if kind == "f" else _LPCM_SIGNED)
+    flags |= _LPCM_BIG_ENDIAN if endian == "be" else 0
+    bytes_per_frame = bits // 8 * track.channels
+    return struct.pack(">6xHHH4xHHhHIIdIIIIII", 1, 2, 0, 3, 16, -2, 0, 0x10000, 72,
+                       float(track.sample_rate), track.channels, 0x7F000000, bits, flags,
+                       bytes_per_frame, 1)  # fmt: skip
+
+
+def with_in_band_config(track: Track, first_packet: bytes) -> Track:
+    """``track`` with the body of its ``dac3``/``dec3``/``ddts`` box as the description, made
+    from its first packet (any description given is ignored: the bitstream decides)."""
+    if track.codec not in IN_BAND_CONFIG:
+        return track
+    where = f"{track.codec} track {track.id}"
+    if track.codec == "dts":
+        core = dts.parse_core_frame(first_packet)
+        if core is None:
+            raise UnsupportedError(f"{where}: the first packet is not a DTS core frame")
+        if core.has_extension_substream:
+            raise UnsupportedError(
+                f"{where} is DTS-HD (an extension substream follows the core); MP4 output "
+                "writes DTS core only"
+            )
+        bitrate = core.size * 8 * core.sample_rate // core.samples
+        return dataclasses.replace(track, description=dts.ddts_body(core, bitrate))
+    frame = ac3.parse_syncframe(first_packet)
+    if frame is None or frame.codec != track.codec:
+        raise UnsupportedError(f"{where}: the first packet is not an {track.codec} syncframe")
+    body = ac3.dac3_body(frame) if frame.codec == "ac3" else ac3.dec3_body(first_packet)
+    return dataclasses.replace(track, description=body)
 
 
 def _descriptor(tag: int, *parts: bytes) -> bytes:

@@ -24,11 +24,16 @@ CODEC_IDS: dict[str, str] = {
     "mp3": "A_MPEG/L3",
     "ac3": "A_AC3",
     "eac3": "A_EAC3",
+    "dts": "A_DTS",
     "pcm_s16le": "A_PCM/INT/LIT",
     "pcm_s24le": "A_PCM/INT/LIT",
     "pcm_s32le": "A_PCM/INT/LIT",
     "pcm_u8": "A_PCM/INT/LIT",
     "pcm_f32le": "A_PCM/FLOAT/IEEE",
+    "pcm_f64le": "A_PCM/FLOAT/IEEE",
+    "pcm_s16be": "A_PCM/INT/BIG",
+    "pcm_s24be": "A_PCM/INT/BIG",
+    "pcm_s32be": "A_PCM/INT/BIG",
 }
 
 #: Bits per sample of the PCM codecs, written as BitDepth.
@@ -38,6 +43,10 @@ PCM_BITS: dict[str, int] = {
     "pcm_s24le": 24,
     "pcm_s32le": 32,
     "pcm_f32le": 32,
+    "pcm_f64le": 64,
+    "pcm_s16be": 16,
+    "pcm_s24be": 24,
+    "pcm_s32be": 32,
 }
 
 #: CodecID → ffprobe codec name, for reading (PCM and legacy AAC ids handled in code).
@@ -47,7 +56,6 @@ CODEC_NAMES: dict[str, str] = {
 CODEC_NAMES.update(
     {
         "A_MPEG/L2": "mp2",
-        "A_DTS": "dts",
         "A_TRUEHD": "truehd",
         "V_MPEG4/ISO/ASP": "mpeg4",
         "V_MPEG2": "mpeg2video",
@@ -71,6 +79,10 @@ FIXED_CODEC_STRINGS: dict[str, str] = {
     "pcm_s24le": "pcm-s24",
     "pcm_s32le": "pcm-s32",
     "pcm_f32le": "pcm-f32",
+    "pcm_f64le": "pcm-f64",
+    "pcm_s16be": "pcm-s16be",
+    "pcm_s24be": "pcm-s24be",
+    "pcm_s32be": "pcm-s32be",
     "mjpeg": "mjpeg",
 }
 

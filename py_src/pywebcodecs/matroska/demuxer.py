@@ -27,6 +27,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from math import gcd
 
+from ..codec_data import annexb_to_length_prefixed
 from ..demuxer import Demuxer
 from ..errors import FormatError
 from ..reader import Reader
@@ -53,7 +54,7 @@ from .headers import (
     parse_tracks,
 )
 from .packet_timing import REORDERED_CODECS, PacketTiming
-from .tracks import AUDIO, VIDEO, build_track, codec_name
+from .tracks import AUDIO, VIDEO, build_track, is_annexb, needs_first_keyframe
 
 #: Header elements are read whole; larger ones are treated as damage.
 MAX_HEADER_ELEMENT = 16 << 20
@@ -89,6 +90,7 @@ class _TrackTiming:
     default_duration: int | None  # ns
     compression: int | None
     compression_settings: bytes
+    annexb: bool = False  # H.264/HEVC frames with start codes, given 4-byte lengths
 
 
 class MatroskaDemuxer(Demuxer):
@@ -214,12 +216,13 @@ class MatroskaDemuxer(Demuxer):
                 compression=entry.compression,
                 compression_settings=entry.compression_settings,
             )
-        vp9_frames = await self._vp9_keyframes(
-            {e.number for e in media if codec_name(e) == "vp9" and not e.codec_private}
+        keyframes = await self._first_keyframes(
+            {e.number for e in media if needs_first_keyframe(e)}
         )
         for entry in media:
             try:
-                track = build_track(entry, timescale, vp9_frames.get(entry.number))
+                track = build_track(entry, timescale, keyframes.get(entry.number))
+                self._timing[entry.number].annexb = is_annexb(entry, keyframes.get(entry.number))
             except FormatError as exc:  # a broken avcC, hvcC, av1C or AudioSpecificConfig
                 raise self.error(f"track {entry.number}: {exc.message}", entry.offset) from None
             duration_tag = tags.tracks.get(entry.uid, {}).get("DURATION")
@@ -231,8 +234,8 @@ class MatroskaDemuxer(Demuxer):
                 )
             self.tracks.append(track)
 
-    async def _vp9_keyframes(self, wanted: set[int]) -> dict[int, bytes]:
-        """The first keyframe of each VP9 track lacking CodecPrivate (a short walk)."""
+    async def _first_keyframes(self, wanted: set[int]) -> dict[int, bytes]:
+        """The first keyframe of each track in ``wanted`` (a short walk)."""
         frames: dict[int, bytes] = {}
         if not wanted:
             return frames
@@ -401,6 +404,8 @@ class MatroskaDemuxer(Demuxer):
         packets = []
         for index, (start, end) in enumerate(block.frames):
             frame = self._decode_frame(timing, data[start:end])
+            if timing.annexb:
+                frame = annexb_to_length_prefixed(frame)
             time = pts + index * lace
             packets.append(Packet(block.track, time, time, lace, is_key, frame))
         return packets

@@ -17,8 +17,12 @@ from ..codec_data import (
     av1_codec_string,
     avc_codec_string,
     hevc_codec_string,
+    looks_annexb,
+    split_annexb,
     vp9_codec_string,
 )
+from ..errors import FormatError
+from ..mpegts.parameter_sets import video_config
 from ..track import AudioTrack, ColorInfo, Track, VideoTrack
 from . import ids
 from .codec_ids import CODEC_NAMES, FIXED_CODEC_STRINGS, MATRIX, PRIMARIES, TRANSFER, name_of
@@ -51,19 +55,40 @@ def codec_name(entry: TrackEntry) -> str:
     return pcm or CODEC_NAMES.get(entry.codec_id, "unknown")
 
 
-def build_track(entry: TrackEntry, timescale: int, vp9_header: bytes | None) -> Track:
-    """The model track for a video or audio TrackEntry."""
+def needs_first_keyframe(entry: TrackEntry) -> bool:
+    """Whether :func:`build_track` needs the track's first keyframe: VP9 without
+    CodecPrivate (profile and depth are in the frame header), and H.264/HEVC, which some
+    writers store Annex-B style (start codes, parameter sets in-band)."""
+    codec = codec_name(entry)
+    return codec in ("h264", "hevc") or (codec == "vp9" and not entry.codec_private)
+
+
+def is_annexb(entry: TrackEntry, keyframe: bytes | None) -> bool:
+    """Whether an H.264/HEVC track's frames start with start codes instead of NAL lengths."""
+    if codec_name(entry) not in ("h264", "hevc") or not keyframe:
+        return False
+    private = entry.codec_private or b""
+    valid_record = len(private) >= 7 and private[0] == 1
+    return looks_annexb(keyframe[:4], strict=valid_record)
+
+
+def build_track(entry: TrackEntry, timescale: int, keyframe: bytes | None) -> Track:
+    """The model track for a video or audio TrackEntry; ``keyframe`` is the track's first
+    one when :func:`needs_first_keyframe` says so."""
     codec = codec_name(entry)
     common: dict[str, Any] = {
         "id": entry.number,
         "codec": codec,
-        "codec_string": codec_string(entry, codec, vp9_header),
+        "codec_string": codec_string(entry, codec, keyframe),
         "description": description(entry, codec),
         "timescale": timescale,
         "language": entry.language,
         "name": entry.name,
         "is_default": entry.flag_default,
     }
+    if is_annexb(entry, keyframe):
+        assert keyframe is not None
+        _annexb_config(entry, codec, keyframe, common)
     if entry.type == VIDEO:
         return _video_track(entry, common)
     return AudioTrack(
@@ -72,6 +97,21 @@ def build_track(entry: TrackEntry, timescale: int, vp9_header: bytes | None) -> 
         channels=entry.channels,
         bits_per_sample=entry.bit_depth if codec.startswith("pcm") else None,
     )
+
+
+def _annexb_config(entry: TrackEntry, codec: str, keyframe: bytes, common: dict[str, Any]) -> None:
+    """An avcC/hvcC from the parameter sets of an Annex-B CodecPrivate and first keyframe,
+    the form the demuxer rewrites the frames into (4-byte lengths, as for MPEG-TS)."""
+    private = entry.codec_private or b""
+    nals = split_annexb(private) if looks_annexb(private[:4], strict=False) else []
+    config = video_config(codec, nals + split_annexb(keyframe))
+    if config is not None:
+        common["codec_string"], common["description"] = config.codec_string, config.description
+    elif common["description"] is None or looks_annexb(private[:4], strict=False):
+        raise FormatError(
+            f"{codec} stored Annex-B style with no parameter sets in its CodecPrivate or "
+            "first keyframe; it cannot be decoded"
+        )
 
 
 def _video_track(entry: TrackEntry, common: dict[str, Any]) -> VideoTrack:
@@ -122,6 +162,8 @@ def description(entry: TrackEntry, codec: str) -> bytes | None:
 
 def codec_string(entry: TrackEntry, codec: str, vp9_header: bytes | None) -> str:
     private = entry.codec_private or b""
+    if codec in ("h264", "hevc") and looks_annexb(private[:4], strict=False):
+        return codec  # an Annex-B CodecPrivate: the parameter sets give it (_annexb_config)
     if codec == "h264" and private:
         return avc_codec_string(private)
     if codec == "hevc" and private:
