@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from oracle import decode_errors, ffprobe_json, ffprobe_packets, make
+from oracle import decode_errors, ffmpeg, ffprobe_json, ffprobe_packets, make
 from pywebcodecs import convert_media
 from pywebcodecs.mpegts import MpegTsDemuxer
 from pywebcodecs.sink import FileSink
@@ -268,3 +268,21 @@ async def test_a_cut_at_an_open_gop_keyframe_drops_its_leading_pictures(tmp_path
         "refer to pictures before the file's start)"
     ]
     await assert_copies_cleanly(path, tmp_path / "copy.mp4")
+
+
+async def test_eac3_dependent_substreams_join_their_independent_frame(tmp_path: Path) -> None:
+    """Each E-AC-3 frame followed by a dependent substream frame (strmtyp 1, as 7.1 streams
+    carry their extra channels): one packet per pair, as ffmpeg's parser makes them."""
+    raw = make("eac3-stereo.eac3", *AC3_AUDIO, "-ac", "2", "-c:a", "eac3", "-f", "eac3")
+    data = raw.read_bytes()
+    paired = bytearray()
+    size = 2 * ((data[2] & 0x07) << 8 | data[3]) + 2  # frmsiz of the constant-size frames
+    for at in range(0, len(data), size):
+        frame = data[at : at + size]
+        paired += frame + frame[:2] + bytes([frame[2] & 0x3F | 0x40]) + frame[3:]
+    pairs = tmp_path / "pairs.eac3"
+    pairs.write_bytes(bytes(paired))
+    path = tmp_path / "pairs.ts"
+    ffmpeg("-i", pairs, "-c", "copy", path)
+    demuxer, found = await assert_matches_ffprobe(MpegTsDemuxer, path, untimed_pts=False)
+    assert {len(p.data) for p in found} == {2 * size} and demuxer.warnings == []

@@ -28,22 +28,19 @@ from ..codec_data import audio_specific_config, split_annexb
 from ..demuxer import Demuxer
 from ..reader import Reader
 from ..track import AudioTrack, Packet, Track, VideoTrack
-from .audio_frames import AudioFrame, ac3_frame, adts_frame, mpeg_audio_frame
+from .audio_frames import AudioFrame
+from .audio_packets import FRAMES, TIMESCALE, AudioPackets, add_frame, first_frame
 from .parameter_sets import VideoConfig, video_config
 from .psi import ElementaryStream
 from .stream_types import stream_codec
 from .transport import Pes, StreamError, TransportParser, packet_layout
 from .video_packets import VideoPackets
 
-TIMESCALE = 90_000
 _WRAP = 1 << 33
 _WRAP_MARGIN = 60 * TIMESCALE
 _HEAD_LIMIT = 16 << 20  # bytes searched for the tables and each stream's setup
 _TAIL = 512 << 10  # bytes at the end read for the last timestamps
 _MPEG_AUDIO_CODECS = {1: ("mp1", "mp4a.6B"), 2: ("mp2", "mp4a.6B"), 3: ("mp3", "mp3")}
-#: Each audio family's frame parser and the first byte of its sync word.
-_FRAMES = {"aac": (adts_frame, b"\xff"), "mpeg_audio": (mpeg_audio_frame, b"\xff"),
-           "ac3": (ac3_frame, b"\x0b")}  # fmt: skip
 
 
 @dataclass
@@ -60,14 +57,6 @@ class _Setup:
     @property
     def ready(self) -> bool:
         return self.first_pts is not None and (self.video or self.audio) is not None
-
-
-@dataclass
-class _AudioState:
-    leftover: bytes = b""
-    next_pts: int = 0  # where the next frame without a PES timestamp starts
-    last: int | None = None  # the last frame's pts
-    repaired: int = 0  # frames whose PES timestamp did not increase
 
 
 class MpegTsDemuxer(Demuxer):
@@ -163,7 +152,7 @@ class MpegTsDemuxer(Demuxer):
     def _learn(self, setup: _Setup, pes: Pes) -> None:
         if setup.codec == "private":
             setup.codec = next(
-                (codec for codec, (parse, _) in _FRAMES.items() if parse(pes.payload, 0)),
+                (codec for codec, (parse, _) in FRAMES.items() if parse(pes.payload, 0)),
                 "unknown",
             )
         if setup.first_pts is None and pes.pts is not None:
@@ -173,7 +162,7 @@ class MpegTsDemuxer(Demuxer):
                 setup.nals = (setup.nals or []) + split_annexb(pes.payload)
                 setup.video = video_config(setup.codec, setup.nals)
         elif setup.audio is None and setup.codec != "unknown":
-            setup.audio = _first_frame(setup.codec, pes.payload)
+            setup.audio = first_frame(setup.codec, pes.payload)
 
     def _feed(self, parser: TransportParser, block: bytes, offset: int) -> tuple[list[Pes], int]:
         try:
@@ -220,7 +209,7 @@ class MpegTsDemuxer(Demuxer):
             codec, codec_string = _MPEG_AUDIO_CODECS[frame.profile]
             setup.codec = codec
         if duration is not None:
-            duration += _add_frame(0, frame.samples, frame.sample_rate, on_grid=False)
+            duration += add_frame(0, frame.samples, frame.sample_rate, on_grid=False)
         return AudioTrack(id=stream.pid, codec=codec, codec_string=codec_string,
                           description=description, timescale=TIMESCALE, duration=duration,
                           language=stream.language, sample_rate=frame.sample_rate,
@@ -228,7 +217,9 @@ class MpegTsDemuxer(Demuxer):
 
     async def packets(self) -> AsyncIterator[Packet]:
         parser = TransportParser(self._packet_size, self._streams)
-        audio = {pid: _AudioState() for pid, t in self._tracks_by_pid.items() if t.kind == "audio"}
+        audio = {
+            pid: AudioPackets(t) for pid, t in self._tracks_by_pid.items() if t.kind == "audio"
+        }
         # An access unit is complete only when the next one begins, in a later PES: ffmpeg's
         # parsers wait the same way, which gives ffprobe's interleaving.
         video = {
@@ -251,14 +242,11 @@ class MpegTsDemuxer(Demuxer):
                     yield packet
             if end:
                 break
-        for packets in video.values():
-            for packet in packets.flush():
+        streams: list[VideoPackets | AudioPackets] = [*video.values(), *audio.values()]
+        for stream in streams:
+            for packet in stream.flush():
                 yield packet
-            self.warnings += packets.notes()
-        for pid, state in audio.items():
-            if state.repaired:
-                self.warnings.append(f"PID {pid}: {state.repaired} audio timestamps went "
-                                     "backwards or repeated and were moved forward")  # fmt: skip
+            self.warnings += stream.notes()
         if cut or pos < (self.reader.size or pos):
             self.warn_truncated(f"the file ends inside a TS packet or PES (PIDs {cut})", pos)
         if parser.resyncs:
@@ -283,79 +271,11 @@ class MpegTsDemuxer(Demuxer):
         return ts - _WRAP if ts >= threshold else ts
 
     def _packets_of(
-        self, pes: Pes, audio: dict[int, _AudioState], video: dict[int, VideoPackets]
+        self, pes: Pes, audio: dict[int, AudioPackets], video: dict[int, VideoPackets]
     ) -> list[Packet]:
         track = self._tracks_by_pid.get(pes.pid)
         if track is None or not pes.payload:
             return []
         if track.kind == "video":
             return video[pes.pid].feed(pes.payload, pes.pts, pes.dts)
-        return self._audio_packets(track, audio[pes.pid], pes.payload, self._unwrap(pes.pts))
-
-    def _audio_packets(self, track: Track, state: _AudioState, payload: bytes,
-                       pts: int | None) -> list[Packet]:  # fmt: skip
-        parse, sync = _FRAMES[_family(track.codec)]
-        on_grid = track.codec == "aac"
-        data = state.leftover + payload
-        carried = len(state.leftover)
-        packets = []
-        pos = 0
-        state.leftover = b""
-        while pos < len(data):
-            frame = parse(data, pos)
-            if frame is None:
-                pos = data.find(sync, pos + 1)
-                if pos < 0:
-                    break
-                continue
-            if frame.end > len(data):
-                state.leftover = data[pos:]
-                break
-            # The PES timestamp belongs to the first frame that starts inside this PES
-            # (ISO 13818-1 section 2.4.3.7); a frame carried over from the last one and
-            # the frames after the first are timed by counting samples.
-            start = pts if pts is not None and pos >= carried else state.next_pts
-            pts = None if start == pts and pos >= carried else pts
-            if state.last is not None and start <= state.last:
-                start = state.next_pts  # a damaged or spliced stream: go on from the last frame
-                state.repaired += 1
-            state.last = start
-            state.next_pts = _add_frame(start, frame.samples, frame.sample_rate, on_grid)
-            packets.append(Packet(track.id, start, start, state.next_pts - start, True,
-                                  data[frame.start : frame.end]))  # fmt: skip
-            pos = frame.end
-        return packets
-
-
-def _first_frame(codec: str, payload: bytes) -> AudioFrame | None:
-    parse, sync = _FRAMES[codec]
-    frame = parse(payload, 0)
-    if frame is None:
-        at = payload.find(sync)
-        frame = parse(payload, at) if at >= 0 else None
-    return frame
-
-
-def _family(codec: str) -> str:
-    """The frame syntax of a track's codec: "aac", "ac3" (also E-AC-3) or "mpeg_audio"."""
-    return {"aac": "aac", "ac3": "ac3", "eac3": "ac3"}.get(codec, "mpeg_audio")
-
-
-def _add_frame(pts: int, samples: int, sample_rate: int, on_grid: bool) -> int:
-    """The PTS after a frame of ``samples`` that starts at ``pts``, as ffmpeg's demuxer
-    steps the frames it splits out of a PES (libavformat ``compute_pkt_fields``): an MPEG
-    audio frame lasts its duration floored to 90 kHz units; an ADTS frame, whose header
-    rate ffmpeg's parser does not pass on, is stepped ``on_grid`` by ``av_add_stable``:
-    to the next multiple of the frame duration counted from zero (2090, 2090, 2090,
-    2089… at 44.1 kHz)."""
-    step_num, step_den = samples * TIMESCALE, sample_rate  # the step, in 90 kHz units
-    if not on_grid or step_num % step_den == 0:
-        return pts + step_num // step_den
-    frames = _div_nearest(pts * step_den, step_num)
-    grid_pts = _div_nearest(frames * step_num, step_den)
-    return _div_nearest((frames + 1) * step_num, step_den) + pts - grid_pts
-
-
-def _div_nearest(a: int, b: int) -> int:
-    """a / b rounded to nearest, halves away from zero (ffmpeg's AV_ROUND_NEAR_INF)."""
-    return (2 * a + b) // (2 * b) if a >= 0 else -((-2 * a + b) // (2 * b))
+        return audio[pes.pid].feed(pes.payload, self._unwrap(pes.pts))
