@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
+from urllib.request import urlopen
 
+import pytest
 from playwright.sync_api import Browser, Page, Request
 
 from media import summarize
@@ -33,61 +36,76 @@ def open_page(browser: Browser, site: SiteServer) -> tuple[Page, list[str]]:
     return page, foreign
 
 
+def convert_to_vp8_and_download(page: Page, tmp_path: Path) -> Path:
+    """Choose the fixture, convert it to VP8 WebM and save the download; checks what the page
+    shows on the way and the saved file with ffprobe/ffmpeg."""
+    page.set_input_files("#file-input", str(FIXTURES / "frames.webm"))
+    page.wait_for_selector("#info-body table")
+    assert "vp9" in page.inner_text("#info-body")
+    assert "1080\u00d71080" in page.inner_text("#info-body")
+    page.select_option("#video-codec", "vp8")
+    page.click("#convert")
+    page.wait_for_selector("#result:not([hidden])", timeout=CONVERT_MS)
+    with page.expect_download() as download:
+        page.click("#download")
+    saved = tmp_path / "frames.webm"
+    download.value.save_as(saved)
+    assert download.value.suggested_filename == "frames.webm"
+    assert summarize(saved)["video"].codec == "vp8"
+    assert summarize(saved)["video"].packets == summarize(FIXTURES / "frames.webm")["video"].packets
+    assert decode_errors(saved) == ""
+    assert page.inner_text("#status") == "Done."
+    return saved
+
+
 def test_choose_convert_preview_and_download(browser: Browser, static_dir: Path,
                                              tmp_path: Path) -> None:  # fmt: skip
     with SiteServer(static_dir) as site:
         page, foreign = open_page(browser, site)
-        page.set_input_files("#file-input", str(FIXTURES / "frames.webm"))
-        page.wait_for_selector("#info-body table")
-        assert "vp9" in page.inner_text("#info-body")
-        assert "1080\u00d71080" in page.inner_text("#info-body")
-        page.select_option("#video-codec", "vp8")
-        page.click("#convert")
-        page.wait_for_selector("#result:not([hidden])", timeout=CONVERT_MS)
+        convert_to_vp8_and_download(page, tmp_path)
         page.wait_for_function("document.querySelector('#preview').readyState >= 1")
         page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
-        with page.expect_download() as download:
-            page.click("#download")
-        saved = tmp_path / "frames.webm"
-        download.value.save_as(saved)
-        assert download.value.suggested_filename == "frames.webm"
-        assert summarize(saved)["video"].codec == "vp8"
-        assert (
-            summarize(saved)["video"].packets
-            == summarize(FIXTURES / "frames.webm")["video"].packets
-        )
-        assert decode_errors(saved) == ""
-        assert page.inner_text("#status") == "Done."
         assert foreign == []
         page.context.close()
 
 
 def test_a_broken_file_shows_where_it_is_broken(browser: Browser, static_dir: Path,
                                                 tmp_path: Path) -> None:  # fmt: skip
+    data = (FIXTURES / "frames.webm").read_bytes()
     broken = tmp_path / "broken.webm"
-    broken.write_bytes((FIXTURES / "frames.webm").read_bytes()[:300])
+    broken.write_bytes(data[:300])
+    # The cut falls inside the Tracks element: the last place its ID (16 54 AE 6B) occurs
+    # before the cut (the SeekHead names the same ID earlier). That is where it is broken.
+    tracks_at = data.rindex(bytes.fromhex("1654AE6B"), 0, 300)
     with SiteServer(static_dir) as site:
         page, _ = open_page(browser, site)
         page.set_input_files("#file-input", str(broken))
         page.wait_for_selector("#info-body .error, #info-body table")
+        error_shown = page.is_visible("#info-body .error")
+        tables = page.locator("#info-body table").count()
+        options_hidden = page.is_hidden("#options")
         text = page.inner_text("#info-body")
         page.context.close()
+    assert (error_shown, tables, options_hidden) == (True, 0, True), text
     assert "broken.webm" in text
+    offset = re.search(r"at byte (\d+)", text)
+    assert offset is not None and tracks_at <= int(offset[1]) < 300, text
 
 
-def test_the_installed_app_works_offline(browser: Browser, static_dir: Path) -> None:
+def test_the_installed_app_works_offline(browser: Browser, static_dir: Path,
+                                         tmp_path: Path) -> None:  # fmt: skip
     with SiteServer(static_dir) as site:
         page, _ = open_page(browser, site)
-        page.wait_for_function(
-            "navigator.serviceWorker.controller !== null || "
-            "navigator.serviceWorker.ready.then(() => true)",
-            timeout=ENGINE_BOOT_MS,
-        )
-        page.evaluate("navigator.serviceWorker.ready")
-        page.wait_for_function("caches.keys().then(k => k.length > 0)", timeout=ENGINE_BOOT_MS)
+        # The service worker has cached every file once it controls the page.
+        page.wait_for_function("navigator.serviceWorker.controller !== null",
+                               timeout=ENGINE_BOOT_MS)  # fmt: skip
+        site.close()
+        with pytest.raises(OSError):
+            urlopen(f"{site.url}/index.html", timeout=5)
         page.context.set_offline(True)
         page.reload()
         page.wait_for_selector("body[data-engine=ready]", timeout=ENGINE_BOOT_MS)
-        page.set_input_files("#file-input", str(FIXTURES / "frames.webm"))
-        page.wait_for_selector("#info-body table")
+        assert page.evaluate("navigator.onLine") is False
+        assert page.evaluate("navigator.serviceWorker.controller !== null")
+        convert_to_vp8_and_download(page, tmp_path)
         page.context.close()
