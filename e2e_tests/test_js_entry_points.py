@@ -5,7 +5,6 @@ headless runner behind ``pywebcodecs convert`` is tested in ``test_cli.py``."""
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import Any
 
@@ -34,32 +33,44 @@ WORKER = """async () => {
   await new Promise((resolve) => {
     worker.onmessage = async ({ data }) => {
       if (data.progress) return;
-      answers[data.id] = { ...data, blob: data.blob ? await blobBase64(data.blob) : null };
+      answers[data.id] = data;
       if (Object.keys(answers).length === messages.length) resolve();
     };
     worker.onerror = (event) => { answers.error = String(event.message); resolve(); };
     for (const message of messages) worker.postMessage(message);
   });
   worker.terminate();
-  return answers;
+  window.blobs = [1, 2, 3].map((id) => answers[id]?.blob);
+  return JSON.parse(JSON.stringify(answers, (key, value) => key === "blob" ? null : value));
 }"""
+
+
+def run_script(browser: Browser, static_dir: Path, script: str, outputs: list[Path]) -> Any:
+    """Run ``script`` on a harness page with the clip chosen in ``fileInput``; returns its
+    answer once the Blobs it left in ``window.blobs`` (saved to ``outputs``, in order) are
+    checked as conversions of the clip into their files' containers."""
+    with SiteServer(static_dir) as site:
+        page = open_harness(browser, site.url, h264_aac_clip())
+        try:
+            answer = page.evaluate(script)
+            for index, path in enumerate(outputs):
+                save_blob(page, f"window.blobs[{index}]", path)
+        finally:
+            page.context.close()
+    for output in outputs:
+        assert_converted(h264_aac_clip(), output, output.suffix[1:])
+    return answer
 
 
 @pytest.mark.timeout(300)
 def test_the_worker_takes_left_out_null_and_undefined_options(
     browser: Browser, static_dir: Path, tmp_path: Path
 ) -> None:
-    source = h264_aac_clip()
-    with SiteServer(static_dir) as site:
-        page = open_harness(browser, site.url, source)
-        answers: dict[str, Any] = page.evaluate(WORKER)
-        page.context.close()
+    outputs = [tmp_path / "1.webm", tmp_path / "2.webm", tmp_path / "3.mkv"]
+    answers = run_script(browser, static_dir, WORKER, outputs)
     assert "error" not in answers, answers["error"]
-    for key, container in (("1", "webm"), ("2", "webm"), ("3", "mkv")):
+    for key in "123":
         assert answers[key]["ok"], answers[key]
-        output = tmp_path / f"{key}.{container}"
-        output.write_bytes(base64.b64decode(answers[key]["blob"]))
-        assert_converted(source, output, container)
         assert answers[key]["summary"]["video_frames"] == 60
     assert not answers["4"]["ok"] and answers["4"]["errorName"] == "OptionError"
     assert "rotate must be a whole number, got NaN" in answers["4"]["error"]
@@ -77,7 +88,7 @@ CONVERT_MEDIA = """async () => {
     await convertMedia(file, { container: "mp4", videoCodec: undefined, audioCodec: null,
                                apiKey: undefined, onProgress: null, signal: undefined }),
   ];
-  window.results = results;
+  window.blobs = results.map((result) => result.blob);
   return {
     mimeTypes: results.map((result) => result.mimeType),
     tracks: results.map((result) => result.tracks.map((track) => track.action)),
@@ -92,19 +103,10 @@ CONVERT_MEDIA = """async () => {
 def test_convert_media_takes_left_out_null_and_undefined_options(
     browser: Browser, static_dir: Path, tmp_path: Path
 ) -> None:
-    source = h264_aac_clip()
-    with SiteServer(static_dir) as site:
-        page = open_harness(browser, site.url, source)
-        answer = page.evaluate(CONVERT_MEDIA)
-        outputs = [
-            save_blob(page, f"window.results[{i}].blob", tmp_path / f"{i}.{container}")
-            for i, container in enumerate(["webm", "webm", "mp4"])
-        ]
-        page.context.close()
+    outputs = [tmp_path / "1.webm", tmp_path / "2.webm", tmp_path / "3.mp4"]
+    answer = run_script(browser, static_dir, CONVERT_MEDIA, outputs)
     assert answer["mimeTypes"] == ["video/webm", "video/webm", "video/mp4"]
     assert answer["tracks"][2] == ["copy", "copy"]
-    for output in outputs:
-        assert_converted(source, output, output.suffix[1:])
     assert answer["nan"] == {
         "name": "OptionError",
         "message": "resize width must be a whole number, got NaN",
@@ -138,18 +140,9 @@ convert`);
 def test_python_from_load_engine_takes_null_and_undefined_options(
     browser: Browser, static_dir: Path, tmp_path: Path
 ) -> None:
-    source = h264_aac_clip()
-    with SiteServer(static_dir) as site:
-        page = open_harness(browser, site.url, source)
-        answer = page.evaluate(LOAD_ENGINE)
-        outputs = [
-            save_blob(page, f"window.blobs[{i}]", tmp_path / f"{i}.{container}")
-            for i, container in enumerate(["webm", "webm", "mkv"])
-        ]
-        page.context.close()
+    outputs = [tmp_path / "1.webm", tmp_path / "2.webm", tmp_path / "3.mkv"]
+    answer = run_script(browser, static_dir, LOAD_ENGINE, outputs)
     assert answer == {"same": True}  # one engine per page, however often it is asked for
-    for output in outputs:
-        assert_converted(source, output, output.suffix[1:])
 
 
 @pytest.mark.timeout(300)
