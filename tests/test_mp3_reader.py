@@ -224,3 +224,30 @@ async def test_the_fixture_copies_into_mp4_with_the_same_frames(tmp_path: Path) 
         sink.close()
     assert stream_hashes(out) == stream_hashes(source)
     assert decode_errors(out) == ""
+
+
+@pytest.mark.parametrize("container", ["mkv", "mp4"])
+async def test_a_frame_cut_by_a_bad_join_is_dropped_with_a_warning(
+    container: str, tmp_path: Path
+) -> None:
+    """Frame 20 cut in half with frame 21 glued on: ffmpeg's decoder stumbles on it; the
+    reader drops it, says so, and the copy decodes cleanly."""
+    data = variant("cbr.mp3").read_bytes()
+    _, frames = await demux(variant("cbr.mp3"))
+    cut = frames[20].data
+    at = data.index(cut)
+    path = tmp_path / "joined.mp3"
+    path.write_bytes(data[: at + len(cut) // 2] + data[at + len(cut) :])
+    assert decode_errors(path) != ""
+    demuxer, packets = await demux(path)
+    assert [p.data for p in packets] == [f.data for f in frames if f is not frames[20]]
+    (warning,) = demuxer.warnings
+    assert "joined.mp3" in warning and "bad join" in warning and str(at) in warning
+    out = tmp_path / f"copy.{container}"
+    sink = FileSink(out)
+    try:
+        result = await convert_media(str(path), container, sink=sink)
+    finally:
+        sink.close()
+    assert any("bad join" in w for w in result.warnings)
+    assert decode_errors(out) == ""

@@ -6,6 +6,12 @@ A frame is believed only when the three frames after it are also valid and have 
 sample rate and layer/profile (or the data ends before), so junk that happens to contain
 a sync word is skipped the way ffmpeg's parsers skip it: byte by byte up to the next
 believable frame. Packets are the frames in file order, timed by counting samples.
+
+A frame cut short by a bad join (an edit or a broken download that glued the next frame
+into the middle of it) is told by its length: it runs past a believable frame's sync word
+and the next header check fails. It is dropped with a warning, as peers skip it, and
+reading goes on at the frame that starts inside it; delivering it would make the decoder
+fail on the packet.
 """
 
 from __future__ import annotations
@@ -143,15 +149,25 @@ class FramedAudioDemuxer(Demuxer):
         track, reference = self.tracks[0], self.first_frame
         assert reference is not None, "open() first"
         pos, samples = self._data_start, 0
+        following: AudioFrame | None = None  # the header at ``pos`` when already read
         while pos < self._data_end:
             junk_start = pos
-            frame = await self._frame_at(pos)
+            frame = following or await self._frame_at(pos)
             if not _same(reference, frame):
                 found = await self._sync(pos + 1)
                 if found is None:
                     return
                 pos, frame = found
             assert frame is not None
+            following = await self._frame_at(pos + frame.end)
+            if pos + frame.end < self._data_end and not _same(frame, following):
+                inside = await self._sync(pos + 1, frame.end - 1)
+                if inside is not None:
+                    message = (f"{self.frame_name} of {frame.end} bytes is cut off by the one "
+                               f"at byte {inside[0]} (a bad join); dropped it")  # fmt: skip
+                    self.warnings.append(str(self.error(message, pos)))
+                    pos, following = inside
+                    continue
             # Junk before a frame is delivered with it, as ffmpeg's MPEG audio parser does.
             start = junk_start if self.junk_joins_frame else pos + frame.start
             end = min(pos + frame.end, self._data_end)
