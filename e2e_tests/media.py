@@ -18,24 +18,31 @@ class StreamSummary:
 
 
 def summarize(path: Path) -> dict[str, StreamSummary]:
-    """Per stream kind ('video', 'audio'): codec, packet count and time span."""
+    """Per stream kind ('video', 'audio'): codec, packet count and time span.
+
+    A file with two streams of one kind, or a stream with no timestamped packet, fails here
+    rather than being summarized as something it is not."""
     streams = {s["index"]: s for s in ffprobe_streams(path)}
     packets = ffprobe_json(
         path, "-show_packets", "-show_entries", "packet=stream_index,pts,dts,duration"
     )["packets"]
-    for packet in packets:  # AVI packets carry only a dts
-        packet.setdefault("pts", packet.get("dts"))
     summary: dict[str, StreamSummary] = {}
     for index, stream in streams.items():
         base = Fraction(stream["time_base"])
-        mine = [p for p in packets if p["stream_index"] == index and p["pts"] is not None]
-        starts = [p["pts"] * base for p in mine]
-        ends = [(p["pts"] + p.get("duration", 0)) * base for p in mine]
-        summary[stream["codec_type"]] = StreamSummary(
+        mine = [p for p in packets if p["stream_index"] == index]
+        # AVI packets carry only a dts.
+        times = [(p.get("pts", p.get("dts")), p.get("duration", 0)) for p in mine]
+        timed = [
+            (pts * base, (pts + duration) * base) for pts, duration in times if pts is not None
+        ]
+        kind = stream["codec_type"]
+        assert kind not in summary, f"{path.name}: more than one {kind} stream"
+        assert timed, f"{path.name}: stream {index} has no timestamped packet"
+        summary[kind] = StreamSummary(
             codec=stream["codec_name"],
             packets=len(mine),
-            start=float(min(starts, default=0)),
-            end=float(max(ends, default=0)),
+            start=float(min(start for start, _ in timed)),
+            end=float(max(end for _, end in timed)),
         )
     return summary
 
