@@ -1,10 +1,11 @@
 """Fills :class:`~pywebcodecs.capabilities.Capabilities` from WebCodecs' answers.
 
-Only the tracks a plan may re-encode are asked about, and only for the codecs that plan
-may pick. Every question of a round goes out at once (``asyncio.gather``): a round costs
-about one ``isConfigSupported`` however many tracks there are. A second round runs only
-for an audio encoder that refused a track, to learn whether the channel count or the
-sample rate is the cause.
+Only the tracks a plan may re-encode are asked about, and only about the codecs that plan
+may pick, in its order of preference, stopping at the first the encoder takes. Tracks,
+and each track's decoder and encoders, are asked at the same time (``asyncio.gather``).
+Only an audio encoder that refused a track is asked again, all at once, with fewer
+channels and at 48 kHz, to learn whether the channel count or the sample rate is the
+cause.
 """
 
 from __future__ import annotations
@@ -45,21 +46,27 @@ async def _decodable(track: Track) -> bool:
 
 
 async def _encoder_checks(request: ProbeRequest) -> list[EncoderCheck]:
+    """The encoders in preference order, up to the first that takes the track: the plan
+    picks that one, so asking about the rest would only cost start-up time (a VP9
+    encoder probe alone can take ~100 ms). All are asked only when all refuse, and then
+    every refusal is known for the error."""
+    checks = []
+    for codec in request.codecs:
+        check = await _encoder_check(request, codec)
+        checks.append(check)
+        if check.supported:
+            break
+    return checks
+
+
+async def _encoder_check(request: ProbeRequest, codec: str) -> EncoderCheck:
     track = request.track
     if isinstance(track, VideoTrack):
         width, height = request.size or (track.width, track.height)
-        answers = await asyncio.gather(
-            *(
-                supported(
-                    js.VideoEncoder,
-                    video_encoder_config(codec, width, height, track.frame_rate),
-                )
-                for codec in request.codecs
-            )
-        )
-        return [EncoderCheck(codec, ok) for codec, ok in zip(request.codecs, answers, strict=True)]
+        config = video_encoder_config(codec, width, height, track.frame_rate)
+        return EncoderCheck(codec, await supported(js.VideoEncoder, config))
     assert isinstance(track, AudioTrack)
-    return list(await asyncio.gather(*(_audio_check(track, codec) for codec in request.codecs)))
+    return await _audio_check(track, codec)
 
 
 async def _audio_check(track: AudioTrack, codec: str) -> EncoderCheck:
