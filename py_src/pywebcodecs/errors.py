@@ -56,7 +56,12 @@ class FormatError(PyWebCodecsError):
 
 class UnsupportedError(PyWebCodecsError):
     """Valid input or a valid request that this engine or this browser cannot handle,
-    e.g. a codec the output container cannot hold or a codec WebCodecs cannot encode."""
+    e.g. a codec the output container cannot hold or a codec WebCodecs cannot encode.
+
+    A refusal about one track names the file, the track, its codec and the real cause,
+    e.g. ``"film.mp4: track 2 (ac3 audio): this browser cannot decode ac3 audio (ac-3);
+    copy it into MKV, or drop it"``, so that the user knows which choice would help.
+    """
 
 
 class OptionError(PyWebCodecsError, ValueError):
