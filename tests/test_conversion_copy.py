@@ -139,3 +139,45 @@ async def test_every_format_is_detected_by_content(tmp_path: Path, name: str, ar
     assert info.container == container
     assert [t.kind for t in info.tracks] == ["audio"]
     assert info.tracks[0].packet_count == len(ffprobe_packets(source))
+
+
+CLIP = ["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=1",
+        "-f", "lavfi", "-i", "sine=duration=1", "-c:v", "libx264", "-c:a", "aac"]  # fmt: skip
+
+
+def header_only(name: str, *args: str, end: bytes) -> bytes:
+    """The start of an ffmpeg-made file up to ``end`` (the first media data's header)."""
+    data = make(name, *args).read_bytes()
+    return data[: data.index(end)]
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("init-segment.mp4", lambda: header_only("empty-frag.mp4", *CLIP, "-movflags",
+                                                "frag_keyframe+empty_moov", end=b"moof")),
+        ("no-clusters.mkv", lambda: header_only("empty.mkv", *CLIP, end=b"\x1f\x43\xb6\x75")),
+        ("no-samples.wav", lambda: header_only("empty.wav", "-f", "lavfi", "-i",
+                                               "sine=duration=1", end=b"data")
+                                   + b"data" + bytes(4)),
+    ],
+)  # fmt: skip
+async def test_an_input_with_headers_and_no_packets_is_an_error(
+    tmp_path: Path, name: str, data: object
+) -> None:
+    """Such a file used to "convert" into an MKV without a Cluster (ffprobe cannot open it)
+    or an MP4 without samples."""
+    source = tmp_path / name
+    source.write_bytes(data())  # type: ignore[operator]
+    container = "wav" if name.endswith(".wav") else "mkv"
+    with pytest.raises(FormatError, match=rf"{name}: no media data in track 1 \("):
+        await copy_to(source, tmp_path / f"out.{container}", container)
+
+
+async def test_a_kept_track_without_packets_is_named(tmp_path: Path) -> None:
+    source = make("audio-empty.mkv", *CLIP, "-af", "atrim=end_sample=0")
+    with pytest.raises(FormatError, match=r"no media data in track 2 \(aac\).*drop the track"):
+        await copy_to(source, tmp_path / "out.mkv", "mkv")
+    result = await copy_to(source, tmp_path / "out.mkv", "mkv", audio_codec="drop")
+    assert result.progress.video_frames == 10
+    assert decode_errors(tmp_path / "out.mkv") == ""

@@ -119,6 +119,16 @@ async def test_a_missing_segment_is_named(hls_root: Path, tmp_path: Path) -> Non
         ('#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI="k"\n', "encrypted segments"),
         ("#EXTM3U\n#EXT-X-STREAM-INF:RESOLUTION=1x1\na.m3u8\n", "without a BANDWIDTH"),
         ("#EXTM3U\n#EXTINF:1,\n#EXT-X-BYTERANGE:12@x\na.ts\n", "expected a byte range"),
+        # The fuzz found a NUL reaching the operating system's open(): refused at its line.
+        (
+            "#EXTM3U\n#EXTINF:1,\na\0.ts\n",
+            r"bad\.m3u8: line 3: URI 'a\\x00\.ts' holds the character '\\x00'",
+        ),
+        ('#EXTM3U\n#EXT-X-MAP:URI="i\x1b.mp4"\n#EXTINF:1,\na.ts\n', r"line 2: URI 'i\\x1b"),
+        (
+            "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv\x7f.m3u8\n",
+            r"master playlist line 3: URI 'v\\x7f\.m3u8'",
+        ),
     ],
 )
 async def test_broken_playlists_raise_format_errors(

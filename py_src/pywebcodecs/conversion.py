@@ -231,9 +231,7 @@ async def _convert(
     await reporter.report(force=True)
     outcomes = [TrackOutcome.of(plan) for plan in plans]
     warnings = demuxer.warnings + interleaver.warnings
-    return ConversionResult(
-        container, muxer_type.mime_type, progress, outcomes, out_sink, warnings
-    )
+    return ConversionResult(container, muxer_type.mime_type, progress, outcomes, out_sink, warnings)
 
 
 async def _pump(

@@ -5,7 +5,9 @@ video often some frames behind audio. The interleaver holds each track's packets
 and releases the earliest (by decode time) only while every unfinished track has one
 waiting, so the muxer sees one timeline. It also moves that timeline so the output starts
 at 0, and it starts the muxer only once every track's config is known (an encoder tells its
-decoder config with its first output).
+decoder config with its first output). Timestamps no muxer could store (damaged input) are
+repaired on the way in, once for all muxers (:mod:`.timestamps`), and listed in
+:attr:`Interleaver.warnings`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .muxer import Muxer
+from .timestamps import TrackTimeline
 from .track import Packet, Track
 
 
@@ -27,7 +30,9 @@ class OutputTrack:
     finished: bool = False
     first_pts: Fraction | None = None  # seconds
     muxer_id: int | None = None
+    packets_pushed: int = 0
     packets_written: int = 0
+    timeline: TrackTimeline = field(default_factory=TrackTimeline)
     end: Fraction = Fraction(0)  # seconds: the latest pts + duration written
 
 
@@ -43,9 +48,12 @@ class Interleaver:
 
     def push(self, index: int, packet: Packet) -> None:
         out = self.tracks[index]
-        if out.first_pts is None and out.track is not None:
-            out.first_pts = Fraction(packet.pts, out.track.timescale)
+        if out.track is not None:
+            out.timeline.repair(packet, out.track.timescale)
+            if out.first_pts is None:
+                out.first_pts = Fraction(packet.pts, out.track.timescale)
         out.queue.append(packet)
+        out.packets_pushed += 1
 
     def finish_track(self, index: int) -> None:
         self.tracks[index].finished = True
@@ -79,6 +87,16 @@ class Interleaver:
         await self.muxer.finish()
 
     @property
+    def warnings(self) -> list[str]:
+        """What was repaired, one line per track and kind of repair."""
+        return [
+            line
+            for out in self.tracks
+            if out.track is not None
+            for line in out.timeline.warnings(out.track)
+        ]
+
+    @property
     def duration(self) -> float:
         return float(max((out.end for out in self.tracks), default=Fraction(0)))
 
@@ -100,6 +118,7 @@ class Interleaver:
         if shift:
             packet.pts -= shift
             packet.dts -= shift
+        out.timeline.not_before_start(packet)
         await self.muxer.write_packet(out.muxer_id, packet)
         out.packets_written += 1
         out.end = max(out.end, Fraction(packet.pts + packet.duration, out.track.timescale))

@@ -5,12 +5,15 @@ Only what reading a presentation needs is kept: variants with their bandwidth, r
 and codecs; segments with their URI, duration and byte range; the fMP4 init segment
 (``EXT-X-MAP``); and whether the list is complete (``EXT-X-ENDLIST``). A live playlist
 without ENDLIST is read as it stands. Encrypted segments (``EXT-X-KEY`` with a METHOD
-other than NONE) are refused, since their bytes cannot be demuxed.
+other than NONE) are refused, since their bytes cannot be demuxed. A URI with a control
+character (a NUL, a stray escape) is refused at its line: no file or URL is named so, and
+an operating system would reject it with an error of its own.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 _ATTRIBUTE = re.compile(r'([A-Z0-9-]+)=("[^"]*"|[^,]*)')
@@ -86,7 +89,7 @@ def parse_master(text: str) -> list[Variant]:
         elif not line.startswith("#") and pending is not None:
             size = pending.get("RESOLUTION", "").split("x")
             resolution = (int(size[0]), int(size[1])) if all(p.isdigit() for p in size) else None
-            variants.append(Variant(line, int(pending["BANDWIDTH"]),
+            variants.append(Variant(_uri(line, number), int(pending["BANDWIDTH"]),
                                     resolution if len(size) == 2 else None,
                                     pending.get("CODECS")))  # fmt: skip
             pending = None
@@ -115,7 +118,7 @@ def parse_media(text: str) -> MediaPlaylist:
                 raise PlaylistError("EXT-X-MAP without a URI", number)
             init_range = attrs.get("BYTERANGE")
             init_bytes = _byte_range(init_range, number, 0) if init_range else None
-            playlist.init = Segment(attrs["URI"], 0.0, init_bytes)
+            playlist.init = Segment(_uri(attrs["URI"], number), 0.0, init_bytes)
         elif tag == "#EXT-X-KEY" and attributes(value).get("METHOD", "NONE") != "NONE":
             raise PlaylistError("encrypted segments (EXT-X-KEY) cannot be read", number)
         elif tag == "#EXT-X-ENDLIST":
@@ -129,11 +132,20 @@ def parse_media(text: str) -> MediaPlaylist:
                 byte_range = ByteRange(next_offset.get(line, 0), byte_range.length)
             if byte_range is not None:
                 next_offset[line] = byte_range.offset + byte_range.length
-            playlist.segments.append(Segment(line, duration, byte_range))
+            playlist.segments.append(Segment(_uri(line, number), duration, byte_range))
             if len(playlist.segments) > MAX_SEGMENTS:
                 raise PlaylistError(f"more than {MAX_SEGMENTS} segments", number)
             duration = byte_range = None
     return playlist
+
+
+def _uri(text: str, line: int) -> str:
+    """``text`` when it can name a file or URL: no control or other non-printing
+    character (Unicode category C)."""
+    for character in text:
+        if unicodedata.category(character)[0] == "C":
+            raise PlaylistError(f"URI {text!r} holds the character {character!r}", line)
+    return text
 
 
 def _number(text: str, line: int) -> float:
