@@ -204,13 +204,30 @@ async def test_ac3_and_eac3_in_dvb_and_atsc_layouts(name: str, tmp_path: Path) -
     await assert_copies_cleanly(path, tmp_path / "copy.mkv", "mkv")
 
 
-async def test_dts_beside_aac_is_named_in_a_warning() -> None:
+#: DTS as ffmpeg writes it (stream type 0x82), and the DVB (0x06 with the DTS descriptor
+#: 0x7B, ETSI EN 300 468 annex G) and registration ('DTS1') ways.
+DTS_LAYOUTS = {
+    "0x82": None,
+    "dvb-descriptor": lambda pid, stream_type, descriptors: (0x06, bytes([0x7B, 1, 0])),
+    "registration": lambda pid, stream_type, descriptors: (0x06, b"\x05\x04DTS1"),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(DTS_LAYOUTS))
+async def test_dts_beside_aac_matches_ffprobe_and_copies_cleanly(
+    layout: str, tmp_path: Path
+) -> None:
     path = make("mpegts-aac-dts.ts", *AUDIO, *AC3_AUDIO, "-map", "0", "-map", "1", "-c:a:0",
-                "aac", "-c:a:1", "dca", "-strict", "-2")  # fmt: skip
-    demuxer, found = await demux(MpegTsDemuxer, FileSource(path))
-    assert [t.codec for t in demuxer.tracks] == ["aac"]
-    assert demuxer.warnings == [f"DTS audio (stream type 0x82) on PID {AUDIO_PID} is not read"]
-    assert found
+                "aac", "-c:a:1", "dca", "-strict", "-2", "-ac:a:1", "2")  # fmt: skip
+    rewrite = DTS_LAYOUTS[layout]
+    if rewrite is not None:
+        data = path.read_bytes()
+        path = tmp_path / "rewritten.ts"
+        path.write_bytes(rewrite_pmt(data, lambda pid, *entry: (
+            rewrite(pid, *entry) if pid == AUDIO_PID else entry)))  # fmt: skip
+    demuxer, _ = await assert_matches_ffprobe(MpegTsDemuxer, path, untimed_pts=False)
+    assert [t.codec for t in demuxer.tracks] == ["aac", "dts"] and demuxer.warnings == []
+    await assert_copies_cleanly(path, tmp_path / "copy.mkv", "mkv")
 
 
 async def test_mp3_frames_have_ffprobe_timestamps_and_durations() -> None:
@@ -286,3 +303,20 @@ async def test_eac3_dependent_substreams_join_their_independent_frame(tmp_path: 
     ffmpeg("-i", pairs, "-c", "copy", path)
     demuxer, found = await assert_matches_ffprobe(MpegTsDemuxer, path, untimed_pts=False)
     assert {len(p.data) for p in found} == {2 * size} and demuxer.warnings == []
+
+
+async def test_dts_hd_extension_substreams_stay_with_their_core_frame(tmp_path: Path) -> None:
+    """Each DTS core frame followed by a 64-byte DTS-HD extension substream (ETSI TS 102 114
+    section 7.5: sync, a 16-byte header, nuExtSSFsize 64): one packet per pair."""
+    core = make("dts-core.dts", *AC3_AUDIO, "-ac", "2", "-c:a", "dca", "-strict", "-2")
+    data = core.read_bytes()
+    size = ((data[5] & 0x03) << 12 | data[6] << 4 | data[7] >> 4) + 1  # FSIZE
+    header = (15 << 29 | 63 << 13).to_bytes(6, "big")  # header size 16, frame size 64
+    substream = b"\x64\x58\x20\x25" + header + bytes(54)
+    pairs = tmp_path / "pairs.dts"
+    pairs.write_bytes(b"".join(data[at : at + size] + substream
+                               for at in range(0, len(data), size)))  # fmt: skip
+    path = tmp_path / "pairs.ts"
+    ffmpeg("-i", pairs, "-c", "copy", path)
+    demuxer, found = await assert_matches_ffprobe(MpegTsDemuxer, path, untimed_pts=False)
+    assert {len(p.data) for p in found} == {size + 64} and demuxer.warnings == []

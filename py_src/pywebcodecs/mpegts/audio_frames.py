@@ -1,5 +1,6 @@
 """Audio frames inside PES packets: ADTS (ISO/IEC 14496-3 section 1.A.2), MPEG-1/2 audio
-(ISO/IEC 11172-3 section 2.4.2.3, 13818-3) and AC-3/E-AC-3 (:mod:`pywebcodecs.ac3`) headers.
+(ISO/IEC 11172-3 section 2.4.2.3, 13818-3), AC-3/E-AC-3 (:mod:`pywebcodecs.ac3`) and DTS
+(:mod:`pywebcodecs.dts`) headers.
 
 A PES holds several audio frames; ffmpeg's parsers split them, so ffprobe lists one packet
 per frame, the first with the PES timestamp and the others interpolated from the frame
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 from ..ac3 import parse_syncframe
 from ..codec_data import AAC_SAMPLE_RATES
+from ..dts import SUBSTREAM_SYNC, parse_core_frame
 
 _AAC_CHANNELS = (0, 1, 2, 3, 4, 5, 6, 8)
 _MPEG_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
@@ -34,7 +36,7 @@ class AudioFrame:
     samples: int
     sample_rate: int
     channels: int
-    profile: int  # AAC audio object type; MPEG audio layer; AC-3/E-AC-3 bsid
+    profile: int  # AAC audio object type; MPEG audio layer; AC-3/E-AC-3 bsid; 0 for DTS
 
 
 def adts_frame(data: bytes, pos: int) -> AudioFrame | None:
@@ -83,3 +85,33 @@ def ac3_frame(data: bytes, pos: int) -> AudioFrame | None:
         return None
     return AudioFrame(pos, pos + frame.size, frame.samples, frame.sample_rate, frame.channels,
                       frame.bsid)  # fmt: skip
+
+
+_DTS_MAX_CORE = 16384 + 4  # FSIZE is 14 bits; then maybe the sync of an extension substream
+
+
+def dts_frame(data: bytes, pos: int) -> AudioFrame | None:
+    """The DTS core frame at ``pos`` with the DTS-HD extension substream that follows it in
+    the same access unit, if any (ETSI TS 102 114 section 7.4: the substream header's
+    nuExtSSFsize gives its size), so that no part of a DTS-HD stream is lost."""
+    core = parse_core_frame(data[pos : pos + _DTS_MAX_CORE])
+    if core is None:
+        return None
+    end = pos + core.size
+    if core.has_extension_substream:
+        end += _substream_size(data, end)
+    return AudioFrame(pos, end, core.samples, core.sample_rate, core.channels, 0)
+
+
+def _substream_size(data: bytes, pos: int) -> int:
+    """nuExtSSFsize of the extension substream header at ``pos`` (section 7.5.2: sync,
+    UserDefinedBits(8), nExtSSIndex(2), bHeaderSizeType(1), nuExtSSHeaderSize(8 or 12),
+    nuExtSSFsize(16 or 20), each minus one); a header not all there counts as the 10
+    bytes it needs at least, so that the caller waits for more data."""
+    if len(data) < pos + 10 or data[pos : pos + 4] != SUBSTREAM_SYNC:
+        return 10
+    bits = int.from_bytes(data[pos + 4 : pos + 10], "big")  # 48 bits after the sync
+    long_header = bits >> 37 & 1
+    size_bits = 20 if long_header else 16
+    skip = 8 + 2 + 1 + (12 if long_header else 8)
+    return (bits >> (48 - skip - size_bits) & ((1 << size_bits) - 1)) + 1

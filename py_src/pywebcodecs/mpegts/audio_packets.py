@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..track import Packet, Track
-from .audio_frames import AudioFrame, ac3_frame, adts_frame, mpeg_audio_frame
+from .audio_frames import AudioFrame, ac3_frame, adts_frame, dts_frame, mpeg_audio_frame
 
 TIMESCALE = 90_000
 #: Each audio family's frame parser and the first byte of its sync word.
@@ -23,13 +23,15 @@ FRAMES: dict[str, tuple[Callable[[bytes, int], AudioFrame | None], bytes]] = {
     "aac": (adts_frame, b"\xff"),
     "mpeg_audio": (mpeg_audio_frame, b"\xff"),
     "ac3": (ac3_frame, b"\x0b"),
+    "dts": (dts_frame, b"\x7f"),
 }
 _EAC3_DEPENDENT = 1  # strmtyp (table E.1.1)
 
 
 def family(codec: str) -> str:
-    """The frame syntax of a track's codec: "aac", "ac3" (also E-AC-3) or "mpeg_audio"."""
-    return {"aac": "aac", "ac3": "ac3", "eac3": "ac3"}.get(codec, "mpeg_audio")
+    """The frame syntax of a track's codec: "aac", "ac3" (also E-AC-3), "dts" or
+    "mpeg_audio"."""
+    return {"aac": "aac", "ac3": "ac3", "eac3": "ac3", "dts": "dts"}.get(codec, "mpeg_audio")
 
 
 def first_frame(codec_family: str, payload: bytes) -> AudioFrame | None:
@@ -50,10 +52,13 @@ class AudioPackets:
         self._parse, self._sync = FRAMES[family(track.codec)]
         self._on_grid = track.codec == "aac"
         self._eac3 = track.codec == "eac3"
+        self._hold = track.codec in ("eac3", "dts")
         self._leftover = b""
         self._next_pts = 0  # where the next frame without a PES timestamp starts
         self._last: int | None = None  # the last frame's pts
-        #: An E-AC-3 packet waits for the next frame, which may be one of its substreams.
+        #: An E-AC-3 packet waits for the next frame, which may be one of its substreams; a
+        #: DTS packet too, as ffmpeg's parser ends a DTS frame at the next sync word (which
+        #: gives ffprobe's interleaving).
         self._held: Packet | None = None
         self.repaired = 0  # frames whose PES timestamp did not move forward
         self.orphans = 0  # dependent E-AC-3 frames with no independent frame before them
@@ -88,7 +93,7 @@ class AudioPackets:
             packet: Packet | None = Packet(self._track.id, start, start,
                                            self._next_pts - start, True,
                                            data[frame.start : frame.end])  # fmt: skip
-            if self._eac3:
+            if self._hold:
                 packet, self._held = self._held, packet
             if packet is not None:
                 packets.append(packet)

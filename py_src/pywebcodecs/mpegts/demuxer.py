@@ -1,21 +1,21 @@
 """The MPEG-TS reader (ISO/IEC 13818-1), for 188-byte TS and 192-byte M2TS packets.
 
 ``open()`` reads the start of the file until the PAT, the PMT and each stream's setup are
-in (H.264/H.265 parameter sets, the first ADTS or MPEG audio header), then the file's last
-half megabyte for the last timestamps, so the duration needs no full scan. Packets follow
+in (H.264/H.265 parameter sets, the first audio frame header), then the file's last half
+megabyte for the last timestamps, so the duration needs no full scan. Packets follow
 ffmpeg's demuxer and parsers, so that they equal ``ffprobe -show_packets``: one packet per
 video access unit, cut by NAL unit types whatever the PES layout (:mod:`.access_units`,
-timed and started at the first keyframe by :mod:`.video_packets`), one per audio frame (the
-first of a PES with its PTS, the others interpolated at 90 kHz), timestamps as stored
-(33-bit, unwrapped, with no start offset subtracted).
+timed and started at the first keyframe by :mod:`.video_packets`), one per audio frame
+(:mod:`.audio_packets`: the first of a PES with its PTS, the others interpolated at 90 kHz),
+timestamps as stored (33-bit, unwrapped, with no start offset subtracted).
 
 Delivered forms, for WebCodecs and for MP4/Matroska output: H.264/H.265 length-prefixed
 with an avcC/hvcC (:mod:`.parameter_sets`); AAC without its ADTS headers, with an
-AudioSpecificConfig built from the first header; MPEG audio and AC-3/E-AC-3 frames as they
-are (:mod:`.stream_types` tells the DVB and ATSC ways of declaring AC-3). Video packets
-carry duration 0 (the stream does not state it); audio packets their frame's. Streams of
-other types (DTS, LATM AAC, private data…) are not listed; a note in ``warnings`` names
-them.
+AudioSpecificConfig built from the first header; MPEG audio, AC-3/E-AC-3 and DTS frames as
+they are (:mod:`.stream_types` tells the DVB and ATSC ways of declaring them). Video
+packets carry duration 0 (the stream does not state it); audio packets their frame's.
+Streams of other types (LATM AAC, subtitles, private data…) are not listed; a note in
+``warnings`` names them.
 """
 
 from __future__ import annotations
@@ -140,10 +140,9 @@ class MpegTsDemuxer(Demuxer):
             if stream.pid in setups or stream.pid in self._tracks_by_pid:
                 continue
             codec = stream_codec(stream)
-            if codec is None or codec == "dts":
-                what = "DTS audio" if codec else "stream"
+            if codec is None:
                 kind = f"stream type 0x{stream.stream_type:02x}"
-                note = f"{what} ({kind}) on PID {stream.pid} is not read"
+                note = f"{kind} on PID {stream.pid} is not read"
                 if note not in self.warnings:
                     self.warnings.append(note)
                 continue
@@ -205,6 +204,8 @@ class MpegTsDemuxer(Demuxer):
             codec_string = f"mp4a.40.{frame.profile}"
         elif setup.codec == "ac3":
             codec, codec_string = ("eac3", "ec-3") if frame.profile > 10 else ("ac3", "ac-3")
+        elif setup.codec == "dts":
+            codec, codec_string = "dts", "dtsc"  # no WebCodecs name: the MP4 sample entry's
         else:
             codec, codec_string = _MPEG_AUDIO_CODECS[frame.profile]
             setup.codec = codec
