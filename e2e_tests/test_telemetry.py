@@ -1,13 +1,17 @@
 """Usage telemetry end to end: the page and the usage service on one origin, real Chromium,
-real HTTP, a real SQLite database; the service's own counts are the oracle."""
+real HTTP, a real SQLite database; the service's own counts are the oracle. Also Remotion's
+own ``@remotion/webcodecs`` 4.0.398, unmodified, reporting to this service."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,8 +19,9 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route
+from playwright.sync_api import Error as PlaywrightError
 
-from oracle import FIXTURES
+from oracle import FIXTURES, REPO
 from pywebcodecs_host.browser import launch_options
 from usage_service.app import create_app
 from usage_service.server import ServiceThread
@@ -24,6 +29,16 @@ from usage_service.server import ServiceThread
 ENDPOINT = "**/api/track/register-usage-point"
 BOOT_MS = 120_000
 CONVERT_MS = 240_000
+COUNT_OUTBOX = """() => new Promise((resolve) => {
+  const open = indexedDB.open("pywebcodecs-usage", 1);
+  open.onsuccess = () => {
+    const db = open.result;
+    if (!db.objectStoreNames.contains("pending")) { db.close(); resolve(0); return; }
+    const count = db.transaction("pending").objectStore("pending").count();
+    count.onsuccess = () => { db.close(); resolve(count.result); };
+  };
+  open.onerror = () => resolve(-1);
+})"""
 
 
 @dataclass
@@ -146,10 +161,11 @@ def test_a_failed_conversion_is_counted_as_failed(browser: Browser, usage_site: 
     assert counts == {"billable": 0, "development": 0, "failed": 1}
 
 
-@pytest.mark.parametrize("outage", ["down", "error-500", "hanging"])
-def test_the_conversion_does_not_wait_for_a_broken_service(browser: Browser,
-                                                           usage_site: UsageSite,
-                                                           outage: str) -> None:  # fmt: skip
+@pytest.mark.parametrize("outage", ["down", "error-500", "rate-limited-429", "hanging"])
+def test_an_event_outlives_a_broken_service(browser: Browser, usage_site: UsageSite,
+                                            outage: str) -> None:  # fmt: skip
+    """The conversion never waits for the service; the event waits in the outbox until the
+    service answers again, and is then counted once."""
     context = browser.new_context()
     held: list[Route] = []
 
@@ -158,17 +174,126 @@ def test_the_conversion_does_not_wait_for_a_broken_service(browser: Browser,
             route.abort("connectionrefused")
         elif outage == "error-500":
             route.fulfill(status=500, body="internal error")
+        elif outage == "rate-limited-429":
+            route.fulfill(status=429, headers={"Retry-After": "1"}, body="{}")
         else:
-            held.append(route)  # never answered while the test looks
+            held.append(route)  # not answered until the service "comes back"
 
     context.route(ENDPOINT, broken)
     page, _ = open_app(context, usage_site.url, usage_site.public_key)
     assert convert(page, FIXTURES / "frames.webm") == "Done."
     assert page.inner_text("#result-size")
-    if outage == "hanging":
-        assert held, "the event was sent"  # and the conversion finished while it hangs
+    page.wait_for_function(f"({COUNT_OUTBOX})().then((n) => n === 1)", timeout=30_000)
+    if outage == "hanging":  # the event is sent, and the conversion finished while it hangs
+        pump_until(page, lambda: bool(held))
+    assert usage_site.usage()["development"] == 0
+    context.unroute(ENDPOINT)
+    for route in held:  # those the page's 10 s time-out has not given up on yet
+        with contextlib.suppress(PlaywrightError):
+            route.abort("connectionreset")
+    counts = usage_site.wait_for_usage({"development": 1}, timeout=90)
+    page.wait_for_function(f"({COUNT_OUTBOX})().then((n) => n === 0)", timeout=30_000)
     context.close()
-    assert usage_site.usage() == {"billable": 0, "development": 0, "failed": 0}
+    assert counts == {"billable": 0, "development": 1, "failed": 0}
+
+
+def test_an_event_outlives_a_locked_database(browser: Browser, usage_site: UsageSite) -> None:
+    """The SQLite write lock is held for 10 s from before the conversion: the service
+    answers 503 (busy) to the event, which is retried and counted once afterwards."""
+    path = usage_site.database.removeprefix("sqlite:///")
+    locker = sqlite3.connect(path, timeout=1, check_same_thread=False)
+    locker.execute("BEGIN IMMEDIATE")
+    released = threading.Timer(10.0, locker.rollback)
+    statuses: list[int] = []
+    context = browser.new_context()
+    page, _ = open_app(context, usage_site.url, usage_site.public_key)
+    page.on(
+        "response",
+        lambda r: statuses.append(r.status) if r.url.endswith("/register-usage-point") else None,
+    )
+    released.start()
+    try:
+        assert convert(page, FIXTURES / "frames.webm") == "Done."
+        pump_until(page, lambda: usage_site.usage()["development"] >= 1, timeout=90)
+        page.wait_for_timeout(1000)  # time for a second (wrong) count to show
+        counts = usage_site.usage()
+    finally:
+        released.join()
+        context.close()
+        locker.close()
+    assert 503 in statuses and statuses[-1] == 200
+    assert counts == {"billable": 0, "development": 1, "failed": 0}
+
+
+def pump_until(page: Page, condition: Callable[[], bool], timeout: float = 30) -> None:
+    """Wait for ``condition`` inside Playwright calls: the sync API runs route handlers and
+    event listeners only then."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        page.wait_for_timeout(200)
+
+
+REMOTION_PAGE = Path(__file__).parent.parent / "tests" / "js" / "remotion_webcodecs_page.html"
+REMOTION_HOST = "https://www.remotion.pro"
+
+
+def test_remotions_own_webcodecs_reports_to_this_service(
+    browser: Browser, usage_site: UsageSite
+) -> None:
+    """``convertMedia()`` of the unmodified ``@remotion/webcodecs`` 4.0.398 (which posts its
+    usage event to remotion.pro, with no eventId) converts in Chromium; its request is
+    routed to this service and counted, and ``getUsage`` shows it."""
+    context = browser.new_context()
+    files = {
+        "/remotion/page.html": REMOTION_PAGE,
+        "/remotion/input.webm": FIXTURES / "frames.webm",
+    }
+
+    def site(route: Route) -> None:
+        path = "/" + route.request.url.split("/", 3)[3].split("?")[0]
+        if path.startswith("/remotion/node_modules/"):
+            file = REPO / path.removeprefix("/remotion/")
+        else:
+            file = files[path]
+        kind = {".html": "text/html", ".mjs": "text/javascript", ".webm": "video/webm"}
+        context_type = kind[file.suffix]
+        route.fulfill(status=200, body=file.read_bytes(), headers={"Content-Type": context_type})
+
+    def to_this_service(route: Route) -> None:
+        url = route.request.url.replace(REMOTION_HOST, usage_site.url)
+        route.fulfill(response=route.fetch(url=url))
+
+    context.route(f"{usage_site.url}/remotion/**", site)
+    context.route(f"{REMOTION_HOST}/api/track/**", to_this_service)
+    page = context.new_page()
+    sent: list[dict[str, Any]] = []
+    page.on(
+        "request",
+        lambda r: (
+            sent.append(json.loads(r.post_data or "{}"))
+            if r.url.startswith(REMOTION_HOST) and r.method == "POST"
+            else None
+        ),
+    )
+    page.goto(f"{usage_site.url}/remotion/page.html")
+    usage_answer = f"{REMOTION_HOST}/api/track/register-usage-point"
+    with page.expect_response(usage_answer, timeout=CONVERT_MS) as answered:
+        size = page.evaluate("(key) => window.convertWithRemotion(location.origin"
+                             " + '/remotion/input.webm', key)", usage_site.public_key)  # fmt: skip
+    assert answered.value.status == 200
+    counts = usage_site.usage()
+    context.close()
+    assert size > 1000
+    assert sent == [
+        {
+            "event": "webcodec-conversion",
+            "apiKey": usage_site.public_key,
+            "host": usage_site.url,
+            "succeeded": True,
+        }
+    ]
+    assert counts == {"billable": 0, "development": 1, "failed": 0}
 
 
 def test_a_public_origin_is_counted_billable(playwright: Playwright,
@@ -209,19 +334,7 @@ def test_an_event_raised_offline_arrives_when_back_online(
     page.wait_for_selector("#info-body table")
     context.set_offline(True)
     assert convert(page, FIXTURES / "frames.webm") == "Done."
-    page.wait_for_function(
-        """() => new Promise((resolve) => {
-             const open = indexedDB.open("pywebcodecs-usage", 1);
-             open.onsuccess = () => {
-               const db = open.result;
-               if (!db.objectStoreNames.contains("pending")) { db.close(); resolve(false); return; }
-               const count = db.transaction("pending").objectStore("pending").count();
-               count.onsuccess = () => { db.close(); resolve(count.result === 1); };
-             };
-             open.onerror = () => resolve(false);
-           })""",
-        timeout=30_000,
-    )
+    page.wait_for_function(f"({COUNT_OUTBOX})().then((n) => n === 1)", timeout=30_000)
     assert usage_site.usage()["development"] == 0
     context.set_offline(False)
     counts = usage_site.wait_for_usage({"development": 1})
