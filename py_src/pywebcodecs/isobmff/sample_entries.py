@@ -4,6 +4,11 @@ Video entries follow ISO 14496-12 section 12.1.3, audio entries section 12.2.3 i
 the QuickTime version 1 and 2 layouts (MOV files). The codec-specific boxes inside them
 (avcC, hvcC, vpcC, av1C, esds, dOps, dfLa, colr, pasp) become ``codec``, ``codec_string``
 and ``description`` as WebCodecs wants them.
+
+An ``mp4a`` entry is only a wrapper: its esds objectTypeIndication names the codec (DTS
+and AC-3 are stored so too), and a type we cannot name keeps it as its name (``mp4a.c0``)
+so that nothing decodes or copies it as AAC. AC-3, E-AC-3 and DTS get no ``description``:
+their setup is in every frame, and the writers rebuild their boxes from the first one.
 """
 
 from __future__ import annotations
