@@ -175,17 +175,24 @@ def _atsc_descriptor_only(pid: int, stream_type: int, descriptors: bytes) -> tup
     return 0x81, bytes([0x81, 4, 0x08, 0x28, 0x05, 0x00])
 
 
+def _private_data_only(pid: int, stream_type: int, descriptors: bytes) -> tuple[int, bytes]:
+    """Stream type 0x06 and no descriptor: the syncframes alone tell what it holds."""
+    return 0x06, b""
+
+
 #: name: (encoder options, ffmpeg muxer options, PMT rewrite)
 AC3_LAYOUTS = {
     "ac3-atsc-registration": (["-c:a", "ac3"], [], None),
     "ac3-atsc-descriptor": (["-c:a", "ac3"], [], _atsc_descriptor_only),
     "ac3-dvb": (["-c:a", "ac3"], ["-mpegts_flags", "system_b"], None),
     "ac3-dvb-descriptor": (["-c:a", "ac3"], [], _dvb_descriptor_only),
+    "ac3-private-data": (["-c:a", "ac3"], [], _private_data_only),
     "ac3-5.1-dvb": (["-c:a", "ac3", "-ac", "6"], ["-mpegts_flags", "system_b"], None),
     "eac3-atsc-registration": (["-c:a", "eac3"], [], None),
     "eac3-atsc-descriptor": (["-c:a", "eac3"], [], _atsc_descriptor_only),
     "eac3-dvb": (["-c:a", "eac3"], ["-mpegts_flags", "system_b"], None),
     "eac3-dvb-descriptor": (["-c:a", "eac3"], [], _dvb_descriptor_only),
+    "eac3-private-data": (["-c:a", "eac3"], [], _private_data_only),
 }
 
 
