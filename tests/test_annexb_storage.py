@@ -19,7 +19,7 @@ from pywebcodecs.codec_data import length_prefixed_to_annexb
 from pywebcodecs.errors import FormatError
 from pywebcodecs.isobmff import Mp4Muxer
 from pywebcodecs.matroska import ids
-from pywebcodecs.matroska.ebml import float_element, master, uint_element
+from pywebcodecs.matroska.ebml import element, float_element, master, uint_element
 from pywebcodecs.sink import FileSink
 from pywebcodecs.track import Packet, Track
 from test_matroska_handbuilt import matroska_file, one_track, simple_block
@@ -101,12 +101,14 @@ async def annexb_mp4(codec: str, path: Path, record: str) -> Path:
     return path
 
 
-def annexb_mkv(codec: str, track: Track, packets: list[Packet]) -> bytes:
-    """A Matroska file of the Annex-B frames with no CodecPrivate (ms timestamps)."""
+def annexb_mkv(codec: str, track: Track, packets: list[Packet], private: bytes = b"") -> bytes:
+    """A Matroska file of the Annex-B frames (ms timestamps), with ``private`` as its
+    CodecPrivate when given."""
     video = master(ids.VIDEO, uint_element(ids.PIXEL_WIDTH, 160),
                    uint_element(ids.PIXEL_HEIGHT, 120))  # fmt: skip
     codec_id = "V_MPEG4/ISO/AVC" if codec == "h264" else "V_MPEGH/ISO/HEVC"
-    entry = one_track(1, codec_id, video, float_element(ids.DEFAULT_DURATION, 40_000_000))
+    extra = [element(ids.CODEC_PRIVATE, private)] if private else []
+    entry = one_track(1, codec_id, video, float_element(ids.DEFAULT_DURATION, 40_000_000), *extra)
     blocks = []
     for packet in packets:
         block = simple_block(packet.pts * 1000 // track.timescale, [packet.data])
@@ -151,12 +153,19 @@ async def test_annexb_mp4_copies_into_a_clean_mp4(codec: str, record: str, tmp_p
 
 
 @pytest.mark.parametrize("codec", ["h264", "hevc"])
-async def test_annexb_matroska_without_codec_private_copies_into_mp4(
-    codec: str, tmp_path: Path
-) -> None:
+@pytest.mark.parametrize("private", ["none", "record", "annexb"])
+async def test_annexb_matroska_copies_into_mp4(codec: str, private: str, tmp_path: Path) -> None:
+    """Start codes in the frames, with no CodecPrivate, with a valid avcC/hvcC, or with the
+    parameter sets as an Annex-B CodecPrivate (then only there, not in the frames)."""
     track, packets = await annexb_packets(codec)
+    assert track.description is not None
+    sets = b"".join(START + unit for unit in parameter_sets(codec, track.description))
+    codec_private = {"none": b"", "record": track.description, "annexb": sets}[private]
+    if private == "annexb":
+        for packet in packets:
+            packet.data = packet.data.removeprefix(sets)
     path = tmp_path / "annexb.mkv"
-    path.write_bytes(annexb_mkv(codec, track, packets))
+    path.write_bytes(annexb_mkv(codec, track, packets, codec_private))
     (expected,) = (await parse_media(str(source(codec)))).tracks
     (read,) = (await parse_media(str(path))).tracks
     assert (read.codec, read.codec_string) == (codec, expected.codec_string)
