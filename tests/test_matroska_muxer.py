@@ -9,13 +9,14 @@ from pathlib import Path
 import av
 import pytest
 
+from audio_span import AudioSpan, decoded_audio
 from oracle import decode_errors, ffprobe_format, ffprobe_json, ffprobe_streams, make, stream_hashes
 from pywebcodecs.errors import UnsupportedError
 from pywebcodecs.matroska import MatroskaDemuxer, MkvMuxer, WebmMuxer
 from pywebcodecs.matroska.muxer import MatroskaMuxer
 from pywebcodecs.reader import Reader
 from pywebcodecs.sink import FileSink, MemorySink
-from pywebcodecs.source import FileSource
+from pywebcodecs.source import BytesSource, FileSource
 from pywebcodecs.track import AudioTrack, ColorInfo, Packet, Track, VideoTrack
 
 VIDEO_2S = ("-f", "lavfi", "-i", "testsrc=size=160x120:rate=25:duration=2")
@@ -387,3 +388,57 @@ async def test_packets_without_durations_still_give_the_full_duration(tmp_path: 
     out = await remux_packets(tracks, packets, WebmMuxer, tmp_path / "no_durations.webm")
     with_durations = await remux(source, WebmMuxer, tmp_path / "durations.webm")
     assert ffprobe_format(out)["duration"] == ffprobe_format(with_durations)["duration"]
+
+
+#: 1.013 s: not a whole number of 20 ms Opus frames, so the last one is padded.
+OPUS_1013MS = ("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=1.013",
+               "-c:a", "libopus")  # fmt: skip
+
+
+def discard_paddings(path: Path) -> list[int]:
+    """Each audio packet's DiscardPadding in samples, as ffprobe reports it (0 without)."""
+    packets = ffprobe_json(path, "-select_streams", "a:0", "-show_packets")["packets"]
+    return [
+        sum(int(side.get("discard_padding", 0)) for side in p.get("side_data_list", []))
+        for p in packets
+    ]
+
+
+@pytest.mark.parametrize("container", ["webm", "mkv"])
+@pytest.mark.parametrize("name", ["opus-1013ms.ogg", "opus-1013ms.webm"])
+async def test_opus_end_padding_is_written_as_discard_padding(
+    name: str, container: str, tmp_path: Path
+) -> None:
+    """Copied Opus keeps its true end: from Ogg, the last granule position; from ffmpeg's
+    WebM, its DiscardPadding. ffmpeg then decodes exactly the source's samples, from 0."""
+    from pywebcodecs import convert_media
+
+    source = make(name, *OPUS_1013MS)
+    sink = MemorySink()
+    await convert_media(source, container, sink=sink)
+    out = tmp_path / f"out.{container}"
+    out.write_bytes(sink.getvalue())
+    paddings = discard_paddings(out)
+    assert paddings[-1] == 24 and not any(paddings[:-1])  # 51 frames - 312 pre-skip - 48624
+    whole = AudioSpan(Fraction(0), Fraction(1013, 1000), 48_624)
+    assert decoded_audio(out) == decoded_audio(source) == whole
+    assert decode_errors(out) == ""
+
+
+async def test_a_block_group_with_discard_padding_reads_back() -> None:
+    """Our reader takes the DiscardPadding of our writer's BlockGroup off the duration."""
+    head = b"OpusHead" + bytes([1, 2]) + (312).to_bytes(2, "little") + bytes(7)
+    track = AudioTrack(id=1, codec="opus", codec_string="opus", description=head,
+                       timescale=1_000_000, sample_rate=48_000, channels=2)  # fmt: skip
+    sink = MemorySink()
+    muxer = WebmMuxer(sink)
+    muxer.add_track(track)
+    frame = bytes([0xFC, 0xFF, 0xFE])  # one 20 ms CELT frame of silence
+    await muxer.write_packet(1, Packet(1, -6_500, -6_500, 20_000, True, frame))
+    await muxer.write_packet(1, Packet(1, 13_500, 13_500, 12_000, True, frame, 8_000_000))
+    await muxer.finish()
+    demuxer = MatroskaDemuxer(await Reader.open(BytesSource(sink.getvalue())))
+    await demuxer.open()
+    packets = [p async for p in demuxer.packets()]
+    assert [(p.pts, p.duration, p.discard_padding) for p in packets] == [
+        (-7, 20, 0), (13, 12, 8_000_000)]  # fmt: skip

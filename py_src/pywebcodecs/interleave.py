@@ -50,8 +50,8 @@ class Interleaver:
         out = self.tracks[index]
         if out.track is not None:
             out.timeline.repair(packet, out.track.timescale)
-            if out.first_pts is None:
-                out.first_pts = Fraction(packet.pts, out.track.timescale)
+            if out.first_pts is None:  # Opus priming before the start is not the start
+                out.first_pts = Fraction(packet.pts + out.track.lead_in, out.track.timescale)
         out.queue.append(packet)
         out.packets_pushed += 1
 
@@ -118,7 +118,8 @@ class Interleaver:
         if shift:
             packet.pts -= shift
             packet.dts -= shift
-        out.timeline.not_before_start(packet)
+        # Priming the decoder drops (Opus pre-skip) may lie before 0.
+        out.timeline.not_before_start(packet, -out.track.lead_in)
         await self.muxer.write_packet(out.muxer_id, packet)
         out.packets_written += 1
         out.end = max(out.end, Fraction(packet.pts + packet.duration, out.track.timescale))

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 MICROSECONDS = 1_000_000
+NANOSECONDS = 1_000_000_000
+#: Opus counts its pre-skip in samples at 48 kHz, whatever the input rate (RFC 7845 section 4.2).
+OPUS_RATE = 48_000
 
 
 @dataclass
@@ -49,6 +52,12 @@ class Track:
     def duration_seconds(self) -> float | None:
         return None if self.duration is None else self.duration / self.timescale
 
+    @property
+    def lead_in(self) -> int:
+        """How far (in timescale units) the first packet's pts lies before where the track
+        starts because the decoder drops that much priming (Opus pre-skip); else 0."""
+        return 0
+
 
 @dataclass(kw_only=True)
 class VideoTrack(Track):
@@ -74,6 +83,21 @@ class AudioTrack(Track):
     def __post_init__(self) -> None:
         self.kind = "audio"
 
+    @property
+    def pre_skip(self) -> int:
+        """Samples at 48 kHz an Opus decoder drops at the start: the encoder's priming, from
+        the OpusHead (RFC 7845 section 5.1); 0 for other codecs or without an OpusHead."""
+        head = self.description
+        if self.codec != "opus" or not head or len(head) < 12 or not head.startswith(b"OpusHead"):
+            return 0
+        return int.from_bytes(head[10:12], "little")
+
+    @property
+    def lead_in(self) -> int:
+        """The pre-skip in this track's timescale, rounded half up as ffmpeg rounds
+        CodecDelay (so a copied Matroska track's first pts is exactly minus this)."""
+        return (2 * self.pre_skip * self.timescale + OPUS_RATE) // (2 * OPUS_RATE)
+
 
 @dataclass(slots=True)
 class Packet:
@@ -82,6 +106,12 @@ class Packet:
     ``pts`` and ``dts`` are in the track's timescale and already have the container's
     timeline applied (MP4 edit lists, Matroska CodecDelay): ``pts`` is when the frame is
     shown, and it may be negative for audio priming that is meant to be cut.
+
+    ``duration`` is the part of the packet that is presented. An audio encoder fills its
+    last frame up with silence; ``discard_padding`` is how much decoded audio follows that
+    end and is dropped (Matroska DiscardPadding, the Ogg last granule, an MP4 edit list
+    ending early). It is in nanoseconds, as Matroska stores it, because a track counted in
+    milliseconds could not hold a trim of a few samples.
     """
 
     track_id: int
@@ -90,6 +120,7 @@ class Packet:
     duration: int
     is_key: bool
     data: bytes
+    discard_padding: int = 0  # ns of decoded audio after pts + duration that players drop
 
 
 @dataclass

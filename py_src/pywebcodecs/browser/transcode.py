@@ -23,6 +23,7 @@ import js
 from pyodide.code import run_js
 from pyodide.ffi import JsException, create_proxy
 
+from ..audio_end import EncodedAudioEnd
 from ..encoding import (
     audio_bitrate,
     audio_encoder_codec_string,
@@ -157,7 +158,11 @@ class _Transcoder:
             self._check()
             raise CodecError(f"flushing {self.plan.track.codec}: {js_error_message(exc)}") from exc
         self._check()
+        self._flushed()
         self.interleaver.finish_track(self.index)
+
+    def _flushed(self) -> None:
+        """Called once the encoder has given its last output."""
 
     def close(self) -> None:
         for codec in (getattr(self, "decoder", None), getattr(self, "encoder", None)):
@@ -184,7 +189,9 @@ class _Transcoder:
         if self.output_track is None:
             self.output_track = make_track()
             self.interleaver.set_track(self.index, self.output_track)
-        packet = Packet(self.index, timestamp, timestamp, duration, is_key, data)
+        self._deliver(Packet(self.index, timestamp, timestamp, duration, is_key, data))
+
+    def _deliver(self, packet: Packet) -> None:
         self.interleaver.push(self.index, packet)
 
 
@@ -339,10 +346,13 @@ class AudioTranscoder(_Transcoder):
             )
         self.decoder = js.AudioDecoder.new(self._callbacks(self._on_audio, "audio decoding"))
         self.decoder.configure(config)
+        #: What was fed to a real encoder, to cut its padding at the end (PCM has none).
+        self._end: EncodedAudioEnd | None = None
         if self.plan.codec in PcmEncoder.FORMATS:
             self.encoder = PcmEncoder(self.plan.codec, self._on_pcm)
         else:
             await self._start_encoder(track)
+            self._end = EncodedAudioEnd(MICROSECONDS)
         self._listen_dequeue()
 
     async def _start_encoder(self, track: AudioTrack) -> None:
@@ -385,8 +395,11 @@ class AudioTranscoder(_Transcoder):
             start = float(data.timestamp)
             # Timestamps are whole microseconds: round to whole frames before comparing.
             skip = round(-start * int(data.sampleRate) / MICROSECONDS) if start < 0 else 0
-            if skip >= int(data.numberOfFrames):
+            frames = int(data.numberOfFrames)
+            if skip >= frames:
                 return
+            if self._end is not None:
+                self._end.fed(0 if skip else int(start), frames - skip, int(data.sampleRate))
             if skip:
                 trimmed = _trim_start(data, skip)
                 self.encoder.encode(trimmed)
@@ -397,6 +410,25 @@ class AudioTranscoder(_Transcoder):
             self._fail(CodecError(f"audio at {data.timestamp} µs: {exc}"))
         finally:
             data.close()
+
+    def _deliver(self, packet: Packet) -> None:
+        """An encoded packet, dated where its decoded samples go: an Opus encoder's chunk
+        timestamp is where its input starts, and decoding gives the pre-skip (priming)
+        before that. Then held until it is known whether it reaches past the input's end."""
+        if self._end is None:
+            super()._deliver(packet)
+            return
+        assert isinstance(self.output_track, AudioTrack)
+        lead_in = self.output_track.lead_in
+        packet.pts -= lead_in
+        packet.dts -= lead_in
+        for ready in self._end.push(packet):
+            super()._deliver(ready)
+
+    def _flushed(self) -> None:
+        if self._end is not None:
+            for ready in self._end.finish():
+                super()._deliver(ready)
 
     def _on_chunk(self, chunk: Any, metadata: Any = None) -> None:
         config = _decoder_config(metadata)

@@ -14,17 +14,22 @@ Three layouts:
   written once the first fragment is complete, when each track's first decode time is
   known for its edit list.
 
-Packet timestamps are in the added track's timescale, which the MP4 track keeps.
+Packet timestamps are in the added track's timescale, which a video track keeps. An audio
+track is counted in samples (its sample rate; 48 kHz for Opus), as ffmpeg writes it:
+ffmpeg's reader takes the edit list's ``media_time`` of an audio track as the number of
+priming samples to skip, so a track counted in microseconds (WebCodecs) would lose far
+more than its Opus pre-skip.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from ..errors import UnsupportedError
 from ..muxer import Muxer
 from ..sink import Sink
-from ..track import Packet, Track, VideoTrack
+from ..track import OPUS_RATE, AudioTrack, Packet, Track, VideoTrack
 from .box_writer import LARGE_HEADER_SIZE, MAX_32, box, large_box_header
 from .fragment_writer import TrackRun, fragment
 from .movie_writer import TrackTiming, mvex, mvhd, trak
@@ -50,6 +55,17 @@ class _OutTrack:
     pending_bytes: int = 0
     pending_from: int = 0  # index in the log of the first pending sample
     total_bytes: int = 0
+    #: The added track's timescale, when the MP4 track counts in other units (audio).
+    source_timescale: int | None = None
+
+    def rescaled(self, packet: Packet) -> Packet:
+        """``packet`` with its times in the MP4 track's timescale."""
+        if self.source_timescale is None:
+            return packet
+        to, of = self.track.timescale, self.source_timescale
+        return dataclasses.replace(packet, pts=_rescale(packet.pts, to, of),
+                                   dts=_rescale(packet.dts, to, of),
+                                   duration=_rescale(packet.duration, to, of))  # fmt: skip
 
 
 class Mp4Muxer(Muxer):
@@ -80,7 +96,16 @@ class Mp4Muxer(Muxer):
         self.check_codec(track.codec)
         if self._started:
             raise UnsupportedError("all tracks must be added before the first packet")
-        self._tracks.append(_OutTrack(number=len(self._tracks) + 1, track=track))
+        out = _OutTrack(number=len(self._tracks) + 1, track=track)
+        if isinstance(track, AudioTrack):
+            rate = OPUS_RATE if track.codec == "opus" else track.sample_rate
+            if rate != track.timescale:
+                out.source_timescale = track.timescale
+                duration = track.duration
+                if duration is not None:
+                    duration = _rescale(duration, rate, track.timescale)
+                out.track = dataclasses.replace(track, timescale=rate, duration=duration)
+        self._tracks.append(out)
         self._has_video = self._has_video or isinstance(track, VideoTrack)
         return len(self._tracks)
 
@@ -90,6 +115,7 @@ class Mp4Muxer(Muxer):
         if not self._started:
             await self._start()
         out = self._tracks[track_id - 1]
+        packet = out.rescaled(packet)
         if self.fragmented and self._fragment_due(out, packet):
             await self._write_fragment()
         if out.first_dts is None:
@@ -252,6 +278,11 @@ class Mp4Muxer(Muxer):
         out.pending = []
         out.pending_bytes = 0
         out.pending_from = len(out.log)
+
+
+def _rescale(value: int, to: int, of: int) -> int:
+    """``value`` units of ``1/of`` s in units of ``1/to`` s, rounded half up."""
+    return (2 * value * to + of) // (2 * of)
 
 
 def _ftyp() -> bytes:

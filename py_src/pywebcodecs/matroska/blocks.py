@@ -2,14 +2,17 @@
 
 RFC 9559 section 10 (Block structure) and section 10.4 (lacing): a block may hold several
 frames of one track, with their sizes coded in Xiph, EBML or fixed-size lacing. ffmpeg,
-and so our packet list, gives each laced frame its own packet.
+and so our packet list, gives each laced frame its own packet. The writer's blocks are
+one frame each: a SimpleBlock, or a BlockGroup when the frame ends in DiscardPadding.
 """
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
-from .ebml import EbmlError, read_signed_vint, read_size
+from . import ids
+from .ebml import EbmlError, encode_id, encode_size, read_signed_vint, read_size
 
 Buffer = bytes | memoryview
 
@@ -86,3 +89,24 @@ def parse_block(buf: Buffer, start: int, end: int) -> Block:
         frames.append((pos, pos + size))
         pos += size
     return Block(track, timestamp, flags, frames)
+
+
+def _block_header(track: int, relative: int, flags: int) -> bytes:
+    return encode_size(track) + struct.pack(">hB", relative, flags)
+
+
+def simple_block(track: int, relative: int, is_key: bool, size: int) -> bytes:
+    """Everything of a one-frame SimpleBlock before its ``size`` bytes of frame data."""
+    header = _block_header(track, relative, FLAG_KEY if is_key else 0)
+    return encode_id(ids.SIMPLE_BLOCK) + encode_size(len(header) + size) + header
+
+
+def block_group(track: int, relative: int, size: int, discard_ns: int) -> tuple[bytes, bytes]:
+    """A BlockGroup around one key frame of ``size`` bytes whose last ``discard_ns``
+    nanoseconds players drop: the bytes before the frame data, and the bytes after it."""
+    header = _block_header(track, relative, 0)  # a Block without ReferenceBlock is a key
+    block = encode_id(ids.BLOCK) + encode_size(len(header) + size) + header
+    value = discard_ns.to_bytes((discard_ns.bit_length() + 8) // 8, "big", signed=True)
+    tail = encode_id(ids.DISCARD_PADDING) + encode_size(len(value)) + value
+    head = encode_id(ids.BLOCK_GROUP) + encode_size(len(block) + size + len(tail)) + block
+    return head, tail

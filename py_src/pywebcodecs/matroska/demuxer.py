@@ -8,7 +8,10 @@ Timestamps: a track's ``timescale`` is 1e9 / TimestampScale (1000 for the usual 
 reduced when TimestampScale does not divide a second. Like ffmpeg, a track's CodecDelay is
 subtracted from its block timestamps (so an Opus stream starts at minus its pre-skip),
 laced frames each become a packet at ``block time + i * frame duration``, and a frame's
-duration is BlockDuration, else DefaultDuration, truncated to timestamp units.
+duration is BlockDuration, else DefaultDuration, truncated to timestamp units. A block's
+positive DiscardPadding (an encoder's padding at the end of the stream) goes to its last
+frame's packet as ``discard_padding``, and that packet's duration is shortened by it, as
+the audio a player keeps ends there.
 
 Tags: the SimpleTags that target the whole file, names lower-cased (``title``,
 ``artist``, ``encoder``); a track's DURATION tag gives its ``duration``. Attached files
@@ -31,7 +34,7 @@ from ..codec_data import annexb_to_length_prefixed
 from ..demuxer import Demuxer
 from ..errors import FormatError
 from ..reader import Reader
-from ..track import CoverImage, Packet
+from ..track import NANOSECONDS, CoverImage, Packet
 from . import ids
 from .blocks import FLAG_KEY, Block, parse_block
 from .duration_tags import parse_duration_tag
@@ -104,6 +107,7 @@ class MatroskaDemuxer(Demuxer):
         self._first_cluster: int | None = None
         self._scale_ns = 1_000_000  # TimestampScale
         self._units = 1  # model units per Matroska timestamp unit
+        self._timescale = 1000  # model units per second
         self._timing: dict[int, _TrackTiming] = {}
 
     @classmethod
@@ -185,7 +189,7 @@ class MatroskaDemuxer(Demuxer):
     async def _build(self, info: SegmentInfo, entries: list[TrackEntry], tags: Tags) -> None:
         self._scale_ns = info.timestamp_scale
         common = gcd(self._scale_ns, 1_000_000_000)
-        timescale = 1_000_000_000 // common
+        timescale = self._timescale = 1_000_000_000 // common
         self._units = self._scale_ns // common
         if info.duration is not None and info.duration > 0:
             self.duration = info.duration * self._scale_ns / 1e9
@@ -294,9 +298,16 @@ class MatroskaDemuxer(Demuxer):
         )
         async for packet in self._raw_packets(warn=True):
             for ready in order.push(packet):
-                yield ready
+                yield self._discarded(ready)
         for ready in order.flush():
-            yield ready
+            yield self._discarded(ready)
+
+    def _discarded(self, packet: Packet) -> Packet:
+        """Shorten a packet by its DiscardPadding once its duration is known."""
+        if packet.discard_padding:
+            trim = (2 * packet.discard_padding * self._timescale + NANOSECONDS) // (2 * NANOSECONDS)
+            packet.duration = max(packet.duration - trim, 0)
+        return packet
 
     async def _raw_packets(self, *, warn: bool) -> AsyncGenerator[Packet, None]:
         """Packets in file order (dts = pts) from the first Cluster to the Segment's end."""
@@ -370,11 +381,14 @@ class MatroskaDemuxer(Demuxer):
                 if data is None:
                     return
                 try:
-                    block, duration, is_key = _read_block(element_id, data)
+                    block, duration, is_key, discard = _read_block(element_id, data)
                 except EbmlError as exc:
                     message = f"bad block: {exc.message}"
                     raise self.error(message, data_start + exc.offset) from None
-                for packet in self._block_packets(block, data, cluster_time, duration, is_key):
+                packets = self._block_packets(block, data, cluster_time, duration, is_key)
+                if packets and discard > 0:
+                    packets[-1].discard_padding = discard
+                for packet in packets:
                     yield packet
 
     async def _payload(self, start: int, size: int, walk: _ClusterWalk, warn: bool) -> bytes | None:
@@ -454,15 +468,16 @@ def _rescale(nanoseconds: int, scale: int) -> int:
     return (2 * nanoseconds + scale) // (2 * scale)
 
 
-def _read_block(element_id: int, data: bytes) -> tuple[Block, int | None, bool]:
-    """The block of a SimpleBlock or BlockGroup, its BlockDuration and key flag
-    (RFC 9559 section 10.2: a Block with a ReferenceBlock is not a keyframe)."""
+def _read_block(element_id: int, data: bytes) -> tuple[Block, int | None, bool, int]:
+    """The block of a SimpleBlock or BlockGroup, its BlockDuration, key flag (RFC 9559
+    section 10.2: a Block with a ReferenceBlock is not a keyframe) and DiscardPadding (ns)."""
     if element_id == ids.SIMPLE_BLOCK:
         block = parse_block(data, 0, len(data))
-        return block, None, bool(block.flags & FLAG_KEY)
+        return block, None, bool(block.flags & FLAG_KEY), 0
     found: Block | None = None
     duration = None
     is_key = True
+    discard = 0
     for child_id, start, end in children(data, 0, len(data)):
         if child_id == ids.BLOCK:
             found = parse_block(data, start, end)
@@ -470,9 +485,11 @@ def _read_block(element_id: int, data: bytes) -> tuple[Block, int | None, bool]:
             duration = decode_uint(data, start, end)
         elif child_id == ids.REFERENCE_BLOCK:
             is_key = False
+        elif child_id == ids.DISCARD_PADDING and end - start <= 8:
+            discard = int.from_bytes(data[start:end], "big", signed=True)
     if found is None:
         raise EbmlError("BlockGroup without a Block", 0)
-    return found, duration, is_key
+    return found, duration, is_key, discard
 
 
 _SECTIONS = frozenset({ids.SEEK_HEAD, ids.INFO, ids.TRACKS, ids.TAGS, ids.ATTACHMENTS})

@@ -7,7 +7,8 @@ Layout, all written front to back with only small patches at the end:
         Info (TimestampScale 1 ms, Duration patched at finish)
         Tracks
         Tags (one DURATION per track, as ffmpeg writes them, patched at finish)
-        Cluster* (8-byte size, patched when the cluster closes) of SimpleBlocks
+        Cluster* (8-byte size, patched when the cluster closes) of SimpleBlocks, and
+            BlockGroups for the blocks that end in padding (DiscardPadding)
         Cues
 
 Timestamps are milliseconds (TimestampScale 1 000 000 ns). A new cluster starts at each
@@ -21,7 +22,9 @@ made up (:mod:`.codec_private`); H.264, HEVC, Vorbis and FLAC cannot be written.
 
 Packet pts may be negative only as far as an Opus track's pre-skip reaches: the block
 timestamp is pts + CodecDelay (RFC 9559 section 5.1.4.1.19, as ffmpeg writes it), so the
-priming packet at -6.5 ms is stored at 0. Anything earlier is a ``ValueError``.
+priming packet at -6.5 ms is stored at 0. Anything earlier is a ``ValueError``. A packet
+with ``discard_padding`` (an encoder's last frame, filled up with silence) is a BlockGroup
+whose DiscardPadding (section 5.1.3.5.9) tells players how much of its end to drop.
 """
 
 from __future__ import annotations
@@ -33,8 +36,9 @@ from typing import ClassVar
 from ..errors import UnsupportedError
 from ..muxer import Muxer
 from ..sink import Sink
-from ..track import AudioTrack, Packet, Track, VideoTrack
+from ..track import NANOSECONDS, OPUS_RATE, AudioTrack, Packet, Track, VideoTrack
 from . import ids
+from .blocks import block_group, simple_block
 from .codec_ids import CODEC_IDS, MATRIX, PCM_BITS, PRIMARIES, TRANSFER
 from .codec_private import codec_private
 from .duration_tags import format_duration_tag
@@ -73,8 +77,9 @@ class _OutTrack:
     number: int
     track: Track
     codec_private: bytes | None
-    #: Milliseconds added to every block timestamp (Opus pre-skip, RFC 9559 CodecDelay).
-    delay_ms: int = 0
+    #: Added to every pts for the block timestamp (Opus pre-skip, RFC 9559 CodecDelay),
+    #: in the track's timescale.
+    lead_in: int = 0
     end_ms: int = 0
     tag_offset: int = 0
     last_pts: int = -1  # the latest pts so far, in the track's timescale
@@ -116,8 +121,7 @@ class MatroskaMuxer(Muxer):
         out = _OutTrack(
             number=len(self._tracks) + 1, track=track, codec_private=codec_private(track)
         )
-        if track.codec == "opus":
-            out.delay_ms = to_ms(_opus_pre_skip(out.codec_private), 48_000)
+        out.lead_in = track.lead_in
         self._tracks.append(out)
         self._has_video = self._has_video or isinstance(track, VideoTrack)
         return out.number
@@ -129,8 +133,7 @@ class MatroskaMuxer(Muxer):
             raise ValueError(f"unknown track id {track_id}")
         out = self._tracks[track_id - 1]
         scale = out.track.timescale
-        pts_ms = to_ms(packet.pts, scale)
-        time = pts_ms + out.delay_ms
+        time = to_ms(packet.pts + out.lead_in, scale)
         if time < 0:
             raise ValueError(
                 f"track {track_id}: packet pts {packet.pts}/{scale} s is before the start; "
@@ -153,12 +156,16 @@ class MatroskaMuxer(Muxer):
         if is_video and packet.is_key:
             self._add_cue(time, out.number)
         self._cluster_has_video = self._cluster_has_video or is_video
-        header = encode_size(out.number) + struct.pack(
-            ">hB", time - self._cluster_time, 0x80 if packet.is_key else 0
-        )
-        size = len(header) + len(packet.data)
-        await self.sink.write(encode_id(ids.SIMPLE_BLOCK) + encode_size(size) + header)
+        relative = time - self._cluster_time
+        if packet.discard_padding > 0:
+            head, tail = block_group(out.number, relative, len(packet.data),
+                                     packet.discard_padding)  # fmt: skip
+        else:
+            head, tail = simple_block(out.number, relative, packet.is_key, len(packet.data)), b""
+        await self.sink.write(head)
         await self.sink.write(packet.data)
+        if tail:
+            await self.sink.write(tail)
 
     async def finish(self) -> None:
         if not self._started:
@@ -237,9 +244,9 @@ class MatroskaMuxer(Muxer):
             children.append(string_element(ids.NAME, track.name))
         if out.codec_private:
             children.append(element(ids.CODEC_PRIVATE, out.codec_private))
-        if out.delay_ms:
-            pre_skip = _opus_pre_skip(out.codec_private)
-            children.append(uint_element(ids.CODEC_DELAY, pre_skip * 1_000_000_000 // 48_000))
+        if isinstance(track, AudioTrack) and track.pre_skip:
+            delay = track.pre_skip * NANOSECONDS // OPUS_RATE
+            children.append(uint_element(ids.CODEC_DELAY, delay))
         if track.codec == "opus":
             children.append(uint_element(ids.SEEK_PRE_ROLL, OPUS_SEEK_PRE_ROLL_NS))
         if isinstance(track, VideoTrack):
@@ -318,13 +325,6 @@ class MkvMuxer(MatroskaMuxer):
     mime_type = "video/x-matroska"
     doc_type = "matroska"
     codecs = frozenset(CODEC_IDS)
-
-
-def _opus_pre_skip(description: bytes | None) -> int:
-    """Pre-skip samples (at 48 kHz) from an OpusHead (RFC 7845 section 5.1)."""
-    if not description or len(description) < 12 or not description.startswith(b"OpusHead"):
-        return 0
-    return int.from_bytes(description[10:12], "little")
 
 
 def _video_element(track: VideoTrack) -> bytes:

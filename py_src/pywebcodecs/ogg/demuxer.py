@@ -6,7 +6,9 @@ last 64 KiB for the final granule positions (the duration). Timestamps follow ff
 reader so that they match ``ffprobe -show_packets``: packets add up their durations; the
 first packet after a page that ends on a packet boundary takes that page's granule position;
 and for Opus and Vorbis the first audio page is dated back from its granule position by the
-durations of its packets, which makes Opus start at minus its pre-skip.
+durations of its packets, which makes Opus start at minus its pre-skip. The last page's
+granule position ends the stream: the last packet is shortened to it, and what it cuts
+(the encoder's padding) becomes the packet's ``discard_padding``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from ..demuxer import Demuxer
 from ..errors import FormatError
 from ..reader import Reader
-from ..track import Packet
+from ..track import NANOSECONDS, Packet
 from .codecs import OggCodec, codec_for
 from .page import (
     CAPTURE,
@@ -127,12 +129,17 @@ class OggDemuxer(Demuxer):
             for index, data in enumerate(audio):
                 pts = stream.next_pts if stream.granule_pts is None else stream.granule_pts
                 stream.granule_pts = None
-                duration = codec.duration(data)
+                duration = whole = codec.duration(data)
                 if index == len(audio) - 1 and header.flags & FLAG_LAST:
                     duration = max(0, end_pts - pts)
                 stream.next_pts = pts + duration
                 if data:
-                    yield Packet(stream.track_id, pts, pts, duration, True, data)
+                    packet = Packet(stream.track_id, pts, pts, duration, True, data)
+                    if whole > duration:
+                        rate = self.track(stream.track_id).timescale
+                        cut = (whole - duration) * NANOSECONDS
+                        packet.discard_padding = (2 * cut + rate) // (2 * rate)
+                    yield packet
             if header.granule != NO_GRANULE and header.lacing[-1:] != b"\xff":
                 stream.granule_pts = end_pts
 

@@ -1,0 +1,69 @@
+"""Where re-encoded audio ends: exactly where the audio fed to the encoder ends.
+
+An audio encoder works in whole frames (Opus: 20 ms), so at the end it fills the last
+frame up with silence, and a build may even emit one more frame of it. Nothing in the
+packets says which part is padding, but the pipeline knows how many samples it fed the
+encoder and from which timestamp, so it knows the true end. This holds each encoded
+packet back until it is known to end before that point (or the input is over), then
+shortens the one that reaches past it, noting the rest as its ``discard_padding`` (which
+the muxers write as Matroska DiscardPadding and as the end of the MP4 edit), and drops the
+packets that hold nothing but padding. Pure Python, so the arithmetic is tested in CPython.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from fractions import Fraction
+
+from .track import NANOSECONDS, Packet
+
+
+class EncodedAudioEnd:
+    """The fed samples and the held packets of one audio encoder (timestamps in
+    ``timescale`` units for both)."""
+
+    def __init__(self, timescale: int) -> None:
+        self.timescale = timescale
+        self._start: int | None = None  # the first fed sample's timestamp
+        self._fed = Fraction(0)  # seconds of samples fed since then
+        self._held: deque[Packet] = deque()
+
+    def fed(self, timestamp: int, frames: int, sample_rate: int) -> None:
+        """``frames`` samples starting at ``timestamp`` went to the encoder."""
+        if self._start is None:
+            self._start = timestamp
+        self._fed += Fraction(frames, sample_rate)
+
+    @property
+    def end(self) -> int | None:
+        """Where the fed audio ends, or None before any was fed."""
+        if self._start is None:
+            return None
+        return self._start + round(self._fed * self.timescale)
+
+    def push(self, packet: Packet) -> list[Packet]:
+        """Hold ``packet``; return those now known to end within the fed audio."""
+        self._held.append(packet)
+        return self._release(final=False)
+
+    def finish(self) -> list[Packet]:
+        """The input is over: the rest, the last one trimmed to the end, padding dropped."""
+        return self._release(final=True)
+
+    def _release(self, *, final: bool) -> list[Packet]:
+        end = self.end
+        ready = []
+        while self._held:
+            packet = self._held[0]
+            beyond = 0 if end is None else packet.pts + packet.duration - end
+            if beyond > 0 and not final:
+                break
+            self._held.popleft()
+            if beyond <= 0:
+                ready.append(packet)
+            elif end is not None and packet.pts < end:
+                packet.duration -= beyond
+                packet.discard_padding += beyond * NANOSECONDS // self.timescale
+                ready.append(packet)
+            # else: the packet starts at or after the end: it holds only padding.
+        return ready

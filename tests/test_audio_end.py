@@ -1,0 +1,66 @@
+"""EncodedAudioEnd: re-encoded audio ends where the fed samples end, whatever padding the
+encoder added (counted in samples, never assumed from one encoder's habits)."""
+
+from __future__ import annotations
+
+from pywebcodecs.audio_end import EncodedAudioEnd
+from pywebcodecs.track import MICROSECONDS, Packet
+
+FRAME_US = 20_000  # an Opus frame
+PRE_SKIP_US = 6_500  # 312 samples at 48 kHz
+
+
+def opus_packets(count: int) -> list[Packet]:
+    """Encoder output as the pipeline dates it: each chunk's decoded samples start the
+    pre-skip before its input does."""
+    return [Packet(1, k * FRAME_US - PRE_SKIP_US, k * FRAME_US - PRE_SKIP_US, FRAME_US, True,
+                   bytes([k])) for k in range(count)]  # fmt: skip
+
+
+def run(end: EncodedAudioEnd, packets: list[Packet]) -> tuple[list[Packet], list[Packet]]:
+    """(released while encoding, released at the end)."""
+    early = [ready for packet in packets for ready in end.push(packet)]
+    return early, end.finish()
+
+
+def test_the_last_frame_is_cut_where_the_fed_samples_end() -> None:
+    end = EncodedAudioEnd(MICROSECONDS)
+    end.fed(0, 48_624, 48_000)  # 1.013 s: not a whole number of 20 ms frames
+    early, final = run(end, opus_packets(51))
+    packets = early + final
+    assert len(packets) == 51 and all(p.discard_padding == 0 for p in packets[:-1])
+    last = packets[-1]
+    assert last.pts + last.duration == 1_013_000
+    assert (last.duration, last.discard_padding) == (FRAME_US - 500, 500_000)
+    assert final == [last]  # held back until the input was known to be over
+
+
+def test_a_frame_of_nothing_but_padding_is_dropped() -> None:
+    end = EncodedAudioEnd(MICROSECONDS)
+    for _ in range(9):  # 0.10 s fed as ten blocks of 441 samples at 44.1 kHz, one more late
+        end.fed(0, 441, 44_100)
+    end.fed(90_000, 441, 44_100)
+    early, final = run(end, opus_packets(7))  # 140 ms of frames for 100 ms of input
+    packets = early + final
+    assert [p.data[0] for p in packets] == [0, 1, 2, 3, 4, 5]
+    assert packets[-1].pts + packets[-1].duration == 100_000
+    assert packets[-1].discard_padding == 13_500_000
+
+
+def test_audio_that_starts_late_is_released_as_the_fed_samples_cover_it() -> None:
+    end = EncodedAudioEnd(MICROSECONDS)
+    packets = [Packet(1, 1_000_000 + k * FRAME_US - PRE_SKIP_US, 0, FRAME_US, True, b"")
+               for k in range(50)]  # fmt: skip
+    end.fed(1_000_000, 24_000, 48_000)  # input from 1 s
+    first = [ready for packet in packets for ready in end.push(packet)]
+    assert len(first) == 25 and first[-1].pts + FRAME_US <= 1_500_000
+    end.fed(1_500_000, 23_688, 48_000)  # ends where the 50th frame's samples end
+    rest = end.finish()
+    assert len(rest) == 25 and rest[-1].pts + rest[-1].duration == 1_993_500
+    assert all(p.duration == FRAME_US and p.discard_padding == 0 for p in first + rest)
+
+
+def test_nothing_fed_leaves_every_packet_as_it_is() -> None:
+    end = EncodedAudioEnd(MICROSECONDS)
+    early, final = run(end, opus_packets(3))
+    assert [p.duration for p in early] == [FRAME_US] * 3 and final == []
