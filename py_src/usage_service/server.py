@@ -64,8 +64,14 @@ class TimedH11Protocol(H11Protocol):
 def uvicorn_options(
     forwarded_allow_ips: str | None = None, head_timeout: float = HEADER_TIMEOUT
 ) -> dict[str, Any]:
-    """The uvicorn settings both ``serve`` and :class:`ServiceThread` run with."""
-    protocol = type("TimedH11Protocol", (TimedH11Protocol,), {"head_timeout": head_timeout})
+    """The uvicorn settings both ``serve`` and :class:`ServiceThread` run with.
+
+    ``serve --workers`` pickles the settings for its worker processes, so the protocol is
+    the module's own class unless a test asks for another head time-out.
+    """
+    protocol: type[TimedH11Protocol] = TimedH11Protocol
+    if head_timeout != TimedH11Protocol.head_timeout:
+        protocol = type("TimedH11Protocol", (TimedH11Protocol,), {"head_timeout": head_timeout})
     return {
         "http": protocol,
         "timeout_keep_alive": 5,
