@@ -81,19 +81,25 @@ async def test_pictures_split_over_several_pes_match_ffprobe(codec: str, tmp_pat
     await assert_copies_cleanly(path, tmp_path / "copy.mp4")
 
 
-@pytest.mark.parametrize("chunk", [3, 1000])
+@pytest.mark.parametrize("layout", ["3-per-pes", "1000-byte-chunks", "sparse-timestamps"])
 async def test_several_pictures_per_pes_are_cut_and_timed_like_the_original(
-    chunk: int, tmp_path: Path
+    layout: str, tmp_path: Path
 ) -> None:
     """The byte stream of an ffmpeg file repacked into PES packets of 3 pictures each, or of
     1000 bytes cut anywhere, each with the timestamps of the first picture that starts in
-    it (ISO 13818-1 section 2.4.3.7): ffprobe leaves the others untimed; the reader cuts the
-    same pictures and times them as the original file had them (constant frame rate)."""
+    it (ISO 13818-1 section 2.4.3.7), or one PES per picture with timestamps on every other
+    one from the fourth: ffprobe leaves the others untimed; the reader cuts the same
+    pictures and times them as the original file had them (constant frame rate)."""
     original = without_aud("h264-video-only-no-bframes")
     data = original.read_bytes()
     pictures = read_pes(data, VIDEO_PID)
     regrouped = []
-    if chunk == 3:
+    if layout == "sparse-timestamps":
+        for index, p in enumerate(pictures):
+            timed = index >= 3 and index % 2
+            regrouped.append(PesPacket(p.pts if timed else None, p.dts if timed else None,
+                                       p.payload))  # fmt: skip
+    elif layout == "3-per-pes":
         for at in range(0, len(pictures), 3):
             group = pictures[at : at + 3]
             payload = b"".join(p.payload for p in group)
@@ -104,10 +110,10 @@ async def test_several_pictures_per_pes_are_cut_and_timed_like_the_original(
         for picture in pictures:
             starts[offset] = picture
             offset += len(picture.payload)
-        for at in range(0, len(stream), chunk):
-            first = next((starts[o] for o in sorted(starts) if at <= o < at + chunk), None)
+        for at in range(0, len(stream), 1000):
+            first = next((starts[o] for o in sorted(starts) if at <= o < at + 1000), None)
             pts = None if first is None else first.pts
-            regrouped.append(PesPacket(pts, pts, stream[at : at + chunk]))
+            regrouped.append(PesPacket(pts, pts, stream[at : at + 1000]))
     path = tmp_path / "regrouped.ts"
     path.write_bytes(rewrite_pid(data, VIDEO_PID, regrouped))
     untimed = sum(p.pts is None for p in ffprobe_packets(path))

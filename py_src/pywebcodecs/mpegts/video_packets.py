@@ -72,18 +72,21 @@ class VideoPackets:
                 continue
             pts = self._unwrap(unit.pts)
             dts = self._unwrap(unit.dts if unit.dts is not None else unit.pts)
-            if self._last is not None and self._untimed and dts > self._last[1]:
+            if self._last is not None and dts > self._last[1]:
                 self._step = (dts - self._last[1]) // (len(self._untimed) + 1)
-            elif self._last is not None and dts > self._last[1]:
-                self._step = dts - self._last[1]
+            if self._last is None and self._untimed:  # the stream starts with untimed units
+                back = (len(self._untimed) + 1) * (self._step or _FALLBACK_STEP)
+                self._last = (pts - back, dts - back)
             packets += self._untimed_packets(self._step or _FALLBACK_STEP)
             packets += self._packet(unit, pts, dts)
         return packets
 
     def _untimed_packets(self, step: int) -> list[Packet]:
+        """The units waiting for a timestamp, one ``step`` apart after the last timed one
+        (from 0 when the stream has given none)."""
         packets: list[Packet] = []
         for unit in self._untimed:
-            pts, dts = self._last if self._last is not None else (0, -step)
+            pts, dts = self._last if self._last is not None else (-step, -step)
             packets += self._packet(unit, pts + step, dts + step)
         self._untimed = []
         return packets
