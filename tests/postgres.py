@@ -111,6 +111,15 @@ class PostgresServer:
                     raise
                 time.sleep(0.1)
 
+    def restart(self) -> None:
+        """Stop the server (``fast``: open connections are cut) and start it again (with a
+        log file: a server left holding our output pipe would make ``run`` wait for ever)."""
+        subprocess.run(
+            [*self._run_as, str(self.bin_dir / "pg_ctl"), "-D", str(self.folder / "data"),
+             "-l", str(self.folder / "log"), "-m", "fast", "-w", "restart"],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+
     def create_database(self) -> str:
         """A new empty database on this server; its URL."""
         name = f"usage_{uuid.uuid4().hex[:12]}"

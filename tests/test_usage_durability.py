@@ -1,6 +1,7 @@
-"""The ``serve`` command as a real deployment runs it: an acknowledged event survives
-``kill -9`` of the service, and ``--workers 4`` on one fresh PostgreSQL database starts
-cleanly (migrations take turns), counts every event once and divides the rate limits."""
+"""The service as a real deployment runs it: an acknowledged event survives ``kill -9`` of
+``serve`` and a PostgreSQL restart under load, and ``--workers 4`` on one fresh
+PostgreSQL database starts cleanly (migrations take turns), counts every event once and
+divides the rate limits."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ import pytest
 
 import postgres
 from test_usage_api import TRACK, USAGE, create_key
+from usage_service import create_app
+from usage_service.server import ServiceThread
 from usage_service.storage import open_store
 
 database_url = postgres.database_url
@@ -159,3 +162,41 @@ def test_serve_refuses_a_bad_worker_count(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60, cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 2 and "at least 1" in done.stderr
+
+
+def test_a_postgresql_restart_under_load_loses_no_event(tmp_path: Path) -> None:
+    """Events refused while the database restarts get 503; a client that retries them (as
+    the engine's does) ends with every event counted once."""
+    with postgres.PostgresServer.start() as database_server:
+        database = database_server.create_database()
+        public, secret = create_key(database)
+        app = create_app(database, ip_limit=None, key_limit=None, key_ceiling=None)
+        statuses: list[int] = []
+
+        async def deliver(http: httpx.AsyncClient, body: dict[str, object]) -> None:
+            for _ in range(200):
+                try:
+                    response = await http.post(TRACK, json=body)
+                except httpx.TransportError:
+                    statuses.append(0)
+                else:
+                    statuses.append(response.status_code)
+                    if response.status_code == 200:
+                        return
+                    assert response.status_code == 503, response.text
+                await asyncio.sleep(0.1)
+            raise AssertionError("an event was never accepted")
+
+        async def load(url: str) -> None:
+            async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+                bodies = [event(public) for _ in range(240)]
+                for start in range(0, len(bodies), 8):
+                    if start == 80:
+                        await asyncio.to_thread(database_server.restart)
+                    await asyncio.gather(*(deliver(http, b) for b in bodies[start : start + 8]))
+
+        with ServiceThread(app) as service:
+            asyncio.run(asyncio.wait_for(load(service.url), timeout=120))
+            usage = httpx.post(service.url + USAGE, json={"apiKey": secret}, timeout=30).json()
+    assert 503 in statuses
+    assert usage["webcodecConversions"]["billable"] == 240
