@@ -38,11 +38,17 @@ async def _probe(request: ProbeRequest) -> Capabilities:
 
 
 async def _decodable(track: Track) -> bool:
+    codec_class = js.VideoDecoder if isinstance(track, VideoTrack) else js.AudioDecoder
+    return await supported(codec_class, js_decoder_config(track))
+
+
+def js_decoder_config(track: Track) -> Any:
+    """:func:`~pywebcodecs.capabilities.decoder_config` as the JS object WebCodecs takes:
+    the probe and the stage that decodes use this same config."""
     config = decoder_config(track)
     if "description" in config:
         config["description"] = js_bytes(config["description"])
-    codec_class = js.VideoDecoder if isinstance(track, VideoTrack) else js.AudioDecoder
-    return await supported(codec_class, config)
+    return js_object(config)
 
 
 async def _encoder_checks(request: ProbeRequest) -> list[EncoderCheck]:
@@ -87,9 +93,12 @@ async def _audio_check(track: AudioTrack, codec: str) -> EncoderCheck:
     return EncoderCheck(codec, False, max_channels=max_channels, rate_refused=rate_refused)
 
 
-async def supported(codec_class: Any, config: dict[str, Any]) -> bool:
-    """``codec_class.isConfigSupported(config)``; a config it throws on is unsupported."""
+async def supported(codec_class: Any, config: Any) -> bool:
+    """``codec_class.isConfigSupported(config)`` (a dict or a JS object); a config it
+    throws on is unsupported."""
+    if isinstance(config, dict):
+        config = js_object(config)
     try:
-        return bool((await codec_class.isConfigSupported(js_object(config))).supported)
+        return bool((await codec_class.isConfigSupported(config)).supported)
     except JsException:
         return False

@@ -24,16 +24,12 @@ from pyodide.code import run_js
 from pyodide.ffi import JsException, create_proxy
 
 from ..audio_end import EncodedAudioEnd
-from ..encoding import (
-    audio_bitrate,
-    audio_encoder_codec_string,
-    video_bitrate,
-    video_encoder_codec_string,
-)
+from ..encoding import audio_bitrate, audio_encoder_codec_string, video_encoder_config
 from ..errors import CodecError, UnsupportedError
 from ..interleave import Interleaver
 from ..plan import TrackPlan
 from ..track import MICROSECONDS, AudioTrack, Packet, Track, VideoTrack
+from .capabilities import js_decoder_config
 from .interop import js_bytes, js_error_message, js_object
 
 MAX_QUEUE = 8
@@ -221,31 +217,16 @@ class VideoTranscoder(_Transcoder):
         track = self.plan.track
         assert isinstance(track, VideoTrack) and self.plan.size is not None
         self.width, self.height = self.plan.size
-        decoder_config = {
-            "codec": track.codec_string,
-            "codedWidth": track.width,
-            "codedHeight": track.height,
-        }
-        if track.description:
-            decoder_config["description"] = js_bytes(track.description)
-        self._decoder_config = js_object(decoder_config)
+        self._decoder_config = js_decoder_config(track)
         if not await _supported(js.VideoDecoder, self._decoder_config):
             raise UnsupportedError(
                 f"this browser cannot decode {track.codec} video ({track.codec_string}, "
                 f"{track.width}x{track.height})"
             )
         assert self.plan.codec is not None
-        encoder_config: dict[str, Any] = {
-            "codec": video_encoder_codec_string(self.plan.codec, self.width, self.height),
-            "width": self.width,
-            "height": self.height,
-            "bitrate": video_bitrate(self.width, self.height, track.frame_rate),
-            "latencyMode": "quality",
-        }
-        if track.frame_rate:
-            encoder_config["framerate"] = track.frame_rate
-        if self.plan.codec == "h264":
-            encoder_config["avc"] = {"format": "avc"}
+        encoder_config = video_encoder_config(
+            self.plan.codec, self.width, self.height, track.frame_rate
+        )
         self._encoder_config = js_object(encoder_config)
         if not await _supported(js.VideoEncoder, self._encoder_config):
             raise UnsupportedError(
