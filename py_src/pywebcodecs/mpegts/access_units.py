@@ -108,12 +108,14 @@ class AccessUnitSplitter:
                 done.append(self._unit)
             self._unit = AccessUnit()
             self._has_slice = False
-            self._stamp(self._unit, self._base + start)
+            self._stamp(self._unit, self._base + start + 3)
         self._has_slice = self._has_slice or vcl
         self._nal = start
 
     def _stamp(self, unit: AccessUnit, offset: int) -> None:
-        """Gives ``unit`` the timestamps of the last PES that started at or before it."""
+        """Gives ``unit`` the timestamps of the last PES that started at or before its
+        first NAL unit's header (``offset``): a PES may start inside that unit's start
+        code, which a muxer splitting bytes blindly does."""
         while self._pes_starts and self._pes_starts[0][0] <= offset:
             _, pts, dts = self._pes_starts.pop(0)
             unit.pts, unit.dts = pts, dts
