@@ -1,13 +1,18 @@
 """Which tracks a conversion copies, re-encodes or drops, and the errors for impossible asks."""
 
+from pathlib import Path
+
 import pytest
 
+from oracle import ffprobe_streams, make
+from pywebcodecs import PyWebCodecsError, convert_media
 from pywebcodecs.capabilities import Capabilities, EncoderCheck, ProbeRequest, decoder_config
 from pywebcodecs.conversion import TrackOutcome
 from pywebcodecs.encoding import video_encoder_codec_string, video_encoder_config
 from pywebcodecs.errors import UnsupportedError
 from pywebcodecs.muxer import Muxer
 from pywebcodecs.plan import Resize, Target, plan_track, probe_request
+from pywebcodecs.sink import FileSink
 from pywebcodecs.track import AudioTrack, VideoTrack
 
 
@@ -190,3 +195,32 @@ def test_encoder_levels_follow_the_picture_size():
     assert video_encoder_codec_string("av1", 1280, 720) == "av01.0.05M.08"
     assert video_encoder_codec_string("h264", 1280, 720) == "avc1.42001f"
     assert video_encoder_codec_string("h264", 1920, 1080) == "avc1.420028"
+
+
+def h264_aac() -> Path:
+    return make("plan-h264-aac.mp4", "-f", "lavfi", "-i", "testsrc2=size=64x64:rate=10:duration=1",
+                "-f", "lavfi", "-i", "sine=sample_rate=48000:duration=1", "-c:v", "libx264",
+                "-preset", "ultrafast", "-c:a", "aac")  # fmt: skip
+
+
+async def test_the_result_lists_every_input_track_in_cpython_too(tmp_path: Path) -> None:
+    output = tmp_path / "out.mkv"
+    sink = FileSink(output)
+    try:
+        result = await convert_media(str(h264_aac()), "mkv", audio_codec="drop", sink=sink)
+    finally:
+        sink.close()
+    assert result.tracks == [
+        TrackOutcome(1, "video", "h264", "copy", "h264", "copied (h264)"),
+        TrackOutcome(2, "audio", "aac", "drop", None, "dropped by choice"),
+    ]
+    assert [s["codec_name"] for s in ffprobe_streams(output)] == ["h264"]
+
+
+async def test_a_conversion_left_with_no_track_says_what_became_of_each() -> None:
+    with pytest.raises(PyWebCodecsError) as error:
+        await convert_media(str(h264_aac()), "wav", audio_codec="drop")
+    assert str(error.value) == (
+        "plan-h264-aac.mp4: no track left to write to WAV (track 1 dropped: a WAV file holds "
+        "no video; track 2 dropped by choice)"
+    )
