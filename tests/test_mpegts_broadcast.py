@@ -81,20 +81,28 @@ async def test_pictures_split_over_several_pes_match_ffprobe(codec: str, tmp_pat
     await assert_copies_cleanly(path, tmp_path / "copy.mp4")
 
 
-@pytest.mark.parametrize("layout", ["3-per-pes", "1000-byte-chunks", "sparse-timestamps"])
+@pytest.mark.parametrize(
+    "layout", ["3-per-pes", "1000-byte-chunks", "sparse-timestamps", "cut-in-start-codes"]
+)
 async def test_several_pictures_per_pes_are_cut_and_timed_like_the_original(
     layout: str, tmp_path: Path
 ) -> None:
     """The byte stream of an ffmpeg file repacked into PES packets of 3 pictures each, or of
     1000 bytes cut anywhere, each with the timestamps of the first picture that starts in
     it (ISO 13818-1 section 2.4.3.7), or one PES per picture with timestamps on every other
-    one from the fourth: ffprobe leaves the others untimed; the reader cuts the same
-    pictures and times them as the original file had them (constant frame rate)."""
+    one from the fourth, or one picture per PES but each PES cut inside the start code of
+    its picture (3 bytes of it at the end of the PES before): ffprobe leaves the others
+    untimed; the reader cuts the same pictures and times them as the original file had
+    them (constant frame rate)."""
     original = without_aud("h264-video-only-no-bframes")
     data = original.read_bytes()
     pictures = read_pes(data, VIDEO_PID)
     regrouped = []
-    if layout == "sparse-timestamps":
+    if layout == "cut-in-start-codes":
+        for p, after in zip(pictures, [*pictures[1:], None], strict=True):
+            tail = b"" if after is None else after.payload[:3]
+            regrouped.append(PesPacket(p.pts, p.dts, p.payload[3 if regrouped else 0 :] + tail))
+    elif layout == "sparse-timestamps":
         for index, p in enumerate(pictures):
             timed = index >= 3 and index % 2
             regrouped.append(PesPacket(p.pts if timed else None, p.dts if timed else None,
@@ -116,8 +124,9 @@ async def test_several_pictures_per_pes_are_cut_and_timed_like_the_original(
             regrouped.append(PesPacket(pts, pts, stream[at : at + 1000]))
     path = tmp_path / "regrouped.ts"
     path.write_bytes(rewrite_pid(data, VIDEO_PID, regrouped))
-    untimed = sum(p.pts is None for p in ffprobe_packets(path))
-    assert untimed >= len(pictures) // 3
+    if layout != "cut-in-start-codes":
+        untimed = sum(p.pts is None for p in ffprobe_packets(path))
+        assert untimed >= len(pictures) // 3
     demuxer, _ = await assert_matches_ffprobe(
         MpegTsDemuxer, original, FileSource(path), untimed_pts=False
     )
