@@ -1,14 +1,20 @@
 """Benchmark: the usage service under load, on SQLite and on PostgreSQL.
 
-For each backend it starts ``python -m usage_service serve`` (uvicorn, one process, rate
-limits off) on a free loopback port, creates a key, and drives ``register-usage-point``
-with ``--clients`` concurrent keep-alive connections (a bare asyncio HTTP/1.1 client, each
-event with a fresh ``eventId``) for ``--seconds``. It prints events/s and the p50/p99
-latency, then the loss check: the key's ``get-usage`` count must equal the number of
-events the service answered 200 for (no accepted event lost, none counted twice).
+For each backend it starts ``python -m usage_service serve`` (uvicorn, one process, the
+default rate limits, ``--forwarded-allow-ips 127.0.0.1``) on a free loopback port, creates
+a key, and drives ``register-usage-point`` with ``--clients`` concurrent keep-alive
+connections (a bare asyncio HTTP/1.1 client, each event with a fresh ``eventId``, each
+request from one of 10,000 client networks named in ``X-Forwarded-For``, as through a
+load balancer) for ``--seconds``. It prints events/s and the p50/p99 latency, then the
+loss check: the key's ``get-usage`` count must equal the number of events the service
+answered 200 for (no accepted event lost, none counted twice).
+
+Then the crash run: the same load, and ``kill -9`` of the service half-way; the service is
+started again on the same database and every event that had been answered 200 must be
+there.
 
 PostgreSQL is a throw-away server (``tests/postgres.py``) with its default durability
-(fsync on); SQLite runs in WAL mode with ``synchronous=NORMAL``. The load generator shares
+(fsync on); SQLite runs in WAL mode with ``synchronous=FULL``. The load generator shares
 the machine's cores with the service, so the figures are a floor, not a ceiling.
 
 Run: ``.venv/bin/python build_scripts/bench_usage.py [--seconds 10] [--clients 50]``.
@@ -20,11 +26,14 @@ import argparse
 import asyncio
 import json
 import os
+import random
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -36,6 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from postgres import PostgresServer  # noqa: E402
+from usage_service.storage import open_store  # noqa: E402
 
 TRACK = "/api/track/register-usage-point"
 
@@ -46,6 +56,7 @@ class Load:
     accepted: int = 0
     unanswered: int = 0
     refused: dict[int, int] = field(default_factory=dict)
+    accepted_ids: list[str] = field(default_factory=list)
 
 
 def main() -> int:
@@ -56,15 +67,14 @@ def main() -> int:
     lost = False
     with tempfile.TemporaryDirectory() as folder:
         lost |= bench("sqlite", f"sqlite:///{folder}/bench.sqlite3", args)
+        lost |= crash("sqlite", f"sqlite:///{folder}/crash.sqlite3", args)
     with PostgresServer.start(durable=True) as server:
         lost |= bench("postgresql", server.create_database(), args)
+        lost |= crash("postgresql", server.create_database(), args)
     return 1 if lost else 0
 
 
-def bench(name: str, database_url: str, args: argparse.Namespace) -> bool:
-    """Run one backend; True if an accepted event went missing."""
-    keys = _service_command("keys", "create", "--name", "bench", "--db", database_url)
-    pair = json.loads(keys.stdout)
+def _start_service(database_url: str) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     server = subprocess.Popen(
         [
@@ -76,10 +86,8 @@ def bench(name: str, database_url: str, args: argparse.Namespace) -> bool:
             str(port),
             "--db",
             database_url,
-            "--ip-limit",
-            "off",
-            "--key-limit",
-            "off",
+            "--forwarded-allow-ips",
+            "127.0.0.1",
             "--static",
             str(REPO),
         ],
@@ -87,14 +95,53 @@ def bench(name: str, database_url: str, args: argparse.Namespace) -> bool:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
+    _wait_until_up(url, server)
+    return server, url
+
+
+def crash(name: str, database_url: str, args: argparse.Namespace) -> bool:
+    """Load, ``kill -9`` half-way, restart: True if an acknowledged event is missing."""
+    keys = _service_command("keys", "create", "--name", "crash", "--db", database_url)
+    pair = json.loads(keys.stdout)
+    server, url = _start_service(database_url)
+    killer = threading.Timer(args.seconds / 2, os.kill, (server.pid, signal.SIGKILL))
+    killer.start()
     try:
-        _wait_until_up(url, server)
+        load = asyncio.run(_drive(url, pair["public_key"], args.clients, args.seconds))
+    finally:
+        killer.join()
+        server.wait(timeout=30)
+    server, url = _start_service(database_url)  # recovery (SQLite replays its WAL)
+    server.terminate()
+    server.wait(timeout=30)
+    stored = asyncio.run(_stored_ids(database_url))
+    missing = len(set(load.accepted_ids) - stored)
+    print(
+        f"{name:>10}: kill -9 after {args.seconds / 2:.1f} s: {load.accepted} acknowledged, "
+        f"{load.unanswered} cut off, {missing} acknowledged events missing after restart"
+    )
+    return missing > 0
+
+
+async def _stored_ids(database_url: str) -> set[str]:
+    store = open_store(database_url)
+    rows = await store._query("SELECT event_id FROM usage_events")
+    await store.close()
+    return {str(row[0]) for row in rows}
+
+
+def bench(name: str, database_url: str, args: argparse.Namespace) -> bool:
+    """Run one backend; True if an accepted event went missing."""
+    keys = _service_command("keys", "create", "--name", "bench", "--db", database_url)
+    pair = json.loads(keys.stdout)
+    server, url = _start_service(database_url)
+    try:
         started, server_cpu, client_cpu = time.perf_counter(), _cpu(server.pid), time.process_time()
         load = asyncio.run(_drive(url, pair["public_key"], args.clients, args.seconds))
         elapsed = time.perf_counter() - started
         server_cpu, client_cpu = _cpu(server.pid) - server_cpu, time.process_time() - client_cpu
         counted = httpx.post(f"{url}/api/track/get-usage", json={"apiKey": pair["secret_key"]})
-        billable = counted.json()["counts"]["webcodec-conversion"]["billable"]
+        billable = counted.json()["webcodecConversions"]["billable"]
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -126,20 +173,27 @@ async def _one_client(port: int, public_key: str, deadline: float, load: Load) -
     A bare asyncio stream client, because httpx spends about 10 ms of CPU per request at
     this concurrency: with it the benchmark measured the load generator, not the service.
     """
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        load.unanswered += 1
+        return
     try:
         while time.perf_counter() < deadline:
+            event_id = uuid.uuid4().hex
             body = json.dumps(
                 {
                     "event": "webcodec-conversion",
                     "apiKey": public_key,
                     "host": "https://bench.example",
                     "succeeded": True,
-                    "eventId": uuid.uuid4().hex,
+                    "eventId": event_id,
                 }
             ).encode()
+            network = random.randrange(10_000)
             head = (
                 f"POST {TRACK} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                f"X-Forwarded-For: 10.{network // 256}.{network % 256}.1\r\n"
                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
             )
             sent = time.perf_counter()
@@ -152,6 +206,7 @@ async def _one_client(port: int, public_key: str, deadline: float, load: Load) -
             load.latencies.append(time.perf_counter() - sent)
             if status == 200:
                 load.accepted += 1
+                load.accepted_ids.append(event_id)
             else:
                 load.refused[status] = load.refused.get(status, 0) + 1
     finally:
