@@ -79,9 +79,8 @@ def usage_site(static_dir: Path, tmp_path: Path) -> Iterator[UsageSite]:
         yield UsageSite(service.url, database, keys["public_key"], keys["secret_key"])
 
 
-def open_app(context: BrowserContext, url: str, api_key: str) -> tuple[Page, list[dict[str, Any]]]:
-    """The app page, engine ready, with the key set; the list collects usage events sent."""
-    page = context.new_page()
+def usage_events_sent(page: Page) -> list[dict[str, Any]]:
+    """A list that collects the usage events ``page`` posts, to any service."""
     events: list[dict[str, Any]] = []
     page.on(
         "request",
@@ -91,6 +90,13 @@ def open_app(context: BrowserContext, url: str, api_key: str) -> tuple[Page, lis
             else None
         ),
     )
+    return events
+
+
+def open_app(context: BrowserContext, url: str, api_key: str) -> tuple[Page, list[dict[str, Any]]]:
+    """The app page, engine ready, with the key set; the list collects usage events sent."""
+    page = context.new_page()
+    events = usage_events_sent(page)
     page.goto(f"{url}/index.html")
     page.wait_for_selector("body[data-engine=ready]", timeout=BOOT_MS)
     page.evaluate("(key) => { document.body.dataset.apiKey = key; }", api_key)
@@ -267,15 +273,7 @@ def test_remotions_own_webcodecs_reports_to_this_service(
     context.route(f"{usage_site.url}/remotion/**", site)
     context.route(f"{REMOTION_HOST}/api/track/**", to_this_service)
     page = context.new_page()
-    sent: list[dict[str, Any]] = []
-    page.on(
-        "request",
-        lambda r: (
-            sent.append(json.loads(r.post_data or "{}"))
-            if r.url.startswith(REMOTION_HOST) and r.method == "POST"
-            else None
-        ),
-    )
+    sent = usage_events_sent(page)
     page.goto(f"{usage_site.url}/remotion/page.html")
     usage_answer = f"{REMOTION_HOST}/api/track/register-usage-point"
     with page.expect_response(usage_answer, timeout=CONVERT_MS) as answered:
