@@ -5,6 +5,11 @@ CodecID → ffprobe codec name (RFC 9559 codec mappings), CodecPrivate → WebCo
 configuration records via :mod:`pywebcodecs.codec_data`, VP9 from the CodecPrivate
 feature list (WebM codec mapping: ID 1 profile, 2 level, 3 bit depth) or, when absent,
 from the first keyframe's uncompressed header (VP9 bitstream spec section 6.2).
+
+H.264/HEVC whose frames start with start codes (Annex-B, as some writers store them, with
+no CodecPrivate or with the parameter sets as Annex-B in it) get an avcC/hvcC built from
+the parameter sets there and in the first keyframe; the demuxer then gives the frames
+4-byte lengths, so such a track copies and decodes like any other.
 """
 
 from __future__ import annotations
