@@ -43,6 +43,7 @@ async def run(options: Any) -> Any:
                 raise PyWebCodecsError(f"could not hand the output back: HTTP {response.status}")
         summary = _summary(result.progress, convert_ms, True, None)
         summary["tracks"] = [asdict(outcome) for outcome in result.tracks]
+        summary["warnings"] = list(result.warnings)
         return js_object(summary)
     except PyWebCodecsError as exc:
         return js_object(_summary(None, (time.monotonic() - started) * 1000, False, str(exc)))

@@ -114,8 +114,9 @@ def _audio_entry(track: Track, bitrate: int) -> bytes:
         return box("Opus", fields, _dops(track.description))
     if track.codec == "flac":
         description = track.description or b""
-        if not description.startswith(b"fLaC") or len(description) < 8:
-            raise UnsupportedError("FLAC in MP4 needs the fLaC header and STREAMINFO")
+        # dfLa starts with STREAMINFO (block type 0); readers refuse anything else.
+        if not description.startswith(b"fLaC") or len(description) < 8 or description[4] & 0x7F:
+            raise UnsupportedError("FLAC in MP4 needs the fLaC header and STREAMINFO first")
         return box("fLaC", fields, full_box("dfLa", 0, 0, description[4:]))
     if track.codec in IN_BAND_CONFIG:
         fourcc, config = IN_BAND_CONFIG[track.codec]
