@@ -9,12 +9,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oracle import decode_errors, ffprobe_streams, make, stream_hashes
 from pywebcodecs import UnsupportedError, convert_media, parse_media
 from pywebcodecs.ac3 import dac3_body, dec3_body, parse_syncframe
 from pywebcodecs.dts import ddts_body, parse_core_frame
+from pywebcodecs.isobmff.sample_entry_writer import with_in_band_config
 from pywebcodecs.sink import FileSink
+from pywebcodecs.track import AudioTrack
 
 TONE = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=1", "-ac", "2"]
 ENCODE = {"ac3": ["-c:a", "ac3"], "eac3": ["-c:a", "eac3"], "dts": ["-c:a", "dca", "-strict", "-2"]}
@@ -146,3 +150,28 @@ async def test_pcm_from_mov_copies_into_mkv_and_mp4(codec: str, tmp_path: Path) 
         assert await copy(src, out, target) == [("copy", codec)]
         assert ffprobe_streams(out)[0]["codec_name"] == codec
         assert decoded_md5(out) == decoded_md5(src)
+
+
+@pytest.mark.parametrize("codec", ["ac3", "eac3", "dts"])
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_a_damaged_first_frame_is_refused_by_name_never_crashes(
+    codec: str, data: st.DataObject
+) -> None:
+    """The MP4 writer's box comes from the first packet: damage gives a description or an
+    UnsupportedError naming the track, nothing else."""
+    whole = source(codec, "mkv").read_bytes()
+    sync = b"\x7f\xfe\x80\x01" if codec == "dts" else b"\x0b\x77"
+    frame = bytearray(whole[whole.index(sync) :][:1200])
+    del frame[data.draw(st.integers(0, len(frame))) :]
+    for _ in range(data.draw(st.integers(0, 4))):
+        if frame:
+            frame[data.draw(st.integers(0, len(frame) - 1))] = data.draw(st.integers(0, 255))
+    track = AudioTrack(id=3, codec=codec, codec_string=codec, timescale=48000,
+                       sample_rate=48000, channels=2)  # fmt: skip
+    try:
+        described = with_in_band_config(track, bytes(frame))
+    except UnsupportedError as exc:
+        assert f"{codec} track 3" in str(exc)
+    else:
+        assert described.description

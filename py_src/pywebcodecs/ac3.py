@@ -206,6 +206,8 @@ def dec3_body(data: bytes) -> bytes:
 
 def _chanmap(data: bytes, pos: int, frame: SyncFrame) -> int:
     """The 16-bit chanmap of a dependent substream's bsi (section E.1.2.2), or 0."""
+    if pos + 12 > len(data):  # the bsi up to chanmap takes at most 10 bytes
+        return 0
     bits = _BitReader(data, pos + 2)
     bits.read(16)  # strmtyp, substreamid, frmsiz
     if bits.read(2) == 3:  # fscod

@@ -150,22 +150,28 @@ def with_in_band_config(track: Track, first_packet: bytes) -> Track:
     if track.codec not in IN_BAND_CONFIG:
         return track
     where = f"{track.codec} track {track.id}"
-    if track.codec == "dts":
+    try:
+        body = _config_box_body(track.codec, first_packet)
+    except ValueError as exc:
+        raise UnsupportedError(f"{where}: {exc}") from None
+    return dataclasses.replace(track, description=body)
+
+
+def _config_box_body(codec: str, first_packet: bytes) -> bytes:
+    if codec == "dts":
         core = dts.parse_core_frame(first_packet)
         if core is None:
-            raise UnsupportedError(f"{where}: the first packet is not a DTS core frame")
+            raise ValueError("the first packet is not a DTS core frame")
         if core.has_extension_substream:
-            raise UnsupportedError(
-                f"{where} is DTS-HD (an extension substream follows the core); MP4 output "
-                "writes DTS core only"
+            raise ValueError(
+                "it is DTS-HD (an extension substream follows the core); MP4 output writes "
+                "DTS core only"
             )
-        bitrate = core.size * 8 * core.sample_rate // core.samples
-        return dataclasses.replace(track, description=dts.ddts_body(core, bitrate))
+        return dts.ddts_body(core, core.size * 8 * core.sample_rate // core.samples)
     frame = ac3.parse_syncframe(first_packet)
-    if frame is None or frame.codec != track.codec:
-        raise UnsupportedError(f"{where}: the first packet is not an {track.codec} syncframe")
-    body = ac3.dac3_body(frame) if frame.codec == "ac3" else ac3.dec3_body(first_packet)
-    return dataclasses.replace(track, description=body)
+    if frame is None or frame.codec != codec:
+        raise ValueError(f"the first packet is not an {codec} syncframe")
+    return ac3.dac3_body(frame) if codec == "ac3" else ac3.dec3_body(first_packet)
 
 
 def _descriptor(tag: int, *parts: bytes) -> bytes:
