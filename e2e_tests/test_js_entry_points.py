@@ -1,7 +1,8 @@
 """Every way JS hands options to the engine, with options left out, ``null`` and
-``undefined``: the Web Worker, ``convertMedia`` and ``loadEngine`` of ``engine.mjs``, and
-the page. Outputs are checked by ffprobe/ffmpeg (``converted.assert_converted``); the
-headless runner behind ``pywebcodecs convert`` is tested in ``test_cli.py``."""
+``undefined``: the Web Worker, ``convertMedia`` and ``loadEngine`` of ``engine.mjs``.
+Outputs are checked by ffprobe/ffmpeg (``converted.assert_converted``). The headless
+runner behind ``pywebcodecs convert`` is tested in ``test_cli.py``, the page (its choices
+left automatic, no API key) in ``test_readme.py`` with the README's PyScript tags."""
 
 from __future__ import annotations
 
@@ -14,8 +15,6 @@ from playwright.sync_api import Browser
 from converted import assert_converted, h264_aac_clip
 from harness import open_harness, save_blob
 from pywebcodecs_host.site_server import SiteServer
-
-BOOT_MS = 120_000
 
 WORKER = """async () => {
   const worker = new Worker("./convert-worker.mjs", { type: "module" });
@@ -143,27 +142,3 @@ def test_python_from_load_engine_takes_null_and_undefined_options(
     outputs = [tmp_path / "1.webm", tmp_path / "2.webm", tmp_path / "3.mkv"]
     answer = run_script(browser, static_dir, LOAD_ENGINE, outputs)
     assert answer == {"same": True}  # one engine per page, however often it is asked for
-
-
-@pytest.mark.timeout(300)
-def test_the_page_converts_with_every_option_left_automatic(
-    browser: Browser, static_dir: Path, tmp_path: Path
-) -> None:
-    """No codec chosen, no ``data-api-key`` (``undefined`` in JS): the engine's defaults."""
-    source = h264_aac_clip()
-    with SiteServer(static_dir) as site:
-        page = browser.new_context().new_page()
-        page.goto(f"{site.url}/index.html")
-        page.wait_for_selector("body[data-engine=ready]", timeout=BOOT_MS)
-        page.set_input_files("#file-input", str(source))
-        page.wait_for_selector("#info-body table")
-        page.click("#convert")
-        page.wait_for_selector("#result:not([hidden]), #status.error", timeout=BOOT_MS)
-        status = page.inner_text("#status")
-        output = tmp_path / "out.webm"
-        if status == "Done.":
-            page.evaluate("() => { window.out = fetch(download.href).then((r) => r.blob()); }")
-            save_blob(page, "window.out", output)
-        page.context.close()
-    assert status == "Done."
-    assert_converted(source, output, "webm")

@@ -11,7 +11,8 @@
   ``python -m http.server``, which ignores ``Range`` requests as many simple hosts do;
   the page defines the names the snippets take from their surroundings (``fileInput``,
   ``file``, ``video``, ``showProgress``, ``alert``).
-- the ``html`` (PyScript) snippet replaces the app page's own PyScript tags.
+- the ``html`` (PyScript) snippet replaces the app page's own PyScript tags, and that page
+  converts with every choice left automatic.
 
 A block of a kind this module does not know how to run fails its test: no silent skip.
 """
@@ -254,8 +255,10 @@ def run_js(block: Block, browser: Browser, site: str, tmp_path: Path) -> None:
     assert_converted(h264_aac_clip(), output, container, video, audio)
 
 
-def run_pyscript(block: Block, browser: Browser, site: str, static_dir: Path) -> None:
-    """The app page with its own PyScript tags replaced by the snippet."""
+def run_pyscript(block: Block, browser: Browser, site: str, static_dir: Path,
+                 tmp_path: Path) -> None:  # fmt: skip
+    """The app page with its own PyScript tags replaced by the snippet converts the clip
+    with every choice left automatic and no ``data-api-key`` (``undefined`` in JS)."""
     if "pyscript/core.js" not in block.text:
         pytest.fail(f"README.md line {block.line}: no way to run this html snippet")
     own = re.compile(r'^<script type="(module|py)" src="\./(pyscript/core\.js|app\.py|'
@@ -272,8 +275,14 @@ def run_pyscript(block: Block, browser: Browser, site: str, static_dir: Path) ->
         page.set_input_files("#file-input", str(h264_aac_clip()))
         page.wait_for_selector("#info-body table", timeout=RUN_MS)
         assert "h264" in page.inner_text("#info-body")
+        page.click("#convert")
+        page.wait_for_selector("#result:not([hidden]), #status.error", timeout=RUN_MS)
+        assert page.inner_text("#status") == "Done."
+        output = save_blob(page, "fetch(download.href).then((r) => r.blob())",
+                           tmp_path / "out.webm")  # fmt: skip
     finally:
         page.context.close()
+    assert_converted(h264_aac_clip(), output, "webm")
 
 
 # ---------------------------------------------------------------- the tests
@@ -290,7 +299,7 @@ def test_readme_example(block: Block, browser: Browser, plain_site: str, static_
     elif block.language == "js":
         run_js(block, browser, plain_site, tmp_path)
     elif block.language == "html":
-        run_pyscript(block, browser, plain_site, static_dir)
+        run_pyscript(block, browser, plain_site, static_dir, tmp_path)
     else:
         pytest.fail(f"README.md line {block.line}: no way to run a {block.language!r} block")
 
