@@ -32,7 +32,10 @@ async def copy_to(src: Path, out: Path, container: str, **options: object) -> ob
 async def test_mp4_to_mkv_copies_every_packet(tmp_path: Path) -> None:
     out = tmp_path / "video.mkv"
     result = await copy_to(FIXTURES / "video.mp4", out, "mkv")
-    assert [(p.action, p.output_codec) for p in result.tracks] == [("copy", "h264"), ("copy", "aac")]
+    assert [(p.action, p.output_codec) for p in result.tracks] == [
+        ("copy", "h264"),
+        ("copy", "aac"),
+    ]
     assert stream_hashes(out) == stream_hashes(FIXTURES / "video.mp4")
     assert decode_errors(out) == ""
     assert result.progress.video_frames == 125 and result.progress.done
@@ -181,3 +184,14 @@ async def test_a_kept_track_without_packets_is_named(tmp_path: Path) -> None:
     result = await copy_to(source, tmp_path / "out.mkv", "mkv", audio_codec="drop")
     assert result.progress.video_frames == 10
     assert decode_errors(tmp_path / "out.mkv") == ""
+
+
+async def test_flac_without_streaminfo_first_is_not_written_into_mp4(tmp_path: Path) -> None:
+    """A damaged CodecPrivate whose first block is no STREAMINFO: an MP4 reader refuses
+    such a dfLa, so the writer does too (the copy fuzz found the unreadable output)."""
+    data = bytearray(make("flac-video.mkv", *CLIP[:-2], "-c:a", "flac").read_bytes())
+    data[data.index(b"fLaC") + 4] = 0x04  # block type 4: VORBIS_COMMENT
+    source = tmp_path / "no-streaminfo.mkv"
+    source.write_bytes(data)
+    with pytest.raises(UnsupportedError, match="FLAC in MP4 needs the fLaC header and STREAMINFO"):
+        await copy_to(source, tmp_path / "out.mp4", "mp4")
