@@ -3,16 +3,22 @@ muxer, checked by ffprobe and ffmpeg."""
 
 from __future__ import annotations
 
+import subprocess
+from array import array
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
 
+from audio_span import decoded_audio, edited_audio
 from media import frame_interval, summarize
 from oracle import FIXTURES, decode_errors, ffprobe_streams, hd_720p_20s, make
 from pywebcodecs.encoding import audio_encoder_config
 from pywebcodecs_host.headless import HeadlessEngine
 from pywebcodecs_host.site_server import SiteServer
+
+#: The tolerance for where audio starts and ends: the media's own precision.
+MS = 0.001
 
 
 def assert_same_video_and_synced_audio(source: Path, output: Path, video: str, audio: str) -> None:
@@ -24,9 +30,11 @@ def assert_same_video_and_synced_audio(source: Path, output: Path, video: str, a
     assert after["video"].start == pytest.approx(0, abs=1e-3)
     in_span = before["video"].end - before["video"].start
     assert after["video"].end == pytest.approx(in_span, abs=frame)
-    # Audio covers the same time as the video (within one AAC frame and the codec delay).
-    assert after["audio"].start == pytest.approx(0, abs=0.03)
-    assert after["audio"].end == pytest.approx(before["audio"].end, abs=0.05)
+    # The audio ffmpeg decodes starts at 0 and ends where the input's does, whatever
+    # padding the encoder added to its last frame.
+    audio = decoded_audio(output)
+    assert audio.start == pytest.approx(0, abs=MS)
+    assert audio.end == pytest.approx(before["audio"].end, abs=MS)
     assert decode_errors(output) == ""
 
 
@@ -166,4 +174,45 @@ def test_mp3_to_wav_decodes_to_pcm_in_the_browser(engine: HeadlessEngine, tmp_pa
     assert (stream["codec_name"], stream["sample_rate"], stream["channels"]) == (
         "pcm_s16le", "24000", 2)  # fmt: skip
     assert float(stream["duration"]) == pytest.approx(summarize(source)["audio"].end, abs=0.1)
+    assert decode_errors(output) == ""
+
+
+def click_wav(seconds: float, rate: int, channels: int) -> Path:
+    """A quiet tone with one loud sample at 0.05 s: where it lands in the output shows
+    that the audio starts at 0 (the encoder's priming dropped, nothing else)."""
+    click = round(0.05 * rate)
+    return make(f"click-{seconds}s-{rate}-{channels}ch.wav", "-f", "lavfi", "-i",
+                f"aevalsrc='if(eq(n,{click}),0.9,0.1*sin(2*PI*440*t))':s={rate}:d={seconds}",
+                "-ac", str(channels), "-c:a", "pcm_s16le")  # fmt: skip
+
+
+def loudest_sample(path: Path) -> int:
+    """The index of the loudest sample ffmpeg decodes from ``path`` (mixed to mono)."""
+    cmd = ["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:a", "-f", "s16le", "-ac", "1", "-"]
+    samples = array("h", subprocess.run(cmd, capture_output=True, check=True).stdout)
+    return max(range(len(samples)), key=lambda i: abs(samples[i]))
+
+
+@pytest.mark.parametrize("container", ["webm", "mkv", "mp4"])
+@pytest.mark.parametrize(("seconds", "rate", "channels"), [(1.013, 48000, 2), (0.1, 44100, 1)])
+def test_reencoded_opus_starts_at_zero_and_ends_with_the_input(
+    engine: HeadlessEngine, tmp_path: Path, container: str, seconds: float, rate: int,
+    channels: int,
+) -> None:  # fmt: skip
+    """1.013 s is no whole number of 20 ms Opus frames; 0.1 s at 44.1 kHz is less than six.
+    The padding of the last frame is cut (Matroska DiscardPadding, MP4 edit list) and the
+    pre-skip is dropped once, so the audio spans exactly the input's time."""
+    source = click_wav(seconds, rate, channels)
+    output = tmp_path / f"out.{container}"
+    summary = engine.convert(source, output, container=container, audio_codec="opus")
+    assert summary["ok"], summary
+    assert summary["output_seconds"] == pytest.approx(seconds, abs=MS)
+    audio = decoded_audio(output)
+    assert audio.start == pytest.approx(0, abs=MS)
+    if container == "mp4":  # ffmpeg's decoder ignores the edit's end; its probe does not
+        start, end = edited_audio(output)
+        assert (float(start), float(end)) == pytest.approx((0, seconds), abs=MS)
+    else:
+        assert audio.end == pytest.approx(seconds, abs=MS)
+    assert loudest_sample(output) == pytest.approx(0.05 * 48000, abs=48)  # within 1 ms
     assert decode_errors(output) == ""

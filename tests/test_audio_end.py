@@ -14,7 +14,7 @@ def opus_packets(count: int) -> list[Packet]:
     """Encoder output as the pipeline dates it: each chunk's decoded samples start the
     pre-skip before its input does."""
     return [Packet(1, k * FRAME_US - PRE_SKIP_US, k * FRAME_US - PRE_SKIP_US, FRAME_US, True,
-                   bytes([k])) for k in range(count)]  # fmt: skip
+                   bytes([k % 256])) for k in range(count)]  # fmt: skip
 
 
 def run(end: EncodedAudioEnd, packets: list[Packet]) -> tuple[list[Packet], list[Packet]]:
@@ -64,3 +64,23 @@ def test_nothing_fed_leaves_every_packet_as_it_is() -> None:
     end = EncodedAudioEnd(MICROSECONDS)
     early, final = run(end, opus_packets(3))
     assert [p.duration for p in early] == [FRAME_US] * 3 and final == []
+
+
+def test_an_input_whose_last_packet_is_cut_short_ends_there() -> None:
+    """An MP4 AAC track whose last sample lasts 676 of its 1024 samples (edts.mp4): the
+    decoder gives all 1024, the input's audio ends at 9.0 s."""
+    end = EncodedAudioEnd(MICROSECONDS)
+    for k in range(390):
+        pts = round((k * 1024 - 2112) * MICROSECONDS / 44_100)  # as the decoder is given it
+        end.decoding(pts, round((676 if k == 389 else 1024) * MICROSECONDS / 44_100))
+    end.fed(0, 390 * 1024 - 2112, 44_100)
+    early, final = run(end, opus_packets(452))  # 9.0335 s of 20 ms frames
+    assert (early + final)[-1].pts + (early + final)[-1].duration == end.end == 9_000_000
+
+
+def test_an_input_packet_without_a_duration_leaves_the_fed_end() -> None:
+    end = EncodedAudioEnd(MICROSECONDS)
+    end.decoding(0, 20_000)
+    end.decoding(20_000, 0)
+    end.fed(0, 2_400, 48_000)
+    assert end.end == 50_000

@@ -3,7 +3,9 @@
 An audio encoder works in whole frames (Opus: 20 ms), so at the end it fills the last
 frame up with silence, and a build may even emit one more frame of it. Nothing in the
 packets says which part is padding, but the pipeline knows how many samples it fed the
-encoder and from which timestamp, so it knows the true end. This holds each encoded
+encoder and from which timestamp, so it knows the true end; and where the input's own
+packets end earlier than their decoded samples (an MP4 whose last AAC sample is cut
+short, an Ogg stream's last granule), the input's audio ends there. This holds each encoded
 packet back until it is known to end before that point (or the input is over), then
 shortens the one that reaches past it, noting the rest as its ``discard_padding`` (which
 the muxers write as Matroska DiscardPadding and as the end of the MP4 edit), and drops the
@@ -26,7 +28,15 @@ class EncodedAudioEnd:
         self.timescale = timescale
         self._start: int | None = None  # the first fed sample's timestamp
         self._fed = Fraction(0)  # seconds of samples fed since then
+        self._input_pts: int | None = None  # the latest input packet's pts
+        self._input_end: int | None = None  # ... and where it ends, when it says
         self._held: deque[Packet] = deque()
+
+    def decoding(self, pts: int, duration: int) -> None:
+        """An input packet went to the decoder; a duration of 0 is unknown."""
+        if self._input_pts is None or pts >= self._input_pts:
+            self._input_pts = pts
+            self._input_end = pts + duration if duration > 0 else None
 
     def fed(self, timestamp: int, frames: int, sample_rate: int) -> None:
         """``frames`` samples starting at ``timestamp`` went to the encoder."""
@@ -36,10 +46,12 @@ class EncodedAudioEnd:
 
     @property
     def end(self) -> int | None:
-        """Where the fed audio ends, or None before any was fed."""
+        """Where the fed audio ends (or the input's last packet, if earlier); None before
+        any was fed."""
         if self._start is None:
             return None
-        return self._start + round(self._fed * self.timescale)
+        fed = self._start + round(self._fed * self.timescale)
+        return fed if self._input_end is None else min(fed, self._input_end)
 
     def push(self, packet: Packet) -> list[Packet]:
         """Hold ``packet``; return those now known to end within the fed audio."""

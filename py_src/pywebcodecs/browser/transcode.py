@@ -133,17 +133,15 @@ class _Transcoder:
         await self._wait_for_room()
         timescale = self.plan.track.timescale
         timestamp = _us(packet.pts, timescale)
-        self._decoding(timestamp)
+        duration = _us(packet.duration, timescale)
+        self._decoding(timestamp, duration)
         chunk = self.make_chunk(
-            "key" if is_key else "delta",
-            timestamp,
-            _us(packet.duration, timescale),
-            js_bytes(packet.data),
+            "key" if is_key else "delta", timestamp, duration, js_bytes(packet.data)
         )
         self.decoder.decode(chunk)
 
-    def _decoding(self, timestamp: int) -> None:
-        """Called with each chunk's timestamp as it goes to the decoder."""
+    def _decoding(self, timestamp: int, duration: int) -> None:
+        """Called with each chunk's timestamp and duration as it goes to the decoder."""
 
     async def flush(self) -> None:
         try:
@@ -264,7 +262,7 @@ class VideoTranscoder(_Transcoder):
         finally:
             frame.close()
 
-    def _decoding(self, timestamp: int) -> None:
+    def _decoding(self, timestamp: int, duration: int) -> None:
         heapq.heappush(self._times, timestamp)
 
     def _in_presentation_order(self, frame: Any) -> Any:
@@ -405,6 +403,10 @@ class AudioTranscoder(_Transcoder):
         packet.dts -= lead_in
         for ready in self._end.push(packet):
             super()._deliver(ready)
+
+    def _decoding(self, timestamp: int, duration: int) -> None:
+        if self._end is not None:
+            self._end.decoding(timestamp, duration)
 
     def _flushed(self) -> None:
         if self._end is not None:
