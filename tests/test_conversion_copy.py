@@ -195,3 +195,10 @@ async def test_flac_without_streaminfo_first_is_not_written_into_mp4(tmp_path: P
     source.write_bytes(data)
     with pytest.raises(UnsupportedError, match="FLAC in MP4 needs the fLaC header and STREAMINFO"):
         await copy_to(source, tmp_path / "out.mp4", "mp4")
+
+
+@pytest.mark.parametrize("name", ["missing.mp4", "a-folder", "nul\0.mp4"])
+async def test_an_input_path_that_cannot_be_opened_is_named(tmp_path: Path, name: str) -> None:
+    (tmp_path / "a-folder").mkdir()
+    with pytest.raises(PyWebCodecsError, match=r"cannot open the input: "):
+        await convert_media(str(tmp_path / name), "mkv")

@@ -11,6 +11,8 @@ or fails the conversion).
 
 from __future__ import annotations
 
+import errno
+import os
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -362,7 +364,13 @@ def open_source(src: Any) -> Source:
         return open_browser_source(src)
     from .source import FileSource
 
-    return FileSource(src)
+    try:
+        if os.path.isdir(src):  # os.open takes a folder; its first read would fail
+            raise IsADirectoryError(errno.EISDIR, "it is a folder")
+        return FileSource(src)
+    except (OSError, ValueError) as exc:  # no such file, a folder, a NUL in the name...
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise PyWebCodecsError(f"{src}: cannot open the input: {reason}") from None
 
 
 def _default_sink() -> Sink:
