@@ -245,8 +245,14 @@ class IsobmffDemuxer(Demuxer):
         nals: list[bytes] = []
         for index in range(min(len(samples), CONFIG_SAMPLES)):
             data = await self.reader.read(samples.offsets[index], samples.sizes[index])
-            nals += split_annexb(data if state.annexb else to_annexb(data, state.nal_length_size))
-            config = video_config(track.codec, nals)
+            try:
+                if not state.annexb:
+                    data = to_annexb(data, state.nal_length_size)
+                nals += split_annexb(data)
+                config = video_config(track.codec, nals)
+            except FormatError as exc:  # a broken sample or parameter set
+                raise self.error(f"track {track.id} sample {index + 1}: {exc.message}",
+                                 samples.offsets[index]) from None  # fmt: skip
             if config is not None:
                 track.description = config.description
                 track.codec_string = track.codec_string[:4] + config.codec_string[4:]
@@ -310,7 +316,10 @@ class IsobmffDemuxer(Demuxer):
                 state.annexb = state.rewrite = looks_annexb(data[:4], strict=True)
             if state.rewrite:
                 if not state.annexb:
-                    data = to_annexb(data, state.nal_length_size)
+                    try:
+                        data = to_annexb(data, state.nal_length_size)
+                    except FormatError as exc:
+                        raise self.error(f"track {track_id}: {exc.message}", offset) from None
                 nals = split_annexb(data)
                 # A table with no stss calls every sample a sync sample; the NAL types know.
                 is_key = is_key and is_keyframe(state.track.codec, nals)

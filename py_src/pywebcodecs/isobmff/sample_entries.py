@@ -38,6 +38,9 @@ PCM_CODECS = {"sowt": ("pcm_s16le", "pcm-s16"), "twos": ("pcm_s16be", "pcm-s16be
 OBJECT_TYPES = {0x40: "aac", 0x66: "aac", 0x67: "aac", 0x68: "aac", 0x69: "mp3",
                 0x6B: "mp3", 0xA5: "ac3", 0xA6: "eac3", 0xA9: "dts", 0xAA: "dts",
                 0xAB: "dts", 0xAC: "dts", 0xAD: "opus", 0xDD: "vorbis"}  # fmt: skip
+#: WebCodecs codec strings of the codecs in that table whose string is fixed.
+_FIXED_CODEC_STRINGS = {"mp3": "mp3", "opus": "opus", "ac3": "ac-3", "eac3": "ec-3",
+                        "vorbis": "vorbis"}  # fmt: skip
 #: DTS sample entries (ETSI TS 102 114 Annex E): core, DTS-HD with and without lossless,
 #: DTS Express.
 DTS_ENTRIES = frozenset({"dtsc", "dtsh", "dtsl", "dtse"})
@@ -85,7 +88,7 @@ def _video_entry(box: BoxView) -> SampleEntry:
     config = _config_record(fourcc, children) if codec in ("h264", "hevc") else None
     if codec in ("h264", "hevc") and config is None:
         # Annex-B samples or in-band parameter sets only: the demuxer reads them from the
-        # first samples (IsobmffDemuxer._in_band_configs).
+        # first samples (IsobmffDemuxer._in_band_config).
         entry.codec_string = fourcc
     elif fourcc in ("avc1", "avc3") and config is not None:
         # avc3/hev1 may carry their parameter sets only in-band; the registry has their
@@ -216,13 +219,9 @@ def _mp4a(entry: SampleEntry, children: dict[str, BoxView]) -> None:
         entry.notes.append(f"mp4a track of unknown object type 0x{object_type:02X}")
         return
     entry.codec = codec
-    if codec == "mp3":
-        entry.codec_string = "mp3"
-    elif codec in ("opus", "ac3", "eac3"):
-        entry.codec_string = {"opus": "opus", "ac3": "ac-3", "eac3": "ec-3"}[codec]
-    elif codec == "vorbis":
-        entry.codec_string = "vorbis"
-        entry.description = specific
+    entry.codec_string = _FIXED_CODEC_STRINGS.get(codec, entry.codec_string)
+    if codec == "vorbis":
+        entry.description = specific  # the three headers, Xiph-laced (as ffmpeg stores them)
     elif codec == "aac" and specific:
         entry.description = specific
         entry.codec_string = codec_data.aac_codec_string(specific)
