@@ -7,20 +7,25 @@ import { loadPyodide } from "./pyodide/pyodide.mjs";
 let engine = null;
 
 // The Pyodide instance with pywebcodecs imported; every call returns the same one.
-export function loadEngine() {
-  engine ??= boot().catch((error) => {
+// onStep(text), if given to the call that starts the boot, hears each start-up step.
+export function loadEngine({ onStep = () => {} } = {}) {
+  engine ??= boot(onStep).catch((error) => {
     engine = null;  // a failed boot (e.g. offline before the first visit) may be retried
     throw error;
   });
   return engine;
 }
 
-async function boot() {
+async function boot(onStep) {
   const base = new URL(".", import.meta.url);
+  onStep("Loading Python (Pyodide)");
   const config = await (await fetch(new URL("engine-config.json", base))).json();
   const pyodide = await loadPyodide({ indexURL: new URL("pyodide/", base).href });
+  onStep("Installing the package installer (micropip)");
   await pyodide.loadPackage("micropip");
+  onStep("Installing the engine (pywebcodecs)");
   await pyodide.pyimport("micropip").install(new URL(config.wheel, base).href);
+  onStep("Starting the engine");
   pyodide.pyimport("pywebcodecs");
   // Usage events kept while offline leave now, and whenever the browser is back online.
   pyodide.pyimport("pywebcodecs.browser.telemetry").start_outbox();

@@ -1,0 +1,353 @@
+// The converter page: plain JS for the interface, the Python engine in a Worker
+// (engine-client.mjs), so nothing heavy ever runs on the page's own thread.
+//
+// One file and one conversion at a time, as a state machine: idle → inspecting → ready →
+// converting → done | failed | cancelled. Entering a state shows exactly the panels that
+// state lists and clears what earlier states left (result, error, progress), so a stale
+// result never sits under a new conversion, a cancel or an error. Each file opened gets a
+// new token; an answer for an older token is ignored, so a late answer cannot show the
+// previous file's output.
+import { EngineClient } from "./engine-client.mjs";
+import {
+  automaticSummary, downloadName, droppedTrackWarnings, duration, explainFailure,
+  explainWarning, fileSummary, megabytes, outcomeWords, progressWords, trackChoices, trackRows,
+} from "./describe.mjs";
+
+const $ = (id) => document.getElementById(id);
+const engine = new EngineClient();
+const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)");
+
+// Panels shown in each state; every other panel is hidden.
+const PANELS = {
+  idle: [],
+  inspecting: ["info"],
+  ready: ["info", "options"],
+  converting: ["info", "options", "progress-box"],
+  done: ["info", "options", "progress-box", "result"],
+  failed: ["info", "options", "failure"],
+  cancelled: ["info", "options"],
+};
+const ALL_PANELS = ["info", "options", "progress-box", "failure", "result"];
+
+const page = { state: "idle", token: 0, file: null, name: "", info: null, job: null, resultUrl: null };
+
+function enter(state) {
+  page.state = state;
+  document.body.dataset.state = state;
+  const shown = new Set(PANELS[state]);
+  if (!page.info) shown.delete("options");
+  for (const id of ALL_PANELS) $(id).hidden = !shown.has(id);
+  const converting = state === "converting";
+  $("settings").disabled = converting;
+  $("convert").disabled = converting || !page.info;
+  $("cancel").hidden = !converting;
+  if (state !== "done") clearResult();
+  if (state !== "failed") $("failure-body").replaceChildren();
+  if (!["converting", "done"].includes(state)) {
+    $("progress").value = 0;
+    $("progress-detail").textContent = "";
+  }
+  const words = { done: "Done.", cancelled: "Cancelled.", failed: page.info ? "The conversion failed." : "" };
+  setStatus(words[state] ?? "", state === "failed");
+}
+
+function setStatus(text, error = false) {
+  $("status").textContent = text;
+  $("status").className = error ? "error" : "";
+}
+
+function clearResult() {
+  if (page.resultUrl) URL.revokeObjectURL(page.resultUrl);
+  page.resultUrl = null;
+  $("preview").removeAttribute("src");
+  $("preview").load();
+  $("download").removeAttribute("href");
+  for (const id of ["result-size"]) $(id).textContent = "";
+  for (const id of ["warning-list", "result-tracks"]) $(id).replaceChildren();
+  $("result-warnings").hidden = true;
+}
+
+function bringIntoView(id) {
+  $(id).scrollIntoView({ block: "nearest", behavior: reducedMotion.matches ? "auto" : "smooth" });
+}
+
+function element(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
+// Plain words, and the engine's own message one click away.
+function explained(plain, technical, className = "error") {
+  const details = element("details");
+  details.append(element("summary", "Technical details"), element("pre", technical));
+  const box = element("div", undefined, "explained");
+  box.append(element("p", plain, className), details);
+  return box;
+}
+
+// ---------------------------------------------------------------- the engine starting
+
+async function startEngine() {
+  const started = performance.now();
+  const steps = $("engine-steps");
+  const answer = await engine.start((step) => {
+    steps.lastElementChild?.classList.add("finished");
+    steps.append(element("li", `${step}…`));
+  });
+  steps.lastElementChild?.classList.add("finished");
+  if (answer.ok) {
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    $("engine-status").textContent = `Engine ready (started in ${seconds} s).`;
+    steps.hidden = true;
+    document.body.dataset.engine = "ready";
+  } else {
+    document.body.dataset.engine = "failed";
+    $("engine-status").replaceChildren(explained(
+      "The converter could not start. Check the connection and reload the page.",
+      `${answer.errorName}: ${answer.error}`));
+  }
+}
+
+// ---------------------------------------------------------------- opening a file
+
+async function open(file, name) {
+  if (page.state === "converting") {
+    if (!confirm(`A conversion is running. Stop it and open “${name}” instead?`)) return;
+    const job = page.job;
+    page.token += 1;  // the running conversion's answer is not shown
+    engine.cancel(job.id);
+    await job.done;
+  }
+  const token = ++page.token;
+  Object.assign(page, { file, name, info: null, job: null });
+  enter("inspecting");
+  const waiting = document.body.dataset.engine === "ready" ? "" : " The engine is still starting: it will read the file as soon as it is ready.";
+  $("info-body").replaceChildren(element("p", `Reading “${name}”…${waiting}`));
+  drawPoster(file, token);
+  const answer = await engine.inspect(file);
+  if (token !== page.token) return;
+  if (!answer.ok) {
+    const { plain, technical } = explainFailure(answer, name);
+    $("info-body").replaceChildren(explained(plain, technical));
+    enter("failed");
+    return;
+  }
+  page.info = answer.info;
+  showInfo(answer.info, name);
+  enter("ready");
+}
+
+function showInfo(info, name) {
+  const table = element("table");
+  const head = element("tr");
+  for (const title of ["Track", "Codec", "Details"]) head.append(element("th", title));
+  table.append(head);
+  for (const cells of trackRows(info)) {
+    const row = element("tr");
+    for (const cell of cells) row.append(element("td", cell));
+    table.append(row);
+  }
+  const body = [element("p", name, "file-name"), element("p", fileSummary(info), "muted"), table];
+  for (const warning of info.warnings) body.push(explained(explainWarning(warning), warning, "warning-text"));
+  for (const [key, value] of Object.entries(info.tags)) body.push(element("p", `${key}: ${value}`, "muted small"));
+  $("info-body").replaceChildren(...body);
+  renderChoices();
+}
+
+function drawPoster(file, token) {
+  const canvas = $("poster");
+  canvas.hidden = true;
+  if (!(file instanceof Blob)) return;
+  const url = URL.createObjectURL(file);
+  const video = element("video");
+  video.muted = true;
+  video.preload = "auto";
+  const finish = () => {
+    URL.revokeObjectURL(url);
+    video.removeAttribute("src");
+  };
+  video.addEventListener("loadeddata", () => {
+    if (token === page.token && video.videoWidth) {
+      const scale = Math.min(1, 320 / video.videoWidth);
+      canvas.width = Math.round(video.videoWidth * scale);
+      canvas.height = Math.round(video.videoHeight * scale);
+      canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+      canvas.hidden = false;
+    }
+    finish();
+  }, { once: true });
+  video.addEventListener("error", finish, { once: true });
+  video.src = url;
+}
+
+// ---------------------------------------------------------------- output choices
+
+function transformed() {
+  return $("rotate").value !== "0" || Boolean($("resize-width").value || $("resize-height").value);
+}
+
+function renderChoices() {
+  const info = page.info;
+  if (!info) return;
+  const container = $("container").value;
+  const rows = info.tracks.map((track) => {
+    const id = `track-${track.id}`;
+    const before = $(id)?.value ?? "";
+    const select = element("select");
+    select.id = id;
+    select.dataset.trackId = track.id;
+    for (const [value, label, disabled] of trackChoices(track, container, info, transformed())) {
+      const option = element("option", label);
+      option.value = value;
+      option.disabled = Boolean(disabled);
+      select.append(option);
+    }
+    const keep = [...select.options].find((o) => o.value === before && !o.disabled);
+    select.value = keep ? before : "";
+    const label = element("label", `Track ${track.id}: ${track.kind} (${track.codec})`);
+    label.htmlFor = id;
+    const row = element("p", undefined, "row");
+    row.append(label, select);
+    return row;
+  });
+  $("track-rows").replaceChildren(...rows);
+  $("automatic-summary").textContent = automaticSummary(info, container, transformed());
+}
+
+function chosenOptions() {
+  const trackChoicesById = {};
+  for (const select of $("track-rows").querySelectorAll("select")) {
+    if (select.value) trackChoicesById[select.dataset.trackId] = select.value;
+  }
+  const side = (id) => ($(id).value ? Number($(id).value) : null);
+  const resize = side("resize-width") || side("resize-height") ? [side("resize-width"), side("resize-height")] : null;
+  return {
+    container: $("container").value,
+    rotate: Number($("rotate").value),
+    resize,
+    trackChoices: trackChoicesById,
+    apiKey: document.body.dataset.apiKey ?? null,
+  };
+}
+
+// ---------------------------------------------------------------- converting
+
+async function convert() {
+  if (!page.info || page.state === "converting") return;
+  const token = page.token;
+  const options = chosenOptions();
+  enter("converting");
+  setStatus(`Converting “${page.name}”…`);
+  $("status").focus({ preventScroll: true });
+  bringIntoView("progress-box");
+  page.job = engine.convert(page.file, options, (progress) => {
+    if (token !== page.token) return;
+    $("progress").value = progress.fraction;
+    $("progress-detail").textContent = progressWords(progress);
+  });
+  const answer = await page.job.done;
+  if (token !== page.token) return;
+  page.job = null;
+  if (answer.ok) {
+    showResult(answer, options.container);
+    enter("done");
+    $("result-heading").focus({ preventScroll: true });
+    bringIntoView("result");
+  } else if (answer.errorName === "ConversionAborted") {
+    enter("cancelled");
+  } else {
+    enter("failed");
+    const { plain, technical } = explainFailure(answer, page.name);
+    $("failure-body").replaceChildren(explained(plain, technical));
+    $("failure-heading").focus({ preventScroll: true });
+    bringIntoView("failure");
+  }
+}
+
+function showResult(answer, container) {
+  clearResult();
+  page.resultUrl = URL.createObjectURL(answer.blob);
+  const name = downloadName(page.name, container);
+  const link = $("download");
+  link.href = page.resultUrl;
+  link.download = name;
+  link.textContent = `Download ${name}`;
+  $("preview").src = page.resultUrl;
+  const s = answer.summary;
+  $("progress").value = 1;
+  $("progress-detail").textContent = progressWords(s);
+  $("result-size").textContent = `${megabytes(answer.blob.size)} · ${duration(s.output_seconds)} · converted in ${duration(s.elapsed_ms / 1000)}`;
+  $("result-tracks").replaceChildren(...answer.tracks.map((t) => element("li", outcomeWords(t))));
+  const warnings = [
+    ...answer.warnings.map((text) => ({ plain: explainWarning(text), technical: text })),
+    ...droppedTrackWarnings(answer.tracks),
+  ];
+  $("warning-list").replaceChildren(...warnings.map(({ plain, technical }) => {
+    const item = element("li");
+    item.append(explained(plain, technical, "warning-text"));
+    return item;
+  }));
+  $("result-warnings").hidden = warnings.length === 0;
+}
+
+// ---------------------------------------------------------------- wiring
+
+function nameOf(url) {
+  try {
+    return decodeURIComponent(new URL(url, location.href).pathname.split("/").pop()) || url;
+  } catch {
+    return url;
+  }
+}
+
+function wire() {
+  const input = $("file-input");
+  // Cleared before the picker opens, so choosing the same file again is a change too.
+  input.addEventListener("click", () => { input.value = ""; });
+  input.addEventListener("change", () => {
+    const file = input.files[0];
+    if (file) open(file, file.name);
+  });
+  $("url-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const url = $("url-input").value.trim();
+    if (url) open(url, nameOf(url));
+  });
+  $("convert").addEventListener("click", convert);
+  $("cancel").addEventListener("click", () => page.job && engine.cancel(page.job.id));
+  for (const id of ["container", "rotate", "resize-width", "resize-height"]) {
+    $(id).addEventListener("change", renderChoices);
+  }
+  // The whole window takes drops: a file dropped anywhere opens here instead of
+  // navigating the tab to it.
+  const overlay = $("drop-overlay");
+  const carriesFiles = (event) => event.dataTransfer?.types.includes("Files");
+  for (const name of ["dragenter", "dragover"]) {
+    window.addEventListener(name, (event) => {
+      event.preventDefault();
+      if (carriesFiles(event)) overlay.hidden = false;
+    });
+  }
+  window.addEventListener("dragleave", (event) => {
+    if (!event.relatedTarget) overlay.hidden = true;
+  });
+  window.addEventListener("drop", (event) => {
+    event.preventDefault();
+    overlay.hidden = true;
+    const file = event.dataTransfer?.files[0];
+    if (file) open(file, file.name);
+  });
+  window.addEventListener("paste", (event) => {
+    const file = event.clipboardData?.files[0];
+    if (file) {
+      event.preventDefault();
+      open(file, file.name);
+    }
+  });
+}
+
+wire();
+enter("idle");
+startEngine();

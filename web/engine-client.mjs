@@ -1,0 +1,61 @@
+// The page's side of convert-worker.mjs: each request is a promise of the worker's answer
+// to it, so the page reads like calls while the engine runs on another thread. The worker
+// is created here, when the page's script first runs, so the engine starts loading on the
+// first paint rather than when a file is chosen.
+
+export class EngineClient {
+  constructor(url = new URL("./convert-worker.mjs", import.meta.url)) {
+    this.worker = new Worker(url, { type: "module" });
+    this.nextId = 1;
+    this.pending = new Map();  // id → {resolve, onUpdate}
+    this.worker.onmessage = ({ data }) => this.#answer(data);
+    this.worker.onerror = (event) => this.#failAll(event.message || "the engine's worker failed");
+  }
+
+  // {ok, ready} once the engine runs; onStep(text) hears each start-up step.
+  start(onStep) {
+    return this.#request({ engine: true }, (data) => data.step && onStep(data.step));
+  }
+
+  // {ok, info} or {ok: false, error, errorName} for a File or URL.
+  inspect(file) {
+    return this.#request({ inspect: file });
+  }
+
+  // {id, done}: done is the promise of the conversion's answer; cancel(id) aborts it.
+  convert(file, options, onProgress) {
+    const id = this.nextId;
+    const done = this.#request({ file, ...options }, (data) => data.progress && onProgress(data.progress));
+    return { id, done };
+  }
+
+  cancel(id) {
+    this.worker.postMessage({ id, cancel: true });
+  }
+
+  #request(message, onUpdate = () => {}) {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, { resolve, onUpdate });
+      this.worker.postMessage({ id, ...message });
+    });
+  }
+
+  #answer(data) {
+    const waiting = this.pending.get(data.id);
+    if (!waiting) return;
+    if ("ok" in data) {
+      this.pending.delete(data.id);
+      waiting.resolve(data);
+    } else {
+      waiting.onUpdate(data);
+    }
+  }
+
+  #failAll(error) {
+    for (const [id, waiting] of this.pending) {
+      waiting.resolve({ id, ok: false, error, errorName: "Error" });
+    }
+    this.pending.clear();
+  }
+}
