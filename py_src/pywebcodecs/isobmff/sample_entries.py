@@ -187,7 +187,7 @@ def _audio_entry(box: BoxView) -> SampleEntry:
     elif fourcc == "alaw":
         entry.codec, entry.codec_string = "pcm_alaw", "alaw"
     elif fourcc in PCM_CODECS:
-        entry.codec, entry.codec_string = _quicktime_pcm(fourcc, children)
+        entry.codec, entry.codec_string = _quicktime_pcm(fourcc, children, bits)
         entry.bits_per_sample = bits
     elif fourcc in ("lpcm", "ipcm", "fpcm"):
         entry.codec, entry.codec_string = _lpcm(box, children, bits, lpcm_flags)
@@ -297,10 +297,16 @@ def _eac3_channels(dec3: BoxView) -> int:
     return ACMOD_CHANNELS[(bits >> 1) & 0x7] + (bits & 1)
 
 
-def _quicktime_pcm(fourcc: str, children: dict[str, BoxView]) -> tuple[str, str]:
+def _quicktime_pcm(fourcc: str, children: dict[str, BoxView], bits: int) -> tuple[str, str]:
     """A QuickTime PCM fourcc names big-endian samples unless the ``wave`` box holds an
-    ``enda`` atom set to 1 (QuickTime File Format, "Sound sample description extensions")."""
+    ``enda`` atom set to 1 (QuickTime File Format, "Sound sample description extensions").
+    ``twos``/``sowt`` name signed integers of the entry's sample size, 16 bits or not
+    (ffmpeg writes 8-bit signed PCM as ``sowt`` with size 8)."""
     codec, codec_string = PCM_CODECS[fourcc]
+    if fourcc in ("twos", "sowt") and bits in (8, 24, 32):
+        end = "" if bits == 8 else codec[-2:]
+        codec = f"pcm_s{bits}{end}"
+        codec_string = f"pcm-s{bits}{'be' if end == 'be' else ''}"
     wave = children.get("wave")
     enda = wave.child("enda") if wave is not None else None
     if enda is not None and len(enda.body) >= 2 and enda.body[1] and codec.endswith("be"):
