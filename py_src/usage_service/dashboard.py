@@ -1,15 +1,20 @@
 """The key owner's dashboard and the operator's view, and the JSON they draw from.
 
-The pages are static HTML with a small inline script (no CDN, no framework). They hold no
-data: they ask the JSON endpoints with the credential in an ``Authorization: Bearer``
-header (the page keeps it in ``sessionStorage``, never in a cookie, so no other site can
-make the browser send it).
+The pages are static HTML with a small inline script (no CDN, no framework) and one
+shared stylesheet and icon (``/dashboard/pages.css``, ``/dashboard/icon.svg``: the service
+may run without the site, so the pages bring their own favicon). They hold no data: they
+ask the JSON endpoints with the credential in an ``Authorization: Bearer`` header (the
+page keeps it in ``sessionStorage``, never in a cookie, so no other site can make the
+browser send it).
 
 - ``GET /dashboard``, ``GET /api/dashboard/usage?days=N`` (secret key): per day and per
   origin, split by classification, over the last N days (1 to 90, default 30);
 - ``GET /admin``, ``GET /api/admin/origins?limit=L&offset=O`` (admin token): every origin
-  ever seen, most recent first, a page at a time (``next_offset`` is null on the last).
-  Both answer 404 when the service was started without an admin token.
+  ever seen, most recent first, a page at a time (``next_offset`` is null on the last),
+  each with its count of events sent without a key (``keyless``; an origin may send some
+  events with a key and some without), and ``totals`` over all pages: how many origins,
+  how many of them sent key-less events. Both answer 404 when the service was started
+  without an admin token.
 
 Both JSON endpoints are rate limited per client network (``login`` limit), whether the
 credential is right or not: it bounds guessing without telling the guesser anything.
@@ -22,7 +27,7 @@ from datetime import UTC, datetime
 from importlib import resources
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from .payloads import MAX_LOOKBACK_DAYS, PayloadError
@@ -33,6 +38,13 @@ from .track import INVALID_KEY
 MAX_PAGE = 1000
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 _PAGE_HEADERS = {"Cache-Control": "no-store", "Content-Security-Policy": "frame-ancestors 'none'"}
+_ASSET_HEADERS = {"Cache-Control": "max-age=3600"}
+#: A bar chart: the pages' favicon.
+ICON_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<rect width="32" height="32" rx="6" fill="#1f4e79"/>'
+    '<path d="M7 24h4V14H7zm7 0h4V8h-4zm7 0h4V17h-4z" fill="#fff"/></svg>'
+)
 
 
 def dashboard_routes(service: Service) -> list[Route]:
@@ -43,6 +55,12 @@ def dashboard_routes(service: Service) -> list[Route]:
         if service.admin_token is None:
             return Response("Not Found", 404)
         return HTMLResponse(_page("admin.html"), headers=_PAGE_HEADERS)
+
+    async def stylesheet(request: Request) -> Response:
+        return PlainTextResponse(_page("pages.css"), headers=_ASSET_HEADERS, media_type="text/css")
+
+    async def icon(request: Request) -> Response:
+        return Response(ICON_SVG, headers=_ASSET_HEADERS, media_type="image/svg+xml")
 
     async def usage(request: Request) -> Response:
         return await json_answer(lambda: _usage(service, request))
@@ -55,6 +73,8 @@ def dashboard_routes(service: Service) -> list[Route]:
     return [
         Route("/dashboard", dashboard_page),
         Route("/admin", admin_page),
+        Route("/dashboard/pages.css", stylesheet),
+        Route("/dashboard/icon.svg", icon),
         Route("/api/dashboard/usage", usage),
         Route("/api/admin/origins", origins),
     ]
@@ -100,8 +120,10 @@ async def _origins(service: Service, request: Request) -> dict[str, object]:
     limit = _whole_number(request, "limit", 100, 1, MAX_PAGE)
     offset = _whole_number(request, "offset", 0, 0, 10**9)
     page = await service.db.origins(limit + 1, offset)
+    origins, with_keyless = await service.db.origin_totals()
     return {
         "success": True,
+        "totals": {"origins": origins, "with_keyless": with_keyless},
         "origins": [
             {
                 "origin": summary.origin,
@@ -109,6 +131,7 @@ async def _origins(service: Service, request: Request) -> dict[str, object]:
                 "first_seen": _date(summary.first_seen, "seconds"),
                 "last_seen": _date(summary.last_seen, "seconds"),
                 "has_key": summary.has_key,
+                "keyless": summary.keyless,
             }
             for summary in page[:limit]
         ],

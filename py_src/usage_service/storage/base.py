@@ -81,13 +81,15 @@ def zero_counts() -> dict[str, int]:
 
 @dataclass
 class OriginSummary:
-    """One origin in the operator view."""
+    """One origin in the operator view: ``keyless`` events were sent without a key, and
+    ``has_key`` says whether any event was sent with one (an origin can have both)."""
 
     origin: str
     counts: dict[str, int] = field(default_factory=zero_counts)
     first_seen: int = 0
     last_seen: int = 0
     has_key: bool = False
+    keyless: int = 0
 
 
 class SqlStore(ABC):
@@ -253,13 +255,14 @@ class SqlStore(ABC):
         )
         rows = await self._query(
             f"SELECT origin, {sums}, MIN(created_at), MAX(created_at),"
-            " MAX(CASE WHEN public_key IS NULL THEN 0 ELSE 1 END)"
+            " MAX(CASE WHEN public_key IS NULL THEN 0 ELSE 1 END),"
+            " SUM(CASE WHEN public_key IS NULL THEN 1 ELSE 0 END)"
             " FROM usage_events GROUP BY origin ORDER BY MAX(created_at) DESC, origin"
             " LIMIT ? OFFSET ?",
             (limit, offset),
         )
         summaries = []
-        for origin, *counts, first, last, keyed in rows:
+        for origin, *counts, first, last, keyed, keyless in rows:
             summaries.append(
                 OriginSummary(
                     str(origin),
@@ -267,9 +270,21 @@ class SqlStore(ABC):
                     _int(first),
                     _int(last),
                     bool(keyed),
+                    _int(keyless),
                 )
             )
         return summaries
+
+    async def origin_totals(self) -> tuple[int, int]:
+        """How many origins were ever seen, and how many of them sent an event without a
+        key: the operator view's summary, over every page of origins."""
+        rows = await self._query(
+            "SELECT COUNT(*), COALESCE(SUM(keyless), 0) FROM (SELECT origin,"
+            " MAX(CASE WHEN public_key IS NULL THEN 1 ELSE 0 END) AS keyless"
+            " FROM usage_events GROUP BY origin) AS per_origin"
+        )
+        origins, with_keyless = rows[0]
+        return _int(origins), _int(with_keyless)
 
 
 def _group(rows: list[Row], key: Callable[[object], K]) -> dict[K, dict[str, int]]:
