@@ -1,0 +1,148 @@
+"""Audio re-encoding: ``AudioDecoder`` → ``AudioEncoder`` (or the PCM stand-in), with
+the input's priming cut at the start and the encoder's padding cut at the end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyodide.code import run_js
+
+import js
+
+from ...audio_end import EncodedAudioEnd
+from ...encoding import audio_encoder_config
+from ...errors import CodecError, UnsupportedError
+from ...track import MICROSECONDS, AudioTrack, Packet, Track
+from ..capabilities import js_decoder_config, supported
+from ..interop import js_object
+from .audio_transforms import trim_start
+from .pcm_encoder import PcmEncoder
+from .session import CodecSession, description_bytes, output_decoder_config
+
+#: Audio chunks are tiny and decode in microseconds: a deeper queue means fewer waits.
+MAX_AUDIO_QUEUE = 32
+
+_audio_chunk = run_js(
+    "(type, timestamp, duration, data) => new EncodedAudioChunk({type, timestamp, duration, data})"
+)
+
+
+class AudioSession(CodecSession):
+    make_chunk = _audio_chunk
+    all_key = True
+    max_queue = MAX_AUDIO_QUEUE
+
+    async def start(self) -> None:
+        track = self.plan.track
+        assert isinstance(track, AudioTrack) and self.plan.codec is not None
+        config = js_decoder_config(track)
+        if not await supported(js.AudioDecoder, config):
+            raise UnsupportedError(
+                f"this browser cannot decode {track.codec} audio ({track.codec_string}, "
+                f"{track.sample_rate} Hz, {track.channels} channels)"
+            )
+        self.decoder = js.AudioDecoder.new(self._callbacks(self._on_audio, "audio decoding"))
+        self.decoder.configure(config)
+        #: What was fed to a real encoder, to cut its padding at the end (PCM has none).
+        self._end: EncodedAudioEnd | None = None
+        if self.plan.codec in PcmEncoder.FORMATS:
+            self.encoder = PcmEncoder(self.plan.codec, self._on_pcm)
+        else:
+            await self._start_encoder(track)
+            self._end = EncodedAudioEnd(MICROSECONDS)
+        self._listen_dequeue()
+
+    async def _start_encoder(self, track: AudioTrack) -> None:
+        assert self.plan.codec is not None
+        encoder_config = audio_encoder_config(self.plan.codec, track.sample_rate, track.channels)
+        if not await supported(js.AudioEncoder, encoder_config):
+            raise UnsupportedError(
+                f"this browser cannot encode {self.plan.codec} audio at {track.sample_rate} Hz "
+                f"with {track.channels} channels"
+            )
+        self.encoder = js.AudioEncoder.new(self._callbacks(self._on_chunk, "audio encoding"))
+        self.encoder.configure(js_object(encoder_config))
+
+    def _on_pcm(self, data: bytes, timestamp: int, duration: int) -> None:
+        track = self.plan.track
+        assert isinstance(track, AudioTrack) and self.plan.codec is not None
+        codec = self.plan.codec
+        _, _, bits, codec_string = PcmEncoder.FORMATS[codec]
+
+        def make_track() -> Track:
+            return AudioTrack(id=self.index + 1, codec=codec, codec_string=codec_string,
+                              timescale=MICROSECONDS, sample_rate=track.sample_rate,
+                              channels=track.channels, bits_per_sample=bits,
+                              language=track.language)  # fmt: skip
+
+        self._queue(data, timestamp, duration, True, make_track)
+
+    def _on_audio(self, data: Any) -> None:
+        """Encode decoded audio, cutting what lies before 0 (encoder priming of the input)."""
+        try:
+            if self._error is not None:
+                return
+            start = float(data.timestamp)
+            # Timestamps are whole microseconds: round to whole frames before comparing.
+            skip = round(-start * int(data.sampleRate) / MICROSECONDS) if start < 0 else 0
+            frames = int(data.numberOfFrames)
+            if skip >= frames:
+                return
+            if self._end is not None:
+                self._end.fed(0 if skip else int(start), frames - skip, int(data.sampleRate))
+            if skip:
+                trimmed = trim_start(data, skip)
+                self.encoder.encode(trimmed)
+                trimmed.close()
+            else:
+                self.encoder.encode(data)
+        except Exception as exc:
+            self._fail(CodecError(f"audio at {data.timestamp} µs: {exc}"))
+        finally:
+            data.close()
+
+    def _deliver(self, packet: Packet) -> None:
+        """An encoded packet, dated where its decoded samples go: an Opus encoder's chunk
+        timestamp is where its input starts, and decoding gives the pre-skip (priming)
+        before that. Then held until it is known whether it reaches past the input's end."""
+        if self._end is None:
+            super()._deliver(packet)
+            return
+        assert isinstance(self.output_track, AudioTrack)
+        lead_in = self.output_track.lead_in
+        packet.pts -= lead_in
+        packet.dts -= lead_in
+        for ready in self._end.push(packet):
+            super()._deliver(ready)
+
+    def _decoding(self, timestamp: int, duration: int) -> None:
+        if self._end is not None:
+            self._end.decoding(timestamp, duration)
+
+    def _flushed(self) -> None:
+        if self._end is not None:
+            for ready in self._end.finish():
+                super()._deliver(ready)
+
+    def _on_chunk(self, chunk: Any, metadata: Any = None) -> None:
+        config = output_decoder_config(metadata)
+        track = self.plan.track
+        assert isinstance(track, AudioTrack)
+
+        def make_track() -> Track:
+            channels = int(getattr(config, "numberOfChannels", None) or track.channels)
+            return AudioTrack(
+                id=self.index + 1,
+                codec=self.plan.codec or "",
+                codec_string=str(getattr(config, "codec", None) or self.plan.codec),
+                description=description_bytes(config),
+                timescale=MICROSECONDS,
+                sample_rate=int(getattr(config, "sampleRate", None) or track.sample_rate),
+                channels=channels,
+                language=track.language,
+            )
+
+        try:
+            self._emit(chunk, make_track)
+        except Exception as exc:
+            self._fail(CodecError(f"audio encoder output: {exc}"))
