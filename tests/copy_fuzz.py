@@ -63,7 +63,9 @@ _SEEDS: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "mp3.mp3": ([*_SINE, "-metadata", "title=x", "-c:a", "libmp3lame"], ("mp4", "mkv")),
     "flac.flac": ([*_SINE, "-c:a", "flac"], ("mp4", "mkv")),
     "adts.aac": ([*_SINE, "-c:a", "aac", "-f", "adts"], ("mp4", "mkv")),
-    "vorbis.ogg": ([*_SINE, "-c:a", "libvorbis", "-page_duration", "50000"], ("webm", "mkv")),
+    # Vorbis headers take 3-4 kB: three seconds so that most damage lands in audio pages.
+    "vorbis.ogg": (["-f", "lavfi", "-i", "sine=duration=3:sample_rate=48000", "-c:a",
+                    "libvorbis", "-page_duration", "50000"], ("webm", "mkv")),
     "opus.opus": ([*_SINE, "-c:a", "libopus", "-page_duration", "50000"], ("webm", "mp4")),
     "ts.ts": ([*_H264_AAC, "-bf", "2", "-f", "mpegts"], ("mp4", "mkv")),
     "avi.avi": ([*_VIDEO, *_AUDIO, "-c:v", "libx264", "-g", "5", "-c:a", "libmp3lame"],
