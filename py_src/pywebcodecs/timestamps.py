@@ -11,8 +11,8 @@ what was changed and how often. The repairs keep the frames and their order:
 * a decode time that goes back a little (less than a second: packets swapped or one bad
   value) is moved one tick after the previous one (equal decode times, which some
   inputs have, are left alone);
-* a jump of the timeline (back by a second or more, or forward by more than 32 bits can
-  hold) is a discontinuity: this and the later packets are shifted so the track goes on
+* a jump of the timeline (back by a second or more, or forward by more than 2^31 ticks)
+  is a discontinuity: this and the later packets are shifted so the track goes on
   where it was, as players do at an HLS discontinuity;
 * a presentation time more than 2^31 ticks from its decode time, or a duration that does
   not fit 31 bits, is damage: the frame is shown at its decode time / its duration is
