@@ -9,9 +9,15 @@ own origin:
   file's real sha256, or the browser's integrity check would refuse it;
 - the engine (``py_src/pywebcodecs``) is packed as a pure-Python wheel that the page
   installs with micropip from the site itself;
-- ``web/`` holds the pages; the service worker gets the list of every file to precache.
+- ``web/`` holds the pages; the PNG icons an installable app needs (192 and 512 px) are
+  drawn from ``web/icon.svg``;
+- the service worker gets the list of every file to precache, and the build's hash (of
+  every file) is written into ``sw.js`` itself: the browser looks for a new version by
+  comparing that script byte for byte, so without the hash installed users would keep
+  the first version they saw forever.
 
-Run: ``python build_scripts/build_site.py`` (``--out DIR`` to build elsewhere).
+Run: ``python build_scripts/build_site.py`` (``--out DIR`` to build elsewhere;
+``--restamp DIR`` to re-list and re-hash a built site whose files were edited in place).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import argparse
 import base64
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -27,9 +34,13 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+from svg_icon import svg_to_png
+
 REPO = Path(__file__).resolve().parents[1]
 NODE_MODULES = REPO / "node_modules"
 MICROPIP = "micropip==0.11.1"
+ICON_SIZES = (192, 512)
+_BUILD_LINE = re.compile(r'^const BUILD = "[^"]*";$', re.MULTILINE)
 PYODIDE_FILES = [
     "pyodide.mjs",
     "pyodide.asm.mjs",
@@ -41,8 +52,15 @@ PYODIDE_FILES = [
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO / "static")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--out", type=Path, default=REPO / "static")
+    target.add_argument(
+        "--restamp", type=Path, metavar="DIR", help="only re-list and re-hash the site in DIR"
+    )
     args = parser.parse_args(argv)
+    if args.restamp is not None:
+        print(f"{args.restamp}: build {stamp_service_worker(args.restamp)}")
+        return 0
     build(args.out)
     print(f"built {args.out}")
     return 0
@@ -59,7 +77,8 @@ def build(out: Path) -> None:
     wheel = build_engine_wheel(out / "packages")
     shutil.copytree(REPO / "web", out, dirs_exist_ok=True)
     write_site_config(out, wheel)
-    write_precache_list(out)
+    draw_icons(out)
+    stamp_service_worker(out)
 
 
 def copy_pyodide(dest: Path) -> None:
@@ -141,8 +160,20 @@ def write_site_config(out: Path, wheel: Path) -> None:
     (out / "engine-config.json").write_text(json.dumps({"wheel": wheel_url}, indent=2))
 
 
-def write_precache_list(out: Path) -> None:
-    """Every file of the site, for the service worker to cache on install (offline use)."""
+def draw_icons(out: Path) -> None:
+    """``icon-192.png`` and ``icon-512.png`` from ``icon.svg`` (the manifest lists them)."""
+    for size in ICON_SIZES:
+        (out / f"icon-{size}.png").write_bytes(svg_to_png(out / "icon.svg", size))
+
+
+def stamp_service_worker(out: Path) -> str:
+    """List every file for the service worker to precache, and write the build's hash
+    into ``sw.js``; returns the hash.
+
+    The hash covers every file but ``sw.js`` and ``precache.json`` (which only carry it),
+    so rebuilding unchanged sources gives the same hash and leaves installed copies alone.
+    """
+    worker = out / "sw.js"
     files = sorted(
         "./" + p.relative_to(out).as_posix()
         for p in out.rglob("*")
@@ -150,10 +181,16 @@ def write_precache_list(out: Path) -> None:
     )
     digest = hashlib.sha256()
     for name in files:
-        digest.update(name.encode())
-        digest.update((out / name).read_bytes())
-    manifest = {"version": digest.hexdigest()[:16], "files": files}
-    (out / "precache.json").write_text(json.dumps(manifest))
+        if out / name != worker:
+            digest.update(name.encode() + b"\0")
+            digest.update((out / name).read_bytes())
+    build_hash = digest.hexdigest()[:16]
+    (out / "precache.json").write_text(json.dumps({"version": build_hash, "files": files}))
+    script, count = _BUILD_LINE.subn(f'const BUILD = "{build_hash}";', worker.read_text())
+    if count != 1:
+        raise SystemExit(f'{worker}: expected one `const BUILD = "…";` line to stamp')
+    worker.write_text(script)
+    return build_hash
 
 
 if __name__ == "__main__":
