@@ -145,6 +145,11 @@ def _decide(track: Track, target: Target, choice: TrackChoice) -> TrackPlan | _R
     transform = is_video and bool(rotate or resize)
     if choice == "drop":
         return TrackPlan(track, "drop", note="dropped by choice")
+    if isinstance(track, VideoTrack) and track.alpha:  # else lost without a word
+        raise _refusal(
+            track, source, "its alpha channel (transparency) cannot be kept by this engine; "
+            "drop the track to convert the rest",
+        )  # fmt: skip
     if choice == "copy":
         _check_holds(track, muxer, track.codec, source)
         if transform:

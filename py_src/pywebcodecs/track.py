@@ -69,6 +69,7 @@ class VideoTrack(Track):
     pixel_aspect: tuple[int, int] = (1, 1)
     color: ColorInfo | None = None
     frame_rate: float | None = None  # average, when known
+    alpha: bool = False  # an alpha channel beside the picture (WebM AlphaMode); not carried
 
     def __post_init__(self) -> None:
         self.kind = "video"

@@ -95,6 +95,7 @@ class TrackEntry:
     display_width: int | None = None
     display_height: int | None = None
     display_unit: int = 0
+    alpha_mode: int = 0  # 1: BlockAdditional 1 holds an alpha channel (WebM)
     colour: dict[int, int] = field(default_factory=dict)
     pose_roll: float = 0.0
     # Audio
@@ -129,6 +130,7 @@ _VIDEO_FIELDS = {
     ids.DISPLAY_WIDTH: "display_width",
     ids.DISPLAY_HEIGHT: "display_height",
     ids.DISPLAY_UNIT: "display_unit",
+    ids.ALPHA_MODE: "alpha_mode",
 }
 
 

@@ -141,6 +141,7 @@ def _video_track(entry: TrackEntry, common: dict[str, Any]) -> VideoTrack:
         pixel_aspect=aspect,
         color=_color(entry.colour),
         frame_rate=frame_rate,
+        alpha=entry.alpha_mode == 1,
     )
 
 
