@@ -3,7 +3,6 @@ shorter) packet list; never another exception or a hang (the time-out ends one).
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +27,6 @@ POSITIONS = st.one_of(
 )
 
 
-@pytest.mark.timeout(120)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=damaged_copies(SAMPLE, POSITIONS))
 async def test_damaged_files_fail_only_with_format_errors(data: bytes) -> None:

@@ -187,7 +187,6 @@ async def test_endless_metadata_blocks_are_bounded() -> None:
 FUZZ_INPUT = make("flac-fuzz.flac", *sine(8000, 0.3), "-metadata", "title=x", "-c:a", "flac")
 
 
-@pytest.mark.timeout(120)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 async def test_mutated_files_give_format_errors_or_packets(data: st.DataObject) -> None:

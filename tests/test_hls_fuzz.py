@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -42,7 +41,6 @@ class MemoryFolder(BytesSource):
         return MemoryFolder(self.files, reference)
 
 
-@pytest.mark.timeout(120)
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     playlist_edits=st.lists(st.tuples(st.integers(0, len(PLAYLIST) - 1), st.characters()),
@@ -66,7 +64,6 @@ async def test_damaged_presentations_fail_only_with_format_errors(
     await assert_clean_or_format_error(MemoryFolder(files, "index.m3u8"), HlsDemuxer)
 
 
-@pytest.mark.timeout(60)
 @settings(max_examples=200, deadline=None)
 @given(
     pieces=st.lists(st.binary(max_size=40), min_size=1, max_size=6),

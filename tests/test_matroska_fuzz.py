@@ -75,7 +75,6 @@ FUZZ = settings(
 )
 
 
-@pytest.mark.timeout(180)
 @FUZZ
 @given(st.sampled_from(sorted(SEEDS)), st.floats(0, 1))
 async def test_truncation_anywhere_is_clean_or_a_format_error(seed: str, where: float) -> None:
@@ -83,7 +82,6 @@ async def test_truncation_anywhere_is_clean_or_a_format_error(seed: str, where: 
     await read_or_format_error(data[: int(len(data) * where)])
 
 
-@pytest.mark.timeout(180)
 @FUZZ
 @given(st.sampled_from(sorted(SEEDS)), st.data())
 async def test_byte_flips_are_clean_or_a_format_error(seed: str, data: st.DataObject) -> None:
@@ -107,7 +105,6 @@ async def test_byte_flips_are_clean_or_a_format_error(seed: str, data: st.DataOb
 SIZE_FIELDS = [b"\x01\xff\xff\xff\xff\xff\xff\xff", b"\x01\xff\xff\xff\xff\xff\xff\xfe"]
 
 
-@pytest.mark.timeout(180)
 @FUZZ
 @given(st.integers(0, 700) | st.integers(0, len(SMALL) - 8), st.sampled_from(SIZE_FIELDS))
 async def test_huge_sizes_are_clean_or_a_format_error(pos: int, size: bytes) -> None:

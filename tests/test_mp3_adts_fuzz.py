@@ -24,7 +24,6 @@ INPUTS = {
 }
 
 
-@pytest.mark.timeout(120)
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 async def test_mutated_files_give_format_errors_or_packets(data: st.DataObject) -> None:

@@ -241,7 +241,6 @@ async def test_a_packet_continued_over_many_pages_is_refused_past_the_limit() ->
 FUZZ_INPUTS = [variant("opus-stereo.ogg"), variant("vorbis-mono-22k.ogg"), variant("flac.ogg")]
 
 
-@pytest.mark.timeout(120)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 async def test_mutated_files_give_format_errors_or_packets(data: st.DataObject) -> None:

@@ -166,7 +166,6 @@ FUZZ_INPUT = make("wave-fuzz.wav", "-f", "lavfi", "-i", "sine=duration=0.2:sampl
                   "-metadata", "title=x", "-c:a", "pcm_s16le")  # fmt: skip
 
 
-@pytest.mark.timeout(120)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 async def test_mutated_files_give_format_errors_or_packets(data: st.DataObject) -> None:
