@@ -350,6 +350,7 @@ def test_limits_requests_per_address(service: Service) -> None:
     assert int(limited.headers["Retry-After"]) >= 1
     assert "too many requests" in limited.json()["error"]
     assert limited.headers["Access-Control-Allow-Origin"] == "*"
+    assert limited.headers["Access-Control-Expose-Headers"] == "Retry-After"
 
 
 def test_limits_requests_per_key(service: Service, database_url: str) -> None:

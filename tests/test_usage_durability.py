@@ -65,7 +65,7 @@ def served(tmp_path: Path) -> Iterator[list[Served]]:
         server.stop()
 
 
-def event(public_key: str) -> dict[str, object]:
+def event(public_key: str | None) -> dict[str, object]:
     return {
         "event": "webcodec-conversion",
         "apiKey": public_key,
@@ -154,6 +154,27 @@ async def applied_migrations(url: str) -> list[int]:
     rows = await store._query("SELECT version FROM schema_migrations ORDER BY version")
     await store.close()
     return [int(str(row[0])) for row in rows]
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_serve_trusts_forwarded_addresses_only_from_named_proxies(
+    trusted: bool, tmp_path: Path, served: list[Served]
+) -> None:
+    proxy = ["--forwarded-allow-ips", "127.0.0.1"] if trusted else []
+    database = f"sqlite:///{tmp_path}/usage.sqlite3"
+    server = Served(database, tmp_path, "--ip-limit", "0.1/2", *proxy)
+    served.append(server)
+    statuses = [
+        httpx.post(
+            server.url + TRACK,
+            json=event(public_key=None),
+            headers={"X-Forwarded-For": f"198.51.100.{client}"},
+        ).status_code
+        for client in (1, 2)
+        for _ in range(3)
+    ]
+    expected = [200, 200, 429] * 2 if trusted else [200, 200, 429, 429, 429, 429]
+    assert statuses == expected
 
 
 def test_serve_refuses_a_bad_worker_count(tmp_path: Path) -> None:

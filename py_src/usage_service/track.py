@@ -50,6 +50,9 @@ CORS = {
     "Access-Control-Allow-Methods": "POST, OPTIONS",
     "Access-Control-Allow-Headers": "Content-Type",
     "Access-Control-Max-Age": "86400",
+    # Not a CORS-safelisted response header: without this a page on another origin could
+    # not read how long a 429 or 503 asks it to wait.
+    "Access-Control-Expose-Headers": "Retry-After",
 }
 INVALID_KEY = "Invalid API key"
 
