@@ -44,8 +44,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from postgres import PostgresServer  # noqa: E402
-from usage_service.storage import open_store  # noqa: E402
+from postgres import PostgresServer, stored_event_ids  # noqa: E402
 
 TRACK = "/api/track/register-usage-point"
 
@@ -114,20 +113,13 @@ def crash(name: str, database_url: str, args: argparse.Namespace) -> bool:
     server, url = _start_service(database_url)  # recovery (SQLite replays its WAL)
     server.terminate()
     server.wait(timeout=30)
-    stored = asyncio.run(_stored_ids(database_url))
+    stored = set(stored_event_ids(database_url))
     missing = len(set(load.accepted_ids) - stored)
     print(
         f"{name:>10}: kill -9 after {args.seconds / 2:.1f} s: {load.accepted} acknowledged, "
         f"{load.unanswered} cut off, {missing} acknowledged events missing after restart"
     )
     return missing > 0
-
-
-async def _stored_ids(database_url: str) -> set[str]:
-    store = open_store(database_url)
-    rows = await store._query("SELECT event_id FROM usage_events")
-    await store.close()
-    return {str(row[0]) for row in rows}
 
 
 def bench(name: str, database_url: str, args: argparse.Namespace) -> bool:

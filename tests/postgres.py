@@ -1,4 +1,5 @@
-"""A throw-away PostgreSQL server for the usage-service tests and benchmark.
+"""A throw-away PostgreSQL server for the usage-service tests and benchmark, the fixtures
+that run a test on both backends, and a reader of the stored event ids.
 
 It runs the machine's own ``initdb`` and ``postgres`` (Debian's ``postgresql`` package puts
 them in ``/usr/lib/postgresql/VERSION/bin``) on a temporary data folder and a free
@@ -9,6 +10,7 @@ fail the tests that need the server: the PostgreSQL backend is never silently un
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import os
 import pwd
@@ -23,6 +25,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
+from usage_service.storage import open_store
 
 
 class PostgresServer:
@@ -178,3 +182,18 @@ def fresh_database(request: pytest.FixtureRequest, folder: Path) -> str:
         return f"sqlite:///{folder}/usage.sqlite3"
     server: PostgresServer = request.getfixturevalue("postgres_server")
     return server.create_database()
+
+
+def stored_event_ids(url: str) -> list[str]:
+    """Every event id in the usage database at ``url`` (either backend), sorted: what the
+    tests and the benchmark check stored events against, read past the service."""
+
+    async def read() -> list[str]:
+        store = open_store(url)
+        try:
+            rows = await store._query("SELECT event_id FROM usage_events ORDER BY event_id")
+        finally:
+            await store.close()
+        return [str(row[0]) for row in rows]
+
+    return asyncio.run(read())

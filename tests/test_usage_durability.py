@@ -75,13 +75,6 @@ def event(public_key: str | None) -> dict[str, object]:
     }
 
 
-async def stored_ids(url: str) -> set[str]:
-    store = open_store(url)
-    rows = await store._query("SELECT event_id FROM usage_events")
-    await store.close()
-    return {str(row[0]) for row in rows}
-
-
 def test_an_acknowledged_event_survives_kill_9(
     database_url: str, tmp_path: Path, served: list[Served]
 ) -> None:
@@ -109,7 +102,7 @@ def test_an_acknowledged_event_survives_kill_9(
     asyncio.run(load())
     server.process.wait(timeout=30)
     assert server.process.returncode == -signal.SIGKILL
-    stored = asyncio.run(stored_ids(database_url))
+    stored = set(postgres.stored_event_ids(database_url))
     assert len(acknowledged) >= 150
     assert set(acknowledged) <= stored, f"{len(set(acknowledged) - stored)} acknowledged lost"
 
