@@ -6,9 +6,6 @@ in ``test-artifacts/`` (not committed)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Response
 
 from axe import assert_no_serious_violations
+from usage_keys import create_key
 from usage_service.app import create_app
 from usage_service.server import ServiceThread
 
@@ -39,12 +37,7 @@ class Site:
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     database = f"sqlite:///{tmp_path / 'usage.sqlite3'}"
-    created = subprocess.run(
-        [sys.executable, "-m", "pywebcodecs_host.cli", "keys", "create", "--name",
-         "Example site", "--db", database],
-        capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
-    keys = json.loads(created.stdout)
+    keys = create_key(database, "Example site")
     app = create_app(database, admin_token=ADMIN_TOKEN, ip_limit=None, login_limit=None)
     with ServiceThread(app) as thread:
         yield Site(thread.url, keys["public_key"], keys["secret_key"])

@@ -4,9 +4,6 @@ localStorage and accepted by the real usage service; no serious axe-core violati
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Route
 
 from axe import assert_no_serious_violations
+from usage_keys import create_key
 from usage_service.app import create_app
 from usage_service.server import ServiceThread
 
@@ -41,14 +39,9 @@ SEND_EVENT = """(apiKey) => fetch("/api/track/register-usage-point", {method: "P
 @pytest.fixture
 def site(static_dir: Path, tmp_path: Path) -> Iterator[Site]:
     database = f"sqlite:///{tmp_path / 'usage.sqlite3'}"
-    created = subprocess.run(
-        [sys.executable, "-m", "pywebcodecs_host.cli", "keys", "create", "--name", "owner",
-         "--db", database],
-        capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
     app = create_app(database, static_dir=str(static_dir), ip_limit=None, key_limit=None)
     with ServiceThread(app) as thread:
-        yield thread.url, json.loads(created.stdout)
+        yield thread.url, create_key(database, "owner")
 
 
 def test_a_site_owner_sets_the_key_in_the_page(browser: Browser, site: Site) -> None:

@@ -7,8 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +21,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from oracle import FIXTURES, REPO
 from pywebcodecs_host.browser import launch_options
+from usage_keys import create_key
 from usage_service.app import create_app
 from usage_service.server import ServiceThread
 
@@ -68,12 +67,7 @@ class UsageSite:
 @pytest.fixture
 def usage_site(static_dir: Path, tmp_path: Path) -> Iterator[UsageSite]:
     database = f"sqlite:///{tmp_path / 'usage.sqlite3'}"
-    created = subprocess.run(
-        [sys.executable, "-m", "pywebcodecs_host.cli", "keys", "create", "--name", "e2e",
-         "--db", database],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    keys = json.loads(created.stdout)
+    keys = create_key(database)
     app = create_app(database, static_dir=str(static_dir), ip_limit=None, key_limit=None)
     with ServiceThread(app) as service:
         yield UsageSite(service.url, database, keys["public_key"], keys["secret_key"])
