@@ -2,8 +2,10 @@
 a background-thread runner.
 
 Every connection is bounded: the request line and headers must arrive within
-:data:`HEADER_TIMEOUT` seconds of connecting (or of the previous response), headers are at
-most 16 KiB, an idle keep-alive connection closes after 5 s, at most
+:data:`HEADER_TIMEOUT` seconds of connecting (or of the previous response), a head still
+incomplete past 16 KiB is refused (h11 parses a head that arrives whole in one read
+whatever its size: a bounded read, so no unbounded memory), an idle keep-alive
+connection closes after 5 s, at most
 :data:`MAX_CONNECTIONS` connections are served at once (uvicorn answers 503 past that),
 and the app itself gives up on a body that stalls (``create_app(body_timeout=…)``).
 
