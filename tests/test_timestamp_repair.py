@@ -3,13 +3,14 @@ every packet still reaches the output, in order, and ffprobe reads the result.""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
 from copy_fuzz import ffprobe_problem
 from demux_check import demux
-from oracle import decode_errors, ffprobe_packets, make
+from oracle import decode_errors, ffprobe_packets, ffprobe_streams, make
 from pywebcodecs import convert_media
 from pywebcodecs.formats import muxer_class
 from pywebcodecs.interleave import Interleaver
@@ -58,7 +59,12 @@ async def test_broken_timestamps_are_repaired_with_warnings(tmp_path: Path, cont
     video = [p for p in written if p.stream_index == video_index]
     dts = [p.dts for p in video if p.dts is not None]  # Matroska stores none; ffprobe guesses
     assert dts == sorted(dts)
-    assert all(p.pts is not None and p.pts >= 0 for p in video)
+    # Every presentation time is known and lies inside the 1 s clip: the 2^32 offset, the
+    # 20 s jump back and the time before the start were all undone.
+    time_base = Fraction(ffprobe_streams(out)[video_index]["time_base"])
+    pts = [p.pts for p in video]
+    assert None not in pts, pts
+    assert all(0 <= t * time_base < 1 for t in pts if t is not None), pts
     # The frame moved to the start shares its time with the first one: ffmpeg notes that
     # when it re-times the decoded frames, and nothing else.
     errors = decode_errors(out).splitlines()
