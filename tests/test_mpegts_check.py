@@ -13,17 +13,14 @@ numerator other than 1 (AVI's 32/1225 for MP3) is compared as ``ffprobe_ts * num
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import warnings
 
 import av
 from hypothesis import strategies as st
 
 from oracle import ProbePacket, ffprobe_packets, ffprobe_streams
 from pywebcodecs.demuxer import Demuxer
-from pywebcodecs.errors import FormatError
 from pywebcodecs.reader import Reader
 from pywebcodecs.source import FileSource, Source
 from pywebcodecs.track import Packet
@@ -171,14 +168,6 @@ async def assert_matches_ffprobe(
     mismatches = [(i, a, b) for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b]
     assert mismatches[:1] == [], (len(mismatches), mismatches[:1])
     return demuxer, packets
-
-
-async def demux_damaged(demuxer_class: type[Demuxer], source: Source) -> None:
-    """Demux broken input: a FormatError or a clean result are the only allowed outcomes
-    (truncation warnings are expected and silenced)."""
-    with warnings.catch_warnings(), contextlib.suppress(FormatError):
-        warnings.simplefilter("ignore")
-        await demux(demuxer_class, source)
 
 
 def damaged_copies(sample: bytes, positions: st.SearchStrategy[int]) -> st.SearchStrategy[bytes]:
