@@ -22,6 +22,7 @@ DEFAULT_AUDIO_CODECS: dict[str, tuple[str, ...]] = {
     "mkv": ("opus", "aac"),
     "mp4": ("aac", "opus"),
     "wav": ("pcm_s16le",),
+    "ogg": ("opus",),
 }
 
 VIDEO_ENCODERS = frozenset({"vp8", "vp9", "av1", "h264", "hevc"})

@@ -13,7 +13,7 @@ from .matroska import MatroskaDemuxer, MkvMuxer, WebmMuxer
 from .mp3 import Mp3Demuxer
 from .mpegts import MpegTsDemuxer
 from .muxer import Muxer
-from .ogg import OggDemuxer
+from .ogg import OggDemuxer, OggMuxer
 from .reader import Reader
 from .wave import WavDemuxer, WavMuxer
 
@@ -38,6 +38,7 @@ MUXERS: dict[str, type[Muxer]] = {
     "mkv": MkvMuxer,
     "mp4": Mp4Muxer,
     "wav": WavMuxer,
+    "ogg": OggMuxer,
 }
 
 

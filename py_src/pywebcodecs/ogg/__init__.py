@@ -1,5 +1,7 @@
-"""Ogg files (RFC 3533) with Opus, Vorbis or FLAC."""
+"""Ogg files (RFC 3533) with Opus, Vorbis or FLAC: reading (:class:`OggDemuxer`) and
+writing (:class:`OggMuxer`)."""
 
 from .demuxer import OggDemuxer
+from .muxer import OggMuxer
 
-__all__ = ["OggDemuxer"]
+__all__ = ["OggDemuxer", "OggMuxer"]
