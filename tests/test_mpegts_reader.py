@@ -93,7 +93,8 @@ async def test_garbage_between_packets_is_skipped_by_resyncing() -> None:
     ("data", "message"),
     [
         (b"\x47" + b"\x00" * 187, "no 0x47 sync byte"),
-        ((b"\x47\x1f\xff\x10" + b"\xff" * 184) * 8, "no PAT/PMT"),
+        ((b"\x47\x1f\xff\x10" + b"\xff" * 184) * 8, "no PAT/PMT in the first 1504 bytes"),
+        ((b"\x47\x1f\xff\x10" + b"\xff" * 184) * 2 + b"\x47", "no PAT/PMT in the first 377 bytes"),
     ],
 )
 async def test_broken_streams_raise_format_errors(data: bytes, message: str) -> None:

@@ -103,10 +103,11 @@ class MpegTsDemuxer(Demuxer):
     async def _scan_head(self) -> dict[int, _Setup]:
         parser = TransportParser(self._packet_size)
         setups: dict[int, _Setup] = {}
-        pos = self._first_packet
+        pos = end = self._first_packet
         limit = min(self.reader.size or _HEAD_LIMIT, _HEAD_LIMIT)
         while pos < limit:
             block = await self.reader.read(pos, self._block_size())
+            end = pos + len(block)  # the loop may stop before ``pos`` passes this block
             done, used = self._feed(parser, block, pos)
             at_end = len(block) < self._block_size()
             if at_end:
@@ -123,7 +124,7 @@ class MpegTsDemuxer(Demuxer):
         if not parser.streams:
             if parser.section_error is not None:
                 raise self.error(str(parser.section_error), parser.section_error.offset)
-            raise self.error(f"no PAT/PMT in the first {pos - self._first_packet} bytes", pos)
+            raise self.error(f"no PAT/PMT in the first {end} bytes", end)
         for pid, setup in list(setups.items()):
             if setup.codec in ("private", "unknown"):
                 self.warnings.append(f"private data stream on PID {pid} is not read")
