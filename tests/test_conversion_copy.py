@@ -213,3 +213,18 @@ async def test_a_video_with_alpha_is_refused_by_name_unless_dropped(tmp_path: Pa
     result = await copy_to(source, tmp_path / "out.webm", "webm", video_codec="drop")
     assert [s["codec_type"] for s in ffprobe_streams(tmp_path / "out.webm")] == ["audio"]
     assert result.progress.audio_frames > 0
+
+
+async def test_variable_frame_rate_video_gets_no_default_duration(tmp_path: Path) -> None:
+    """A frame rate that is only an average (frames 0.1 s and 0.3 s apart) must not become
+    Matroska's DefaultDuration: ffmpeg would time every frame by it. A constant one does."""
+    vfr = make("vfr.mp4", *CLIP[:4], "-vf", "select='lt(mod(n\\,4)\\,2)'", "-fps_mode", "vfr",
+               "-c:v", "libx264")  # fmt: skip
+    cfr = make("cfr.mp4", *CLIP[:4], "-c:v", "libx264")
+    for source, rate in ((vfr, None), (cfr, "10/1")):
+        out = tmp_path / f"{source.stem}.mkv"
+        await copy_to(source, out, "mkv")
+        assert decode_errors(out) == ""
+        (stream,) = ffprobe_streams(out)
+        assert rate is None or stream["r_frame_rate"] == rate
+        assert (b"\x23\xe3\x83" in out.read_bytes()) == (rate is not None)  # DefaultDuration

@@ -5,7 +5,7 @@ Layout, all written front to back with only small patches at the end:
     EBML header | Segment (8-byte size, patched) |
         SeekHead (space reserved, filled at finish: Info, Tracks, Tags, Cues)
         Info (TimestampScale 1 ms, Duration patched at finish)
-        Tracks
+        Tracks (a video's DefaultDuration filled in at finish, if its frame rate was constant)
         Tags (one DURATION per track, as ffmpeg writes them, patched at finish)
         Cluster* (8-byte size, patched when the cluster closes) of SimpleBlocks, and
             BlockGroups for the blocks that end in padding (DiscardPadding)
@@ -64,6 +64,8 @@ OPUS_SEEK_PRE_ROLL_NS = 80_000_000
 SEEK_HEAD_SPACE = 100
 #: Bytes reserved for a track's DURATION tag value: "HH:MM:SS.nnnnnnnnn" plus NUL padding.
 DURATION_TAG_SPACE = 20
+#: DefaultDuration with an 8-byte value: ID (3), size (1), value (8).
+DEFAULT_DURATION_SPACE = 12
 UNKNOWN_8_BYTE_SIZE = b"\x01" + b"\xff" * 7
 
 
@@ -84,6 +86,10 @@ class _OutTrack:
     tag_offset: int = 0
     last_pts: int = -1  # the latest pts so far, in the track's timescale
     step: int = 0  # the gap between the last two increasing pts
+    #: Where DEFAULT_DURATION_SPACE bytes are kept for DefaultDuration (video), else 0.
+    default_duration_offset: int = 0
+    last_dts: int | None = None
+    dts_steps: tuple[int, int] | None = None  # the smallest and largest decode-time step
 
 
 @dataclass
@@ -142,6 +148,11 @@ class MatroskaMuxer(Muxer):
         if packet.pts > out.last_pts:
             out.step = packet.pts - out.last_pts if out.last_pts >= 0 else 0
             out.last_pts = packet.pts
+        if out.last_dts is not None:
+            step = packet.dts - out.last_dts
+            low, high = out.dts_steps or (step, step)
+            out.dts_steps = (min(low, step), max(high, step))
+        out.last_dts = packet.dts
         # A packet without a duration (WebCodecs chunks may have none) lasts as long as
         # the gap before it, so Duration covers the last frame.
         duration = packet.duration if packet.duration > 0 else out.step
@@ -179,6 +190,11 @@ class MatroskaMuxer(Muxer):
         await self.sink.write_at(self._seek_head_offset, self._seek_head())
         await self.sink.write_at(self._duration_offset, struct.pack(">d", float(self._duration_ms)))
         for out in self._tracks:
+            if out.default_duration_offset and _constant_frame_rate(out):
+                assert isinstance(out.track, VideoTrack) and out.track.frame_rate
+                ns = round(NANOSECONDS / out.track.frame_rate)
+                default_duration = element(ids.DEFAULT_DURATION, ns.to_bytes(8, "big"))
+                await self.sink.write_at(out.default_duration_offset, default_duration)
             value = format_duration_tag(out.end_ms).encode()
             await self.sink.write_at(out.tag_offset, value.ljust(DURATION_TAG_SPACE, b"\0"))
 
@@ -214,7 +230,16 @@ class MatroskaMuxer(Muxer):
         await self.sink.write(info)
 
         self._sections[ids.TRACKS] = self.sink.position - self._segment_start
-        await self.sink.write(master(ids.TRACKS, *map(self._track_entry, self._tracks)))
+        entries = [self._track_entry(out) for out in self._tracks]
+        tracks = master(ids.TRACKS, *entries)
+        entry_start = self.sink.position + len(tracks) - sum(map(len, entries))
+        for out, entry in zip(self._tracks, entries, strict=True):
+            if entry.find(void_element(DEFAULT_DURATION_SPACE)) >= 0:
+                out.default_duration_offset = entry_start + entry.index(
+                    void_element(DEFAULT_DURATION_SPACE)
+                )
+            entry_start += len(entry)
+        await self.sink.write(tracks)
 
         self._sections[ids.TAGS] = self.sink.position - self._segment_start
         tags_start = self.sink.position
@@ -250,9 +275,8 @@ class MatroskaMuxer(Muxer):
         if track.codec == "opus":
             children.append(uint_element(ids.SEEK_PRE_ROLL, OPUS_SEEK_PRE_ROLL_NS))
         if isinstance(track, VideoTrack):
-            if track.frame_rate:
-                ns = round(1_000_000_000 / track.frame_rate)
-                children.append(uint_element(ids.DEFAULT_DURATION, ns))
+            if track.frame_rate:  # first, so _write_header finds it; filled in at finish
+                children.insert(0, void_element(DEFAULT_DURATION_SPACE))
             children.append(_video_element(track))
         elif isinstance(track, AudioTrack):
             children.append(_audio_element(track))
@@ -325,6 +349,14 @@ class MkvMuxer(MatroskaMuxer):
     mime_type = "video/x-matroska"
     doc_type = "matroska"
     codecs = frozenset(CODEC_IDS)
+
+
+def _constant_frame_rate(out: _OutTrack) -> bool:
+    """Whether every frame took as long as the next (within a tick of the timescale, which
+    millisecond timestamps of 30 fps need): only then does DefaultDuration hold. Players
+    and ffmpeg take it as every frame's duration, so a variable rate gets none."""
+    low, high = out.dts_steps or (0, 0)
+    return high - low <= 1
 
 
 def _video_element(track: VideoTrack) -> bytes:
