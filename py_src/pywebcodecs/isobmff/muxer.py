@@ -57,14 +57,16 @@ class _OutTrack:
     total_bytes: int = 0
     #: The added track's timescale, when the MP4 track counts in other units (audio).
     source_timescale: int | None = None
+    #: Added after rescaling: what a coarser timescale rounded off the Opus pre-skip.
+    shift: int = 0
 
     def rescaled(self, packet: Packet) -> Packet:
         """``packet`` with its times in the MP4 track's timescale."""
         if self.source_timescale is None:
             return packet
         to, of = self.track.timescale, self.source_timescale
-        return dataclasses.replace(packet, pts=_rescale(packet.pts, to, of),
-                                   dts=_rescale(packet.dts, to, of),
+        return dataclasses.replace(packet, pts=_rescale(packet.pts, to, of) + self.shift,
+                                   dts=_rescale(packet.dts, to, of) + self.shift,
                                    duration=_rescale(packet.duration, to, of))  # fmt: skip
 
 
@@ -101,6 +103,9 @@ class Mp4Muxer(Muxer):
             rate = OPUS_RATE if track.codec == "opus" else track.sample_rate
             if rate != track.timescale:
                 out.source_timescale = track.timescale
+                # Matroska's milliseconds put Opus's first packet at -7 ms for a 6.5 ms
+                # pre-skip: the first sample goes back to exactly minus the pre-skip.
+                out.shift = _rescale(track.lead_in, rate, track.timescale) - track.pre_skip
                 duration = track.duration
                 if duration is not None:
                     duration = _rescale(duration, rate, track.timescale)
