@@ -17,17 +17,17 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from .capabilities import Capabilities, ProbeRequest
 from .demuxer import Demuxer
-from .errors import CodecError, ConversionAborted, FormatError, PyWebCodecsError
+from .errors import CodecError, ConversionAborted, FormatError, OptionError, PyWebCodecsError
 from .formats import muxer_class, open_demuxer
 from .interleave import Interleaver
 from .plan import Resize, Target, TrackChoice, TrackPlan, plan_track, probe_request
 from .reader import Reader
 from .runtime import IN_BROWSER
-from .sink import MemorySink, Sink
+from .sink import MemorySink, Sink, fast_start_fits
 from .source import Source
 from .track import Packet, Track, VideoTrack
 
@@ -84,13 +84,21 @@ class ConversionResult:
         return self.sink.position
 
     def save(self) -> Any:
-        """The output: a JS ``Blob`` in the browser, ``bytes`` for an in-memory sink."""
+        """The output: a JS ``Blob`` in the browser (a ``File`` on disk when written to
+        OPFS or a picked file), ``bytes`` for an in-memory sink."""
         save = getattr(self.sink, "save", None)
         if save is not None:
             return save(self.mime_type)
         if isinstance(self.sink, MemorySink):
             return self.sink.getvalue()
         raise TypeError(f"{type(self.sink).__name__} was written in place; nothing to save")
+
+    async def remove(self) -> None:
+        """Delete the output from disk when the conversion made an OPFS file for it
+        (``sink="opfs"``, or a large input); nothing for other outputs."""
+        remove = getattr(self.sink, "remove", None)
+        if remove is not None:
+            await remove()
 
 
 class Stage(Protocol):
@@ -139,7 +147,9 @@ async def convert_media(
     signal: Any = None,
     api_key: str | None = None,
     telemetry_endpoint: str | None = None,
-    sink: Sink | None = None,
+    sink: Any = None,
+    fast_start: bool | None = None,
+    fragmented: bool = False,
 ) -> ConversionResult:
     """Convert ``src`` into ``container`` ("webm", "mp4", "mkv", "wav").
 
@@ -151,13 +161,21 @@ async def convert_media(
     ``rotate`` (clockwise degrees) and ``resize`` (``Resize`` or ``(width, height)``, one
     side may be None) re-encode the video. ``signal`` is an ``AbortSignal`` (or anything
     with ``.aborted``). ``api_key`` is the site's public usage key.
+
+    ``sink`` is where the output goes: None (a ``Blob`` in memory, or an OPFS file when
+    the input is large: see :func:`pywebcodecs.sink.streams_output`), ``"memory"``,
+    ``"opfs"``, a ``FileSystemFileHandle`` the user picked, or a :class:`Sink`.
+    ``fast_start`` (MP4: moov before mdat; by default when the output stays in memory and
+    the input is at most 256 MiB) and ``fragmented`` (MP4: moof/mdat pairs) choose the MP4
+    layout.
     """
     started = time.monotonic()
     succeeded = False
     try:
         result = await _convert(
             src, container, video_codec, audio_codec, on_video_track, on_audio_track,
-            rotate, _as_resize(resize), on_progress, signal, sink, started,
+            rotate, _as_resize(resize), on_progress, signal,
+            _Output(sink, fast_start, fragmented), started,
         )  # fmt: skip
         succeeded = True
         return result
@@ -179,7 +197,7 @@ async def _convert(
     resize: Resize | None,
     on_progress: ProgressCallback | None,
     signal: Any,
-    sink: Sink | None,
+    output: _Output,
     started: float,
 ) -> ConversionResult:
     muxer_type = muxer_class(container)
@@ -210,8 +228,9 @@ async def _convert(
             f"{reader.name}: no track left to write to {container.upper()} ({fates})"
         )
 
-    out_sink = sink if sink is not None else _default_sink()
-    muxer = muxer_type(out_sink)
+    input_size = reader.size or 0
+    out_sink = await _open_sink(output.sink, input_size, muxer_type.format_name)
+    muxer = muxer_type(out_sink, **output.layout(muxer_type.format_name, out_sink, input_size))
     interleaver = Interleaver(muxer, len(kept))
     stages: dict[int, Stage] = {}
     try:
@@ -224,6 +243,10 @@ async def _convert(
             await stage.flush()
         _check_every_track_has_packets(reader.name, kept, interleaver, delivered)
         await interleaver.finish()
+        await _sink_step(out_sink, "complete")  # flush, close: the output is whole
+    except BaseException:
+        await _sink_step(out_sink, "abort")  # no half-written file left on disk
+        raise
     finally:
         for stage in stages.values():
             stage.close()
@@ -373,12 +396,46 @@ def open_source(src: Any) -> Source:
         raise PyWebCodecsError(f"{src}: cannot open the input: {reason}") from None
 
 
-def _default_sink() -> Sink:
-    if IN_BROWSER:
-        from .browser.sinks import BlobSink
+class _Output(NamedTuple):
+    """Where the output goes and, for MP4, its layout."""
 
-        return BlobSink()
-    return MemorySink()
+    sink: Any
+    fast_start: bool | None
+    fragmented: bool
+
+    def layout(self, container: str, sink: Sink, input_size: int) -> dict[str, bool]:
+        """The muxer's layout keywords (MP4 only)."""
+        if container != "mp4":
+            if self.fast_start or self.fragmented:
+                raise OptionError("fast_start and fragmented are MP4 layouts; "
+                                  f"a {container.upper()} file has one layout")  # fmt: skip
+            return {}
+        if self.fast_start and self.fragmented:
+            raise OptionError("fast_start and fragmented are two MP4 layouts; choose one")
+        fast_start = self.fast_start
+        if fast_start is None:
+            in_memory = bool(getattr(sink, "in_memory", False))
+            fast_start = not self.fragmented and fast_start_fits(input_size, in_memory)
+        return {"fast_start": fast_start, "fragmented": self.fragmented}
+
+
+async def _open_sink(sink: Any, input_size: int, extension: str) -> Sink:
+    if IN_BROWSER:
+        from .browser.sinks import open_sink
+
+        return await open_sink(sink, input_size, extension)
+    if sink is None or sink == "memory":
+        return MemorySink()
+    if not hasattr(sink, "write_at"):
+        raise OptionError(f"sink must be 'memory' or a Sink outside the browser, got {sink!r}")
+    return sink
+
+
+async def _sink_step(sink: Sink, name: str) -> None:
+    """Call the sink's optional ``complete``/``abort`` step."""
+    step = getattr(sink, name, None)
+    if step is not None:
+        await step()
 
 
 async def _probe_capabilities(requests: list[ProbeRequest | None]) -> list[Capabilities | None]:

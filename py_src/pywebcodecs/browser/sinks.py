@@ -1,49 +1,46 @@
-"""The browser-side output: encoded bytes gathered into a JS ``Blob``.
+"""The browser-side outputs: a JS ``Blob`` in memory, a file on disk (the Origin Private
+File System, or a file the user picked), and the terminal command's file over HTTP.
 
-Writes are buffered in Python up to 1 MiB and then moved into a JS ``Uint8Array``, so the
-output does not sit whole in Python memory and the number of JS calls stays small. Small
-header patches (``write_at``) land in the Python buffer or in the JS chunk that holds them.
+Each is a :class:`~pywebcodecs.sink.StreamedSink`: writes gather in a Python buffer of a
+few MiB and then move to JS in one call, so the output never sits whole in Python memory
+and the number of JS calls stays small; the muxers' header patches are positioned writes.
+Only :class:`BlobSink` keeps the output in the tab's memory; the others bound it to one
+buffer whatever the output's size.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-import js
 from pyodide.ffi import to_js
 
+import js
+
+from ..errors import OptionError, PyWebCodecsError
+from ..sink import Sink, StreamedSink, streams_output
 from .interop import js_bytes, js_object
 
-FLUSH_SIZE = 1 << 20
 
+class BlobSink(StreamedSink):
+    """The output as a list of JS ``Uint8Array`` chunks, one ``Blob`` at the end."""
 
-class BlobSink:
+    in_memory = True
+
     def __init__(self) -> None:
+        super().__init__()
         self._chunks: list[Any] = []  # JS Uint8Arrays
         self._starts: list[int] = []
-        self._pending = bytearray()
-        self._pending_start = 0
-        self._position = 0
+        self._end = 0
 
-    @property
-    def position(self) -> int:
-        return self._position
-
-    async def write(self, data: bytes | bytearray | memoryview) -> None:
-        self._pending += data
-        self._position += len(data)
-        if len(self._pending) >= FLUSH_SIZE:
-            self._flush()
-
-    async def write_at(self, offset: int, data: bytes | bytearray | memoryview) -> None:
-        if offset < 0 or offset + len(data) > self._position:
-            raise ValueError(f"write_at({offset}, {len(data)} bytes) outside {self._position}")
+    async def put(self, offset: int, data: bytes | bytearray | memoryview) -> None:
+        if offset == self._end:
+            self._starts.append(offset)
+            self._chunks.append(js_bytes(data))
+            self._end += len(data)
+            return
         view = memoryview(data).cast("B")
         while len(view):
-            if offset >= self._pending_start:
-                start = offset - self._pending_start
-                self._pending[start : start + len(view)] = view
-                return
             index = max(i for i, s in enumerate(self._starts) if s <= offset)
             chunk = self._chunks[index]
             start = offset - self._starts[index]
@@ -52,14 +49,124 @@ class BlobSink:
             view = view[take:]
             offset += take
 
+    async def complete(self) -> None:
+        await self.flush()
+
     def save(self, mime_type: str) -> Any:
         """The whole output as a ``Blob``."""
-        self._flush()
         return js.Blob.new(to_js(self._chunks), js_object({"type": mime_type}))
 
-    def _flush(self) -> None:
-        if self._pending:
-            self._starts.append(self._pending_start)
-            self._chunks.append(js_bytes(self._pending))
-            self._pending_start += len(self._pending)
-            self._pending = bytearray()
+
+class FileHandleSink(StreamedSink):
+    """A ``FileSystemFileHandle``: in OPFS (``owned``: made for this output, removed by
+    :meth:`remove`) or picked by the user. Inside a Worker an OPFS file is written through
+    a ``FileSystemSyncAccessHandle`` (in place, at once); elsewhere through a
+    ``FileSystemWritableFileStream``, whose positioned writes the browser applies to its
+    swap file and moves into place on close."""
+
+    def __init__(self, handle: Any, directory: Any = None) -> None:
+        super().__init__()
+        self.handle = handle
+        self._directory = directory  # OPFS folder holding an owned file
+        self._access: Any = None  # FileSystemSyncAccessHandle
+        self._writable: Any = None  # FileSystemWritableFileStream
+        self._file: Any = None
+
+    @classmethod
+    async def in_opfs(cls, extension: str) -> FileHandleSink:
+        directory = await js.navigator.storage.getDirectory()
+        name = f"pywebcodecs-{uuid.uuid4().hex}.{extension}"
+        handle = await directory.getFileHandle(name, js_object({"create": True}))
+        return cls(handle, directory)
+
+    async def open(self) -> FileHandleSink:
+        if self._directory is not None and hasattr(self.handle, "createSyncAccessHandle"):
+            self._access = await self.handle.createSyncAccessHandle()
+            self._access.truncate(0)
+        else:
+            self._writable = await self.handle.createWritable(
+                js_object({"keepExistingData": False})
+            )
+        return self
+
+    async def put(self, offset: int, data: bytes | bytearray | memoryview) -> None:
+        if self._access is not None:
+            self._access.write(js_bytes(data), js_object({"at": offset}))
+        else:
+            await self._writable.write(
+                js_object({"type": "write", "position": offset, "data": js_bytes(data)})
+            )
+
+    async def complete(self) -> None:
+        await self.flush()
+        await self._close()
+        self._file = await self.handle.getFile()
+
+    async def abort(self) -> None:
+        """The conversion failed: close, and remove a file made for it."""
+        if self._writable is not None:
+            await self._writable.abort()
+            self._writable = None
+        await self._close()
+        await self.remove()
+
+    async def remove(self) -> None:
+        """Delete the OPFS file made for this output (a file the user picked stays)."""
+        if self._directory is not None:
+            await self._directory.removeEntry(self.handle.name)
+            self._directory = None
+
+    def save(self, mime_type: str) -> Any:
+        """The output as a ``File`` backed by the disk, not memory."""
+        if self._file is None:
+            raise PyWebCodecsError("the output file is not complete")
+        return self._file
+
+    async def _close(self) -> None:
+        if self._access is not None:
+            self._access.flush()
+            self._access.close()
+            self._access = None
+        if self._writable is not None:
+            await self._writable.close()
+            self._writable = None
+
+
+class HttpRangeSink(StreamedSink):
+    """The terminal command's output: each chunk is ``PUT`` to the host with a
+    ``Content-Range`` naming its offset, and the host writes it into the file there."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+
+    async def put(self, offset: int, data: bytes | bytearray | memoryview) -> None:
+        last = offset + len(data) - 1
+        headers = {"Content-Range": f"bytes {offset}-{last}/*"}
+        init = js_object({"method": "PUT", "body": js_bytes(data), "headers": headers})
+        response = await js.fetch(self.url, init)
+        if not response.ok:
+            raise PyWebCodecsError(f"could not hand the output back: HTTP {response.status}")
+
+    async def complete(self) -> None:
+        await self.flush()
+
+
+async def open_sink(sink: Any, input_size: int, extension: str) -> Sink:
+    """The sink ``convert_media``'s ``sink=`` asks for: None (memory, or OPFS for a large
+    input), ``"memory"``, ``"opfs"``, a ``FileSystemFileHandle``, or a sink object."""
+    if sink is None:
+        memory = getattr(js.navigator, "deviceMemory", None)
+        has_opfs = hasattr(getattr(js.navigator, "storage", None), "getDirectory")
+        sink = "opfs" if has_opfs and streams_output(input_size, memory) else "memory"
+    if sink == "memory":
+        return BlobSink()
+    if sink == "opfs":
+        return await (await FileHandleSink.in_opfs(extension)).open()
+    if hasattr(sink, "createWritable"):
+        return await FileHandleSink(sink).open()
+    if hasattr(sink, "write_at"):
+        return sink
+    raise OptionError(
+        f"sink must be 'memory', 'opfs', a FileSystemFileHandle or a sink, got {sink!r}"
+    )
