@@ -34,16 +34,20 @@ from .track import Packet, Track, VideoTrack
 
 @dataclass
 class ConversionProgress:
-    """What ``on_progress`` receives (about ten times a second, and once at the end)."""
+    """What ``on_progress`` receives: about ten times a second while the input is read,
+    and once at the end (``done``). Counts are of what is already in the output, so they
+    grow during the run; a re-encoded track lags its input by the encoder's queue."""
 
     fraction: float = 0.0  # 0..1 of the input's duration (or bytes, when it has none)
     input_bytes: int = 0
     bytes_read: int = 0
     input_packets: int = 0
-    video_frames: int = 0  # video packets written to the output
-    audio_frames: int = 0  # audio packets written to the output
-    output_bytes: int = 0
-    output_seconds: float = 0.0
+    video_frames: int = 0  # video packets written to the output so far
+    audio_frames: int = 0  # audio packets written to the output so far
+    bytes_written: int = 0  # the output's size so far
+    output_seconds: float = 0.0  # media time written so far
+    rate: float = 0.0  # input seconds converted per second of wall-clock time
+    eta_ms: float | None = None  # time left at the rate so far; None until it can be told
     elapsed_ms: float = 0.0
     done: bool = False
 
@@ -237,7 +241,7 @@ async def _convert(
         for index, plan in enumerate(kept):
             stages[plan.track.id] = await _make_stage(plan, interleaver, index)
         progress = ConversionProgress(input_bytes=reader.size or 0)
-        reporter = _ProgressReporter(on_progress, progress, started)
+        reporter = _ProgressReporter(on_progress, progress, started, interleaver, demuxer.duration)
         delivered = await _pump(demuxer, stages, interleaver, reporter, signal)
         for stage in stages.values():
             await stage.flush()
@@ -250,7 +254,6 @@ async def _convert(
     finally:
         for stage in stages.values():
             stage.close()
-    _count_output(progress, kept, interleaver, out_sink)
     progress.fraction = 1.0
     progress.done = True
     await reporter.report(force=True)
@@ -289,7 +292,6 @@ async def _pump(
         elif reader.size:
             progress.fraction = min(reader.bytes_fetched / reader.size, 1.0)
         if reporter.due():
-            progress.output_bytes = interleaver.muxer.sink.position
             await reporter.report()
     return delivered
 
@@ -316,23 +318,16 @@ def _check_every_track_has_packets(
         )
 
 
-def _count_output(
-    progress: ConversionProgress, kept: list[TrackPlan], interleaver: Interleaver, sink: Sink
-) -> None:
-    for plan, out in zip(kept, interleaver.tracks, strict=True):
-        if isinstance(plan.track, VideoTrack):
-            progress.video_frames += out.packets_written
-        else:
-            progress.audio_frames += out.packets_written
-    progress.output_bytes = sink.position
-    progress.output_seconds = interleaver.duration
-
-
 class _ProgressReporter:
     INTERVAL = 0.1
 
     def __init__(
-        self, callback: ProgressCallback | None, progress: ConversionProgress, started: float
+        self,
+        callback: ProgressCallback | None,
+        progress: ConversionProgress,
+        started: float,
+        interleaver: Interleaver,
+        input_seconds: float | None,
     ) -> None:
         self.callback = callback
         self.progress = progress
@@ -343,11 +338,27 @@ class _ProgressReporter:
         return self.callback is not None and time.monotonic() - self._last >= self.INTERVAL
 
     async def report(self, force: bool = False) -> None:
-        if self.callback is None or not (force or self.due()):
+        if not force and not self.due():
             return
         self._last = time.monotonic()
-        self.progress.elapsed_ms = (self._last - self.started) * 1000
-        await _maybe_await(self.callback(_for_callback(self.progress)))
+        self._measure(self._last - self.started)
+        if self.callback is not None:
+            await _maybe_await(self.callback(_for_callback(self.progress)))
+
+    def _measure(self, elapsed: float) -> None:
+        progress, interleaver = self.progress, self._interleaver
+        progress.video_frames = interleaver.packets_written("video")
+        progress.audio_frames = interleaver.packets_written("audio")
+        progress.bytes_written = interleaver.muxer.sink.position
+        progress.output_seconds = interleaver.duration
+        progress.elapsed_ms = elapsed * 1000
+        fraction = progress.fraction
+        if elapsed > 0 and self._input_seconds:
+            progress.rate = fraction * self._input_seconds / elapsed
+        if progress.done:
+            progress.eta_ms = 0.0
+        elif fraction > 0:
+            progress.eta_ms = elapsed * 1000 * (1 - fraction) / fraction
 
 
 def _for_callback(progress: ConversionProgress) -> Any:
@@ -373,6 +384,10 @@ def _as_resize(resize: Resize | tuple[int | None, int | None] | None) -> Resize 
     return Resize(width, height)
 
 
+    """Calls ``on_progress`` at most every :attr:`INTERVAL` seconds (and at the end) with
+    what the interleaver has written so far, the rate and the time left. The final
+    :class:`ConversionProgress` is filled in the same way, callback or not."""
+
 def open_source(src: Any) -> Source:
     """A :class:`Source` for anything ``convert_media`` accepts."""
     if isinstance(src, Source):
@@ -381,6 +396,8 @@ def open_source(src: Any) -> Source:
         from .source import BytesSource
 
         return BytesSource(src)
+        self._interleaver = interleaver
+        self._input_seconds = input_seconds
     if IN_BROWSER:
         from .browser.sources import open_browser_source
 

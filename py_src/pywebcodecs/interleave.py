@@ -96,6 +96,14 @@ class Interleaver:
             for line in out.timeline.warnings(out.track)
         ]
 
+    def packets_written(self, kind: str) -> int:
+        """Packets of ``kind`` ("video" or "audio") given to the muxer so far."""
+        return sum(
+            out.packets_written
+            for out in self.tracks
+            if out.track is not None and out.track.kind == kind
+        )
+
     @property
     def duration(self) -> float:
         return float(max((out.end for out in self.tracks), default=Fraction(0)))

@@ -58,7 +58,7 @@ def _summary(
     if progress is not None:
         summary.update(
             input_bytes=progress.input_bytes,
-            output_bytes=progress.output_bytes,
+            output_bytes=progress.bytes_written,
             video_frames=progress.video_frames,
             audio_frames=progress.audio_frames,
             output_seconds=progress.output_seconds,
