@@ -1,4 +1,7 @@
-"""The page as a person uses it: choose a file, convert, preview, download, offline."""
+"""The page as a person uses it: choose a file, convert, preview, download, offline.
+
+The scenarios of a conversion going wrong or being interrupted are in
+``test_page_scenarios.py``."""
 
 from __future__ import annotations
 
@@ -10,12 +13,10 @@ from urllib.request import urlopen
 import pytest
 from playwright.sync_api import Browser, Page, Request
 
+from app_page import ENGINE_BOOT_MS, snapshot, wait_for_file, wait_for_state
 from media import summarize
 from oracle import FIXTURES, decode_errors
 from pywebcodecs_host.site_server import SiteServer
-
-ENGINE_BOOT_MS = 120_000
-CONVERT_MS = 240_000
 
 
 def open_page(browser: Browser, site: SiteServer) -> tuple[Page, list[str]]:
@@ -40,17 +41,19 @@ def convert_to_vp8_and_download(page: Page, tmp_path: Path) -> Path:
     """Choose the fixture, convert it to VP8 WebM and save the download; checks what the page
     shows on the way and the saved file with ffprobe/ffmpeg."""
     page.set_input_files("#file-input", str(FIXTURES / "frames.webm"))
-    page.wait_for_selector("#info-body table")
+    assert wait_for_file(page, "frames.webm") == "ready"
     assert "vp9" in page.inner_text("#info-body")
     assert "1080\u00d71080" in page.inner_text("#info-body")
-    page.select_option("#video-codec", "vp8")
+    page.select_option("#track-1", "vp8")
     page.click("#convert")
-    page.wait_for_selector("#result:not([hidden])", timeout=CONVERT_MS)
+    assert wait_for_state(page, "done", "failed", "cancelled") == "done"
+    assert page.is_visible("#result")
     with page.expect_download() as download:
         page.click("#download")
-    saved = tmp_path / "frames.webm"
+    # Never the input's own name: the same container gets a suffix.
+    assert download.value.suggested_filename == "frames-converted.webm"
+    saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)
-    assert download.value.suggested_filename == "frames.webm"
     assert summarize(saved)["video"].codec == "vp8"
     assert summarize(saved)["video"].packets == summarize(FIXTURES / "frames.webm")["video"].packets
     assert decode_errors(saved) == ""
@@ -64,7 +67,8 @@ def test_choose_convert_preview_and_download(browser: Browser, static_dir: Path,
         page, foreign = open_page(browser, site)
         convert_to_vp8_and_download(page, tmp_path)
         page.wait_for_function("document.querySelector('#preview').readyState >= 1")
-        page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+        assert page.inner_text("#result-tracks") == "Track 1 (video): VP9 \u2192 VP8"
+        snapshot(page, "done")
         assert foreign == []
         page.context.close()
 
@@ -80,14 +84,21 @@ def test_a_broken_file_shows_where_it_is_broken(browser: Browser, static_dir: Pa
     with SiteServer(static_dir) as site:
         page, _ = open_page(browser, site)
         page.set_input_files("#file-input", str(broken))
-        page.wait_for_selector("#info-body .error, #info-body table")
+        state = wait_for_file(page, "broken.webm")
         error_shown = page.is_visible("#info-body .error")
         tables = page.locator("#info-body table").count()
         options_hidden = page.is_hidden("#options")
-        text = page.inner_text("#info-body")
+        plain = page.inner_text("#info-body .error")
+        # The technical detail is one click away.
+        detail_hidden = page.is_hidden("#info-body details pre")
+        page.click("#info-body details summary")
+        text = page.inner_text("#info-body details pre")
         page.context.close()
-    assert (error_shown, tables, options_hidden) == (True, 0, True), text
-    assert "broken.webm" in text
+    assert (state, error_shown, tables, options_hidden) == ("failed", True, 0, True), plain
+    assert detail_hidden
+    assert "broken.webm" in plain and "damaged" in plain
+    assert "byte" not in plain, plain
+    assert "broken.webm" in text and text.startswith("FormatError: ")
     offset = re.search(r"at byte (\d+)", text)
     assert offset is not None and tracks_at <= int(offset[1]) < 300, text
 

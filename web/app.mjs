@@ -15,7 +15,6 @@ import {
 
 const $ = (id) => document.getElementById(id);
 const engine = new EngineClient();
-const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)");
 
 // Panels shown in each state; every other panel is hidden.
 const PANELS = {
@@ -67,8 +66,10 @@ function clearResult() {
   $("result-warnings").hidden = true;
 }
 
+// At once rather than smoothly: a smooth scroll is cut short by a dialog or the next
+// scroll, and the point is that the progress and the result are seen.
 function bringIntoView(id) {
-  $(id).scrollIntoView({ block: "nearest", behavior: reducedMotion.matches ? "auto" : "smooth" });
+  $(id).scrollIntoView({ block: "nearest", behavior: "instant" });
 }
 
 function element(tag, text, className) {
@@ -114,7 +115,10 @@ async function startEngine() {
 
 async function open(file, name) {
   if (page.state === "converting") {
-    if (!confirm(`A conversion is running. Stop it and open “${name}” instead?`)) return;
+    if (!confirm(`A conversion is running. Stop it and open “${name}” instead?`)) {
+      $("file-input").value = "";  // it no longer shows a file the page is not working on
+      return;
+    }
     const job = page.job;
     page.token += 1;  // the running conversion's answer is not shown
     engine.cancel(job.id);
@@ -241,11 +245,11 @@ async function convert() {
   enter("converting");
   setStatus(`Converting “${page.name}”…`);
   $("status").focus({ preventScroll: true });
-  bringIntoView("progress-box");
+  bringIntoView("status");  // the last line under the progress bar
   page.job = engine.convert(page.file, options, (progress) => {
     if (token !== page.token) return;
     $("progress").value = progress.fraction;
-    $("progress-detail").textContent = progressWords(progress);
+    $("progress-detail").textContent = progressWords(progress, page.info.duration);
   });
   const answer = await page.job.done;
   if (token !== page.token) return;
@@ -277,7 +281,7 @@ function showResult(answer, container) {
   $("preview").src = page.resultUrl;
   const s = answer.summary;
   $("progress").value = 1;
-  $("progress-detail").textContent = progressWords(s);
+  $("progress-detail").textContent = progressWords(s, page.info.duration);
   $("result-size").textContent = `${megabytes(answer.blob.size)} · ${duration(s.output_seconds)} · converted in ${duration(s.elapsed_ms / 1000)}`;
   $("result-tracks").replaceChildren(...answer.tracks.map((t) => element("li", outcomeWords(t))));
   const warnings = [

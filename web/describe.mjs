@@ -101,7 +101,7 @@ export function explainFailure(answer, name) {
 
 // A warning of the engine in plain words (the engine's text stays in the details).
 export function explainWarning(text) {
-  if (/ends early|truncat|cut short|incomplete|end of (the )?file/i.test(text)) {
+  if (/file ends|ends early|truncat|cut short|incomplete/i.test(text)) {
     return "The input file seems to be cut short: the output holds only the part that could be read.";
   }
   if (/timestamp|dts|pts/i.test(text)) return "Some timestamps in the input were broken and have been repaired.";
@@ -130,13 +130,17 @@ export function downloadName(inputName, container) {
   return name.toLowerCase() === inputName.toLowerCase() ? `${stem}-converted.${container}` : name;
 }
 
-// "42% · 120 video frames · 2.3× real time · about 5 s left"
-export function progressWords(p) {
+// "42% · 120 video frames · 2.3× real time · about 5 s left". Frames not yet written
+// are counted as read; the media time done comes from the fraction when the output has
+// not said it yet (the engine writes in bursts).
+export function progressWords(p, mediaSeconds) {
   const parts = [`${Math.floor(p.fraction * 100)}%`];
   if (p.video_frames) parts.push(`${p.video_frames} video frames`);
   else if (p.audio_frames) parts.push(`${p.audio_frames} audio frames`);
+  else if (p.input_packets) parts.push(`${p.input_packets} frames read`);
   const seconds = p.elapsed_ms / 1000;
-  if (seconds > 0.2 && p.output_seconds > 0) parts.push(`${(p.output_seconds / seconds).toFixed(1)}× real time`);
+  const done = p.output_seconds || p.fraction * (mediaSeconds || 0);
+  if (seconds > 0.2 && done > 0) parts.push(`${(done / seconds).toFixed(1)}× real time`);
   if (p.fraction > 0.02 && p.fraction < 1) parts.push(`about ${duration((seconds * (1 - p.fraction)) / p.fraction)} left`);
   return parts.join(" · ");
 }
