@@ -319,6 +319,10 @@ def _check_every_track_has_packets(
 
 
 class _ProgressReporter:
+    """Calls ``on_progress`` at most every :attr:`INTERVAL` seconds (and at the end) with
+    what the interleaver has written so far, the rate and the time left. The final
+    :class:`ConversionProgress` is filled in the same way, callback or not."""
+
     INTERVAL = 0.1
 
     def __init__(
@@ -332,6 +336,8 @@ class _ProgressReporter:
         self.callback = callback
         self.progress = progress
         self.started = started
+        self._interleaver = interleaver
+        self._input_seconds = input_seconds
         self._last = 0.0
 
     def due(self) -> bool:
