@@ -4,6 +4,7 @@ to length-prefixed NAL units)."""
 
 from __future__ import annotations
 
+import itertools
 import struct
 from fractions import Fraction
 from pathlib import Path
@@ -11,11 +12,14 @@ from pathlib import Path
 import pytest
 
 from demux_check import assert_packets_match_ffprobe, demux_source
-from oracle import ffprobe_format, ffprobe_streams, make
+from oracle import decode_errors, ffprobe_format, ffprobe_json, ffprobe_streams, make
+from pywebcodecs import convert_media
 from pywebcodecs.avi import AviDemuxer
+from pywebcodecs.avi.presentation import DEPTH_SCAN, DisplayKey, PresentationTimes
 from pywebcodecs.codec_data import avc_codec_string, length_prefixed_to_annexb, split_annexb
 from pywebcodecs.errors import FormatError
 from pywebcodecs.reader import Reader
+from pywebcodecs.sink import FileSink
 from pywebcodecs.source import BytesSource, FileSource
 
 VIDEO = ["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=2"]
@@ -23,6 +27,8 @@ AUDIO = ["-f", "lavfi", "-i", "sine=duration=2:sample_rate=44100"]
 
 VARIANTS = {
     "h264-bframes-pcm.avi": [*VIDEO, *AUDIO, "-c:v", "libx264", "-bf", "2", "-c:a", "pcm_s16le"],
+    "mpeg4-bframes-mp3.avi": [*VIDEO, *AUDIO, "-c:v", "mpeg4", "-bf", "2", "-g", "12",
+                              "-c:a", "libmp3lame"],
     "mjpeg-mp3.avi": [*VIDEO, *AUDIO, "-c:v", "mjpeg", "-c:a", "libmp3lame"],
     "h264-aac.avi": [*VIDEO, *AUDIO, "-c:v", "libx264", "-g", "10", "-c:a", "aac"],
     "hevc.avi": [*VIDEO, "-c:v", "libx265", "-x265-params", "log-level=error", "-tag:v", "HEVC"],
@@ -41,6 +47,70 @@ def variant(name: str) -> Path:
 @pytest.mark.parametrize("name", sorted(VARIANTS))
 async def test_generated_variants_match_ffprobe(name: str) -> None:
     await assert_packets_match_ffprobe(variant(name), demuxer_class=AviDemuxer)
+
+
+def frame_times(path: Path) -> list[int | None]:
+    """The time ffmpeg's decoder gives each frame of the first stream, in display order."""
+    frames = ffprobe_json(path, "-select_streams", "v:0", "-show_frames",
+                          "-show_entries", "frame=best_effort_timestamp")["frames"]  # fmt: skip
+    return [frame.get("best_effort_timestamp") for frame in frames]
+
+
+BFRAMES = ["h264-bframes-pcm.avi", "mpeg4-bframes-mp3.avi"]
+
+
+@pytest.mark.parametrize("name", BFRAMES)
+async def test_video_pts_are_the_frame_times_of_ffmpegs_decoder(name: str) -> None:
+    """AVI stores decode order only; with B-frames each picture's pts is the time ffmpeg's
+    decoder shows it at (the last frames it flushes have none: ours go on a frame apart)."""
+    path = variant(name)
+    demuxer, packets = await demux_source(FileSource(path), AviDemuxer)
+    video = [p for p in packets if p.track_id == demuxer.tracks[0].id]
+    pts = sorted(p.pts for p in video)
+    theirs = frame_times(path)
+    assert len(pts) == len(theirs) and None not in theirs[:-2]
+    assert pts[: len(theirs) - 2] == theirs[:-2]
+    assert pts == list(range(pts[0], pts[0] + len(pts))) and pts[0] > 0
+    assert all(p.pts >= p.dts for p in video) and any(p.pts != p.dts for p in video)
+
+
+@pytest.mark.parametrize("container", ["mkv", "mp4"])
+async def test_a_copy_shows_b_frames_in_order(tmp_path: Path, container: str) -> None:
+    """(Our MKV and MP4 writers do not take MPEG-4 Part 2, so only H.264 is copied.)"""
+    path = variant("h264-bframes-pcm.avi")
+    out = tmp_path / f"out.{container}"
+    sink = FileSink(out)
+    await convert_media(str(path), container, video_codec="copy", audio_codec="copy", sink=sink)
+    sink.close()
+    shown = [t for t in frame_times(out) if t is not None]
+    assert len(frame_times(out)) == len(frame_times(path))
+    assert all(a < b for a, b in itertools.pairwise(shown)), shown
+    assert decode_errors(out) == ""
+
+
+class ListedOrder:
+    """Display keys given in advance, for :class:`PresentationTimes` alone."""
+
+    warning = None
+    declared_depth = 0
+
+    def __init__(self, keys: list[DisplayKey]) -> None:
+        self._keys = iter(keys)
+
+    def key(self, data: bytes, nals: list[bytes]) -> DisplayKey | None:
+        return next(self._keys)
+
+
+def test_pictures_reordered_deeper_than_the_start_did_are_counted() -> None:
+    """The depth comes from the first pictures; a swap after them cannot be shown in order
+    any more: it is counted (the reader warns) and the times still go up."""
+    keys = [(0, n) for n in range(DEPTH_SCAN)] + [(0, 100), (0, 99), (0, 101)]
+    times = PresentationTimes(ListedOrder(keys), 3)
+    indexes = [times.push(b"", [], 3 * n) for n in range(len(keys))]
+    times.finish()
+    pts = [times.pts(index) for index in indexes]
+    assert times.depth == 0 and times.late == 1
+    assert pts == [3 * n for n in range(len(keys))]
 
 
 async def test_h264_packets_are_the_same_nal_units_length_prefixed() -> None:

@@ -113,6 +113,13 @@ class H264Sps:
     chroma_format: int
     bit_depth_luma: int
     bit_depth_chroma: int
+    # What a slice header needs to be read up to its picture order count (section 7.3.3).
+    separate_colour_plane: bool = False
+    frame_num_bits: int = 4
+    poc_type: int = 0
+    poc_lsb_bits: int = 4
+    frame_mbs_only: bool = True
+    max_num_reorder_frames: int | None = None  # from the VUI, when it says
 
 
 _HIGH_PROFILES = {100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135}
@@ -126,21 +133,21 @@ def parse_h264_sps(sps: bytes) -> H264Sps:
     r = _Bits(_unescape(sps[1:]))
     profile, constraints, level = r.bits(8), r.bits(8), r.bits(8)
     r.ue()  # seq_parameter_set_id
-    chroma_format, depth_luma, depth_chroma = 1, 8, 8
+    chroma_format, depth_luma, depth_chroma, separate_planes = 1, 8, 8, False
     if profile in _HIGH_PROFILES:
         chroma_format = r.ue()
         if chroma_format == 3:
-            r.bits(1)  # separate_colour_plane_flag
+            separate_planes = bool(r.bits(1))
         depth_luma, depth_chroma = r.ue() + 8, r.ue() + 8
         r.bits(1)  # qpprime_y_zero_transform_bypass_flag
         if r.bits(1):  # seq_scaling_matrix_present_flag
             for index in range(8 if chroma_format != 3 else 12):
                 if r.bits(1):
                     _skip_scaling_list(r, 16 if index < 6 else 64)
-    r.ue()  # log2_max_frame_num_minus4
-    poc_type = r.ue()
+    frame_num_bits = r.ue() + 4
+    poc_type, poc_lsb_bits = r.ue(), 0
     if poc_type == 0:
-        r.ue()
+        poc_lsb_bits = r.ue() + 4
     elif poc_type == 1:
         r.bits(1)
         r.se()
@@ -163,8 +170,73 @@ def parse_h264_sps(sps: bytes) -> H264Sps:
         crop_y = (1 if chroma_format in (0, 2, 3) else 2) * (2 - frame_mbs_only)
         width -= crop_x * (left + right)
         height -= crop_y * (top + bottom)
+    reorder = _vui_reorder_frames(r)
     return H264Sps(profile, constraints, level, width, height, chroma_format, depth_luma,
-                   depth_chroma)  # fmt: skip
+                   depth_chroma, separate_planes, frame_num_bits, poc_type, poc_lsb_bits,
+                   bool(frame_mbs_only), reorder)  # fmt: skip
+
+
+def _vui_reorder_frames(r: _Bits) -> int | None:
+    """max_num_reorder_frames from an SPS's VUI (H.264 section E.1.1): how many pictures a
+    decoder holds back to show them in order. None when absent, or when the VUI is cut
+    short, which older readers of the SPS never noticed and must still accept."""
+    try:
+        if not r.bits(1):  # vui_parameters_present_flag
+            return None
+        if r.bits(1) and r.bits(8) == 255:  # aspect_ratio_info_present_flag, Extended_SAR
+            r.bits(32)
+        if r.bits(1):  # overscan_info_present_flag
+            r.bits(1)
+        if r.bits(1):  # video_signal_type_present_flag
+            r.bits(4)
+            if r.bits(1):  # colour_description_present_flag
+                r.bits(24)
+        if r.bits(1):  # chroma_loc_info_present_flag
+            r.ue()
+            r.ue()
+        if r.bits(1):  # timing_info_present_flag
+            r.bits(65)
+        hrd = False
+        for _ in range(2):  # nal_ and vcl_hrd_parameters_present_flag
+            if r.bits(1):
+                _skip_hrd_parameters(r)
+                hrd = True
+        r.bits(2 if hrd else 1)  # low_delay_hrd_flag, pic_struct_present_flag
+        if not r.bits(1):  # bitstream_restriction_flag
+            return None
+        r.bits(1)  # motion_vectors_over_pic_boundaries_flag
+        for _ in range(4):  # max bytes per picture and bits per MB, max MV lengths
+            r.ue()
+        return r.ue()
+    except FormatError:
+        return None
+
+
+def _skip_hrd_parameters(r: _Bits) -> None:
+    """hrd_parameters() (H.264 section E.1.2)."""
+    count = r.ue() + 1
+    r.bits(8)  # bit_rate_scale, cpb_size_scale
+    for _ in range(min(count, 32)):
+        r.ue()
+        r.ue()
+        r.bits(1)
+    r.bits(20)  # four delay and offset lengths
+
+
+def h264_poc_lsb(nal: bytes, sps: H264Sps) -> int:
+    """pic_order_cnt_lsb of a slice NAL unit (with its header) of a stream whose SPS has
+    ``poc_type`` 0: the slice header read up to that field (H.264 section 7.3.3)."""
+    r = _Bits(_unescape(nal[1:32]))  # the field lies within the header's first bytes
+    r.ue()  # first_mb_in_slice
+    r.ue()  # slice_type
+    r.ue()  # pic_parameter_set_id
+    r.bits(2 if sps.separate_colour_plane else 0)  # colour_plane_id
+    r.bits(sps.frame_num_bits)  # frame_num
+    if not sps.frame_mbs_only and r.bits(1):  # field_pic_flag
+        r.bits(1)  # bottom_field_flag
+    if nal[0] & 0x1F == 5:
+        r.ue()  # idr_pic_id
+    return r.bits(sps.poc_lsb_bits)
 
 
 def _skip_scaling_list(r: _Bits, size: int) -> None:

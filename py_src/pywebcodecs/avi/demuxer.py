@@ -9,13 +9,17 @@ dwScale/dwRate, as ffmpeg's reader does, and keyframe flags come from the indexe
 
 H.264/H.265 in AVI are Annex-B byte streams; like MPEG-TS they are delivered
 length-prefixed with an avcC/hvcC built from the first in-band parameter sets (see
-:mod:`pywebcodecs.mpegts.parameter_sets` for why). AVI stores no presentation order, so
-``pts`` equals ``dts`` (ffprobe reports no pts for such streams).
+:mod:`pywebcodecs.mpegts.parameter_sets` for why). AVI stores no presentation order: for
+H.264 and MPEG-4 Part 2 the ``pts`` come from the bitstream's display order
+(:mod:`.presentation`), so a video packet is held back until the pictures decoded after it
+that are shown before it have been read; packets still come out in file order. Other
+codecs' ``pts`` equal their ``dts`` (ffprobe reports no pts for such streams).
 """
 
 from __future__ import annotations
 
 import struct
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -32,6 +36,7 @@ from .index import (
     standard_index_keyframes,
     super_index_entries,
 )
+from .presentation import PresentationTimes, display_order
 from .stream_format import StreamFormat, stream_format
 
 _MAX_HEADER_LIST = 16 << 20  # hdrl is a few KiB; more is a broken size field
@@ -46,6 +51,7 @@ class _Stream:
     format: StreamFormat
     track: Track
     position: int = 0  # chunks (or bytes, for constant-rate audio) delivered so far
+    times: PresentationTimes | None = None  # where the pictures' display order is read
 
 
 class AviDemuxer(Demuxer):
@@ -79,7 +85,9 @@ class AviDemuxer(Demuxer):
         for index, fmt in enumerate(formats):
             if fmt.kind in ("video", "audio"):
                 track = await self._track(index, fmt)
-                self._streams[index] = _Stream(fmt, track)
+                order = display_order(fmt.codec) if fmt.kind == "video" else None
+                times = PresentationTimes(order, fmt.timing.step) if order else None
+                self._streams[index] = _Stream(fmt, track, times=times)
                 self.tracks.append(track)
         await self._read_keyframe_flags(idx1, first_movi)
         durations = [t.duration_seconds for t in self.tracks if t.duration_seconds]
@@ -213,6 +221,36 @@ class AviDemuxer(Demuxer):
                 self.warn_truncated("the movi list is cut off", pos)
 
     async def packets(self) -> AsyncIterator[Packet]:
+        # Packets in file order, each with the stream whose presentation times it awaits
+        # (None: ready) and its decode index there.
+        held: deque[tuple[Packet, PresentationTimes | None, int]] = deque()
+        async for packet, times, index in self._timed_packets():
+            held.append((packet, times, index))
+            while held and _ready(held[0]):
+                yield held.popleft()[0]
+        for number, stream in self._streams.items():
+            if stream.times is not None:
+                stream.times.finish()
+                self._warn_order(number, stream)
+        while held:
+            _ready(held[0])
+            yield held.popleft()[0]
+
+    def _warn_order(self, number: int, stream: _Stream) -> None:
+        assert stream.times is not None
+        if stream.times.order.warning:
+            self.warnings.append(f"stream {number}: {stream.times.order.warning}")
+        if stream.times.late:
+            self.warnings.append(
+                f"stream {number}: {stream.times.late} pictures are reordered deeper than the "
+                f"{stream.times.depth} its start announced or needed; they are shown out of order"
+            )
+
+    async def _timed_packets(
+        self,
+    ) -> AsyncIterator[tuple[Packet, PresentationTimes | None, int]]:
+        """Each chunk's packet with ``pts`` equal to ``dts``, and where the stream's
+        presentation times are computed, those and the picture's index there."""
         async for number, offset, size in self._chunk_headers(self._movi):
             stream = self._streams.get(number)
             if stream is None:
@@ -230,15 +268,29 @@ class AviDemuxer(Demuxer):
                 units, stream.position = stream.position, stream.position + 1
             data = await self.reader.read_exact(offset, size, "a media chunk", "avi")
             key = self._keyframes.get(offset)
+            nals: list[bytes] = []
             if codec in _ANNEX_B:
                 nals = split_annexb(data)
                 key = is_keyframe(codec, nals) if key is None else key
-                data = annexb_to_length_prefixed(data)
             elif key is None or stream.track.kind == "audio":
                 key = True
             ts = units * timing.step
             duration = (size // timing.sample_size if timing.sample_size else 1) * timing.step
-            yield Packet(stream.track.id, ts, ts, duration, key, data)
+            index = 0 if stream.times is None else stream.times.push(data, nals, ts)
+            if codec in _ANNEX_B:
+                data = annexb_to_length_prefixed(data)
+            yield Packet(stream.track.id, ts, ts, duration, key, data), stream.times, index
+
+
+def _ready(entry: tuple[Packet, PresentationTimes | None, int]) -> bool:
+    """Whether a held packet's pts is known; sets it when it has just become known."""
+    packet, times, index = entry
+    if times is None:
+        return True
+    pts = times.pts(index)
+    if pts is not None:
+        packet.pts = pts
+    return pts is not None
 
 
 def _chunks(data: bytes, start: int, demuxer: Demuxer) -> list[tuple[int, bytes, bytes]]:
