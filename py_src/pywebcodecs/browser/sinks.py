@@ -13,9 +13,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pyodide.ffi import to_js
-
 import js
+from pyodide.ffi import to_js
 
 from ..errors import OptionError, PyWebCodecsError
 from ..sink import Sink, StreamedSink, streams_output

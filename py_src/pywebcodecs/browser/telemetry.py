@@ -20,10 +20,9 @@ import asyncio
 import json
 from typing import Any
 
+import js
 from pyodide.code import run_js
 from pyodide.ffi import JsException, create_once_callable, create_proxy
-
-import js
 
 from ..usage import (
     RETRY_DELAYS,
