@@ -50,3 +50,15 @@ def test_outputs_are_received_into_their_file(server, tmp_path):
     assert status == 204
     assert (tmp_path / "out.webm").read_bytes() == b"x" * 3_000_000
     assert fetch(f"{server.url}/__files/unknown", method="PUT", data=b"x")[0] == 404
+
+
+def test_outputs_arrive_in_chunks_at_their_offsets(server, tmp_path):
+    """The page streams its output: chunks in order, then a patch of bytes sent before."""
+    (tmp_path / "out.mkv").write_bytes(b"stale bytes of an earlier run " * 1000)
+    url = server.add_output("out", tmp_path / "out.mkv")
+    for first, data in ((0, b"a" * 5), (5, b"b" * 5), (2, b"XYZW")):
+        headers = {"Content-Range": f"bytes {first}-{first + len(data) - 1}/*"}
+        assert fetch(url, method="PUT", headers=headers, data=data)[0] == 204
+    assert (tmp_path / "out.mkv").read_bytes() == b"aaXYZWbbbb"
+    headers = {"Content-Range": "bytes 0-9/*"}
+    assert fetch(url, method="PUT", headers=headers, data=b"short")[0] == 400

@@ -31,9 +31,13 @@ OPTION_NAMES = {
     "onVideoTrack": "on_video_track",
     "onAudioTrack": "on_audio_track",
     "signal": "signal",
+    "sink": "sink",
+    "fastStart": "fast_start",
+    "fragmented": "fragmented",
 }
 _TEXT = ("container", "videoCodec", "audioCodec", "apiKey", "telemetryEndpoint")
 _FUNCTIONS = ("onProgress", "onVideoTrack", "onAudioTrack")
+_FLAGS = ("fastStart", "fragmented")
 
 
 def conversion_kwargs(options: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -65,6 +69,16 @@ def _checked(name: str, value: Any) -> Any:
         return _whole_number(name, value)
     if name == "resize":
         return _resize(value)
+    if name in _FLAGS:
+        if not isinstance(value, bool):
+            raise OptionError(f"{name} must be true or false, got {_shown(value)}")
+        return value
+    if name == "sink":
+        if value in ("memory", "opfs") or hasattr(value, "createWritable"):
+            return value
+        raise OptionError(
+            f"sink must be 'memory', 'opfs' or a FileSystemFileHandle, got {_shown(value)}"
+        )
     if getattr(value, "aborted", None) is None:  # signal
         raise OptionError(f"signal must be an AbortSignal, got {_shown(value)}")
     return value

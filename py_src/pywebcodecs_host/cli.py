@@ -19,7 +19,7 @@ import usage_service.cli
 from pywebcodecs.errors import PyWebCodecsError
 from pywebcodecs.probe import MediaInfo, parse_media
 
-CONTAINERS = ("webm", "mp4", "mkv", "wav")
+CONTAINERS = ("webm", "mp4", "mkv", "wav", "ogg")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     convert.add_argument("--video-codec", help="copy, drop, vp8, vp9, av1, h264 (default: auto)")
     convert.add_argument("--audio-codec", help="copy, drop, opus, aac (default: auto)")
     convert.add_argument("--rotate", type=int, default=0, help="clockwise degrees (90s)")
+    convert.add_argument("--fast-start", action=argparse.BooleanOptionalAction,
+                         help="MP4: moov before mdat (default: no; it holds the whole "
+                         "output in memory)")  # fmt: skip
+    convert.add_argument("--fragmented", action="store_true", help="MP4: fragmented (moof)")
     convert.add_argument("--api-key", help="the site's public usage key")
     convert.add_argument("--json", action="store_true", help="print one JSON summary line")
     convert.set_defaults(func=_convert)
@@ -65,6 +69,8 @@ def _convert(args: argparse.Namespace) -> int:
         "audio_codec": args.audio_codec,
         "rotate": args.rotate,
         "api_key": args.api_key,
+        "fast_start": args.fast_start,
+        "fragmented": args.fragmented or None,
     }
     try:
         with HeadlessEngine() as engine:
@@ -94,18 +100,14 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _print_progress(progress: dict[str, Any]) -> None:
-    """One line on stderr, rewritten in place: bar, frames written, speed and time left."""
-    fraction = float(progress.get("fraction") or 0)
+    fraction = float(progress.get("fraction", 0))
     bar = "#" * int(fraction * 30)
-    frames = progress.get("video_frames") or progress.get("audio_frames") or 0
-    line = f"\r[{bar:<30}] {fraction * 100:5.1f}%  {frames} frames"
-    rate = float(progress.get("rate") or 0)
-    if rate > 0:
-        line += f"  {rate:.1f}x"
-    eta_ms = progress.get("eta_ms")
-    if isinstance(eta_ms, int | float) and not progress.get("done"):
-        line += f"  {eta_ms / 1000:.0f} s left"
-    print(f"{line:<72}", end="", file=sys.stderr, flush=True)
+    print(
+        f"\r[{bar:<30}] {fraction * 100:5.1f}%  {progress.get('video_frames', 0)} frames",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _probe(args: argparse.Namespace) -> int:

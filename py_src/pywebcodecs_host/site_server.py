@@ -6,7 +6,10 @@ page's output, which is how ``pywebcodecs convert`` moves a file through the bro
 without base64 round trips:
 
 - ``GET /__files/NAME`` serves a registered local file (ranges supported);
-- ``PUT /__files/NAME`` streams the request body into a registered output path.
+- ``PUT /__files/NAME`` streams the request body into a registered output path: the whole
+  file, or with ``Content-Range: bytes FIRST-LAST/*`` the bytes at that offset (the page
+  streams its output in chunks this way and patches headers it wrote earlier, so neither
+  Chromium nor this server ever holds the whole output).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ MIME_TYPES = {
     ".mp4": "video/mp4",
 }
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(?:\d+|\*)$")
 _COPY_CHUNK = 1 << 20
 
 
@@ -59,8 +63,10 @@ class SiteServer:
         return f"{self.url}/__files/{name}"
 
     def add_output(self, name: str, path: str | os.PathLike[str]) -> str:
-        """Accept one upload into ``path``; returns the URL the page PUTs to."""
+        """Accept one upload into ``path``; returns the URL the page PUTs to. A file left
+        there before is removed, so that chunks never land among stale bytes."""
         self.outputs[name] = Path(path)
+        self.outputs[name].unlink(missing_ok=True)
         return f"{self.url}/__files/{name}"
 
     def start(self) -> SiteServer:
@@ -108,7 +114,15 @@ def _make_handler(server: SiteServer) -> type[SimpleHTTPRequestHandler]:
                 self.send_error(HTTPStatus.NOT_FOUND)
                 return
             remaining = int(self.headers.get("Content-Length", "0"))
-            with open(server.outputs[name], "wb") as out:
+            part = _CONTENT_RANGE.match(self.headers.get("Content-Range", ""))
+            if part and int(part[2]) - int(part[1]) + 1 != remaining:
+                self.send_error(HTTPStatus.BAD_REQUEST, "Content-Range and length differ")
+                return
+            path = server.outputs[name]
+            if part:
+                path.touch()  # the first chunk makes the file; later ones write into it
+            with open(path, "r+b" if part else "wb") as out:
+                out.seek(int(part[1]) if part else 0)
                 while remaining:
                     chunk = self.rfile.read(min(remaining, _COPY_CHUNK))
                     if not chunk:
