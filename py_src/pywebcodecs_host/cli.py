@@ -100,14 +100,18 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _print_progress(progress: dict[str, Any]) -> None:
-    fraction = float(progress.get("fraction", 0))
+    """One line on stderr, rewritten in place: bar, frames written, speed and time left."""
+    fraction = float(progress.get("fraction") or 0)
     bar = "#" * int(fraction * 30)
-    print(
-        f"\r[{bar:<30}] {fraction * 100:5.1f}%  {progress.get('video_frames', 0)} frames",
-        end="",
-        file=sys.stderr,
-        flush=True,
-    )
+    frames = progress.get("video_frames") or progress.get("audio_frames") or 0
+    line = f"\r[{bar:<30}] {fraction * 100:5.1f}%  {frames} frames"
+    rate = float(progress.get("rate") or 0)
+    if rate > 0:
+        line += f"  {rate:.1f}x"
+    eta_ms = progress.get("eta_ms")
+    if isinstance(eta_ms, int | float) and not progress.get("done"):
+        line += f"  {eta_ms / 1000:.0f} s left"
+    print(f"{line:<72}", end="", file=sys.stderr, flush=True)
 
 
 def _probe(args: argparse.Namespace) -> int:
