@@ -23,8 +23,8 @@ CLIP = ["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=1",
 
 
 def damage(packets: list[Packet], video_id: int) -> list[Packet]:
-    """The video track's timestamps broken in every way the fuzz found (90 kHz-sized
-    numbers in the track's own timescale)."""
+    """The video track's timestamps broken in every way the fuzz found, and one audio
+    packet's (90 kHz-sized numbers in the tracks' own timescales)."""
     video = [p for p in packets if p.track_id == video_id]
     video[3].dts = video[2].dts - 50  # back a little
     video[4].pts = video[4].dts + 2**32 + 7  # a 33-bit offset: no ctts entry holds it
@@ -33,6 +33,9 @@ def damage(packets: list[Packet], video_id: int) -> list[Packet]:
         later.pts -= 20 * 12800
         later.dts -= 20 * 12800
     video[1].pts = -5000  # before the start
+    audio = [p for p in packets if p.track_id != video_id]
+    audio[10].pts += 2**33  # one 33-bit jump forward and back (a flipped PES bit)
+    audio[10].dts += 2**33
     return packets
 
 
@@ -73,6 +76,7 @@ async def test_broken_timestamps_are_repaired_with_warnings(tmp_path: Path, cont
     for repair in ("decode times went back", "timeline jumps", "presentation times lay over 2^31",
                    "durations did not fit", "presentation times lay before"):  # fmt: skip
         assert f"track {video_id} (h264): 1 {repair}" in warnings
+    assert "(opus): 2 timeline jumps were closed up" in warnings
 
 
 @pytest.mark.parametrize("container", ["mp4", "mkv"])
@@ -92,7 +96,8 @@ async def test_a_cluster_timestamp_gone_back_converts_with_a_warning(
     sink = FileSink(out)
     result = await convert_media(str(broken), container, sink=sink)
     sink.close()
-    assert any(line.startswith("track 2 (opus): ") and "decode times went back" in line
+    assert any(line.startswith("cluster-back.mkv: track 2 (opus): ")
+               and "decode times went back" in line
                for line in result.warnings)  # fmt: skip
     assert ffprobe_problem(out, 2) is None
     assert len(ffprobe_packets(out)) == len(ffprobe_packets(broken))

@@ -258,7 +258,7 @@ async def _convert(
     progress.done = True
     await reporter.report(force=True)
     outcomes = [TrackOutcome.of(plan) for plan in plans]
-    warnings = demuxer.warnings + interleaver.warnings
+    warnings = demuxer.warnings + [f"{reader.name}: {line}" for line in interleaver.warnings]
     return ConversionResult(container, muxer_type.mime_type, progress, outcomes, out_sink, warnings)
 
 
@@ -390,10 +390,6 @@ def _as_resize(resize: Resize | tuple[int | None, int | None] | None) -> Resize 
     return Resize(width, height)
 
 
-    """Calls ``on_progress`` at most every :attr:`INTERVAL` seconds (and at the end) with
-    what the interleaver has written so far, the rate and the time left. The final
-    :class:`ConversionProgress` is filled in the same way, callback or not."""
-
 def open_source(src: Any) -> Source:
     """A :class:`Source` for anything ``convert_media`` accepts."""
     if isinstance(src, Source):
@@ -402,8 +398,6 @@ def open_source(src: Any) -> Source:
         from .source import BytesSource
 
         return BytesSource(src)
-        self._interleaver = interleaver
-        self._input_seconds = input_seconds
     if IN_BROWSER:
         from .browser.sources import open_browser_source
 
