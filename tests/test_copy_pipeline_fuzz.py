@@ -9,11 +9,15 @@ machine); ``build_scripts/fuzz_copy.py`` runs the same check for thousands.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from copy_fuzz import UNREADABLE_LIKE_INPUT, copy_damaged, mutate, seeds
+from pywebcodecs import FormatError, convert_media
+from pywebcodecs.codec_data import parse_h264_sps
 
 SEEDS = seeds()
 
@@ -52,3 +56,40 @@ def test_every_seed_copies_cleanly_into_every_container_it_fits() -> None:
         for container in seed.containers:
             outcome = copy_damaged(seed, seed.main, seed.files[seed.main], container)
             assert outcome.kind == "ok", (seed.name, container, outcome)
+
+
+# -- findings of the long run (build_scripts/fuzz_copy.py), each kept as a fixed case ------
+
+
+def _ue(value: int) -> str:
+    """Exp-Golomb code of ``value`` as a bit string (H.264 section 9.1)."""
+    code = format(value + 1, "b")
+    return "0" * (len(code) - 1) + code
+
+
+def _baseline_sps(crop: list[str]) -> bytes:
+    """A 64x48 Baseline SPS NAL with the given frame-cropping bits and no VUI."""
+    fields = [_ue(0), _ue(0), _ue(2), _ue(1), "0", _ue(3), _ue(2), "1", "1", *crop, "0"]
+    bits = "".join(fields) + "1"  # rbsp_stop_one_bit
+    bits += "0" * (-len(bits) % 8)
+    return bytes([0x67, 66, 0, 30]) + int(bits, 2).to_bytes(len(bits) // 8, "big")
+
+
+def test_an_sps_cropping_more_than_its_picture_is_a_format_error() -> None:
+    """A damaged TS SPS gave a -16x-1073742204 picture, which reached the MKV writer."""
+    assert parse_h264_sps(_baseline_sps(["0"])).width == 64
+    with pytest.raises(FormatError, match=r"SPS describes a -136x48 picture"):
+        parse_h264_sps(_baseline_sps(["1", _ue(100), _ue(0), _ue(0), _ue(0)]))
+
+
+async def test_a_fragment_decode_time_past_63_bits_is_a_format_error(tmp_path: Path) -> None:
+    """A damaged tfdt (version 1, 64 bits) overflowed the reader's decode-time table."""
+    seed = next(seed for seed in SEEDS if seed.name == "fragmented.mp4")
+    data = bytearray(seed.files[seed.main])
+    at = data.index(b"tfdt") + 8  # type, version + flags
+    data[at : at + 8] = (0xDC << 56).to_bytes(8, "big")
+    source = tmp_path / "tfdt.mp4"
+    source.write_bytes(data)
+    with pytest.raises(FormatError, match=r"tfdt\.mp4: mp4: at byte \d+: track 1: tfdt decode "
+                                          r"time \d+ is out of range"):  # fmt: skip
+        await convert_media(str(source), "mkv", video_codec="copy", audio_codec="copy")

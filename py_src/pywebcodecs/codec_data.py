@@ -170,10 +170,17 @@ def parse_h264_sps(sps: bytes) -> H264Sps:
         crop_y = (1 if chroma_format in (0, 2, 3) else 2) * (2 - frame_mbs_only)
         width -= crop_x * (left + right)
         height -= crop_y * (top + bottom)
+    _check_picture(width, height)
     reorder = _vui_reorder_frames(r)
     return H264Sps(profile, constraints, level, width, height, chroma_format, depth_luma,
                    depth_chroma, separate_planes, frame_num_bits, poc_type, poc_lsb_bits,
                    bool(frame_mbs_only), reorder)  # fmt: skip
+
+
+def _check_picture(width: int, height: int) -> None:
+    """A damaged SPS can crop more than the picture holds (the copy fuzz found one)."""
+    if width <= 0 or height <= 0:
+        raise FormatError(f"SPS describes a {width}x{height} picture (its cropping is too large)")
 
 
 def _vui_reorder_frames(r: _Bits) -> int | None:
@@ -319,6 +326,7 @@ def parse_hevc_sps(sps: bytes) -> HevcSps:
         sub_h = 2 if chroma_format == 1 else 1
         width -= sub_w * (left + right)
         height -= sub_h * (top + bottom)
+    _check_picture(width, height)
     depth_luma, depth_chroma = r.ue() + 8, r.ue() + 8
     return HevcSps(profile_space, tier, profile, compatibility, constraints, level,
                    max_sub_layers, nested, chroma_format, depth_luma, depth_chroma,

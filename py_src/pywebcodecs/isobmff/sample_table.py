@@ -239,6 +239,7 @@ def read_track_fragment(traf: BoxView, moof_offset: int, defaults: dict[int, Tra
     base_offset = moof_offset
     if flags & 0x1:
         (base_offset,) = tfhd.unpack(struct.Struct(">Q"), pos)
+        _check_64(base_offset, f"track {track_id}: tfhd base data offset", tfhd)
         pos += 8
     if flags & 0x2:
         pos += 4
@@ -258,11 +259,22 @@ def read_track_fragment(traf: BoxView, moof_offset: int, defaults: dict[int, Tra
         version, _ = tfdt.full_box()
         fmt = struct.Struct(">Q" if version == 1 else ">I")
         (next_dts[track_id],) = tfdt.unpack(fmt, 4)
+        _check_64(next_dts[track_id], f"track {track_id}: tfdt decode time", tfdt)
     samples = out.setdefault(track_id, Samples())
     data_end = base_offset
     for trun in traf.all("trun"):
         data_end = _read_trun(trun, base_offset, data_end, duration, size, sample_flags,
                               track_id, next_dts, samples)  # fmt: skip
+
+
+#: 64-bit fields are read into signed 64-bit tables with sample sizes and durations (at most
+#: 2^32 each) added: values past this are damage, not a file anyone could have written.
+_MAX_64 = 1 << 62
+
+
+def _check_64(value: int, what: str, box: BoxView) -> None:
+    if value >= _MAX_64:
+        raise FormatError(f"{what} {value} is out of range", offset=box.body_offset)
 
 
 def _read_trun(trun: BoxView, base_offset: int, data_end: int, duration: int, size: int,

@@ -26,6 +26,7 @@ from typing import overload
 
 from ..codec_data import audio_specific_config, split_annexb
 from ..demuxer import Demuxer
+from ..errors import FormatError
 from ..reader import Reader
 from ..track import AudioTrack, Packet, Track, VideoTrack
 from .audio_frames import AudioFrame
@@ -160,7 +161,11 @@ class MpegTsDemuxer(Demuxer):
         if setup.codec in ("h264", "hevc"):
             if setup.video is None:
                 setup.nals = (setup.nals or []) + split_annexb(pes.payload)
-                setup.video = video_config(setup.codec, setup.nals)
+                try:
+                    setup.video = video_config(setup.codec, setup.nals)
+                except FormatError as exc:  # a damaged parameter set: name file and PID
+                    message = f"PID {setup.stream.pid}: {exc.message}"
+                    raise self.error(message, exc.offset) from None
         elif setup.audio is None and setup.codec != "unknown":
             setup.audio = first_frame(setup.codec, pes.payload)
 
