@@ -219,3 +219,16 @@ def test_reencoded_opus_starts_at_zero_and_ends_with_the_input(
         assert audio.end == pytest.approx(seconds, abs=MS)
     assert loudest_sample(output) == pytest.approx(0.05 * 48000, abs=48)  # within 1 ms
     assert decode_errors(output) == ""
+
+
+@pytest.mark.parametrize(("name", "codec"), [("click.ogg", "libopus"), ("click.m4a", "aac")])
+def test_decoded_to_wav_ends_where_the_input_says(engine: HeadlessEngine, tmp_path: Path,
+                                                  name: str, codec: str) -> None:  # fmt: skip
+    """The decoder gives whole frames; the input says its last one is shorter (Ogg's last
+    granule, the MP4 edit list): the WAV ends there, and starts at 0."""
+    source = make(name, "-i", str(click_wav(1.013, 48000, 2)), "-c:a", codec)
+    output = tmp_path / "out.wav"
+    summary = engine.convert(source, output, container="wav")
+    assert summary["ok"], summary
+    assert decoded_audio(output).end == pytest.approx(summarize(source)["audio"].end, abs=MS)
+    assert loudest_sample(output) == pytest.approx(0.05 * 48000, abs=48)

@@ -84,3 +84,19 @@ def test_an_input_packet_without_a_duration_leaves_the_fed_end() -> None:
     end.decoding(20_000, 0)
     end.fed(0, 2_400, 48_000)
     assert end.end == 50_000
+
+
+def test_pcm_past_the_input_end_is_cut_out_of_the_data() -> None:
+    """WAV output: the decoder's whole last frame (1024 samples) where the input's last
+    packet says 676; the samples past it go, 4 bytes a frame of 16-bit stereo."""
+    end = EncodedAudioEnd(MICROSECONDS, raw=True)
+    duration = round(1024 * MICROSECONDS / 44_100)
+    end.decoding(0, duration)
+    end.decoding(duration, round(676 * MICROSECONDS / 44_100))
+    end.fed(0, 2048, 44_100)
+    first = end.push(Packet(1, 0, 0, duration, True, bytes(4096)))
+    last = Packet(1, duration, duration, duration, True, bytes(4096))
+    assert end.push(last) == [] and end.finish() == [last]
+    assert len(first) == 1 and len(first[0].data) == 4096
+    assert len(last.data) == 676 * 4 and last.discard_padding == 0
+    assert last.pts + last.duration == end.end

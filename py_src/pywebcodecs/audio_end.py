@@ -9,7 +9,8 @@ short, an Ogg stream's last granule), the input's audio ends there. This holds e
 packet back until it is known to end before that point (or the input is over), then
 shortens the one that reaches past it, noting the rest as its ``discard_padding`` (which
 the muxers write as Matroska DiscardPadding and as the end of the MP4 edit), and drops the
-packets that hold nothing but padding. Pure Python, so the arithmetic is tested in CPython.
+packets that hold nothing but padding. Raw PCM (for WAV, which has nowhere to say what to
+drop) is cut in its data instead. Pure Python, so the arithmetic is tested in CPython.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ class EncodedAudioEnd:
     """The fed samples and the held packets of one audio encoder (timestamps in
     ``timescale`` units for both)."""
 
-    def __init__(self, timescale: int) -> None:
+    def __init__(self, timescale: int, *, raw: bool = False) -> None:
         self.timescale = timescale
+        self.raw = raw  # the packets are the PCM samples themselves
         self._start: int | None = None  # the first fed sample's timestamp
         self._fed = Fraction(0)  # seconds of samples fed since then
+        self._rate = 0  # the latest fed sample rate
         self._input_pts: int | None = None  # the latest input packet's pts
         self._input_end: int | None = None  # ... and where it ends, when it says
         self._held: deque[Packet] = deque()
@@ -43,6 +46,7 @@ class EncodedAudioEnd:
         if self._start is None:
             self._start = timestamp
         self._fed += Fraction(frames, sample_rate)
+        self._rate = sample_rate
 
     @property
     def end(self) -> int | None:
@@ -74,8 +78,19 @@ class EncodedAudioEnd:
             if beyond <= 0:
                 ready.append(packet)
             elif end is not None and packet.pts < end:
-                packet.duration -= beyond
-                packet.discard_padding += beyond * NANOSECONDS // self.timescale
+                self._cut(packet, beyond)
                 ready.append(packet)
             # else: the packet starts at or after the end: it holds only padding.
         return ready
+
+    def _cut(self, packet: Packet, beyond: int) -> None:
+        """Shorten ``packet`` by ``beyond``: PCM loses those samples, encoded audio notes
+        them as ``discard_padding``."""
+        kept = packet.duration - beyond
+        if self.raw:
+            frames = max(round(packet.duration * self._rate / self.timescale), 1)
+            size = len(packet.data) // frames
+            packet.data = packet.data[: size * round(frames * kept / packet.duration)]
+        else:
+            packet.discard_padding += beyond * NANOSECONDS // self.timescale
+        packet.duration = kept

@@ -43,10 +43,12 @@ class AudioSession(CodecSession):
             )
         self.decoder = js.AudioDecoder.new(self._callbacks(self._on_audio, "audio decoding"))
         self.decoder.configure(config)
-        #: What was fed to a real encoder, to cut its padding at the end (PCM has none).
+        #: What was fed to the encoder, to cut what lies past the input's end: an encoder's
+        #: padding, and (for PCM too) a decoder's whole last frame the input cuts short.
         self._end: EncodedAudioEnd | None = None
         if self.plan.codec in PcmEncoder.FORMATS:
             self.encoder = PcmEncoder(self.plan.codec, self._on_pcm)
+            self._end = EncodedAudioEnd(MICROSECONDS, raw=True)
         else:
             await self._start_encoder(track)
             self._end = EncodedAudioEnd(MICROSECONDS)
