@@ -2,8 +2,9 @@
 
 The page's states are read from ``body[data-state]`` (idle, inspecting, ready,
 converting, done, failed, cancelled) and ``body[data-engine]`` (loading, ready, failed).
-Screenshots of each state at a desktop and a phone size go to ``test-artifacts/page/``
-(gitignored): they are for people to look at, not compared by the tests.
+:func:`record_state` checks each state with axe-core (no serious or critical violation)
+and writes screenshots of it at a desktop and a phone size to ``test-artifacts/page/``
+(gitignored): those are for people to look at, not compared by the tests.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from playwright.sync_api import Page
+
+from axe import assert_no_serious_violations
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts" / "page"
@@ -39,11 +42,14 @@ def wait_for_file(page: Page, name: str) -> str:
     return str(page.get_attribute("body", "data-state"))
 
 
-def snapshot(page: Page, name: str) -> None:
-    """Screenshots of the page as it is now, at 1280x800 and 390x844."""
+def record_state(page: Page, name: str) -> None:
+    """axe-core's check of the page as it is now, and screenshots at 1280x800 and 390x844."""
+    assert_no_serious_violations(page, name)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for size in (DESKTOP, PHONE):
         page.set_viewport_size(size)
+        # As the page does at that size: what has the focus (status, result) is in view.
+        page.evaluate("document.activeElement?.scrollIntoView({ block: 'nearest' })")
         page.screenshot(path=str(ARTIFACTS / f"{name}-{size['width']}x{size['height']}.png"))
     page.set_viewport_size(DESKTOP)
 

@@ -13,7 +13,7 @@ from urllib.request import urlopen
 import pytest
 from playwright.sync_api import Browser, Page, Request
 
-from app_page import ENGINE_BOOT_MS, snapshot, wait_for_file, wait_for_state
+from app_page import ENGINE_BOOT_MS, record_state, wait_for_file, wait_for_state
 from media import summarize
 from oracle import FIXTURES, decode_errors
 from pywebcodecs_host.site_server import SiteServer
@@ -68,7 +68,7 @@ def test_choose_convert_preview_and_download(browser: Browser, static_dir: Path,
         convert_to_vp8_and_download(page, tmp_path)
         page.wait_for_function("document.querySelector('#preview').readyState >= 1")
         assert page.inner_text("#result-tracks") == "Track 1 (video): VP9 \u2192 VP8"
-        snapshot(page, "done")
+        record_state(page, "done")
         assert foreign == []
         page.context.close()
 
@@ -93,6 +93,7 @@ def test_a_broken_file_shows_where_it_is_broken(browser: Browser, static_dir: Pa
         detail_hidden = page.is_hidden("#info-body details pre")
         page.click("#info-body details summary")
         text = page.inner_text("#info-body details pre")
+        record_state(page, "unreadable")
         page.context.close()
     assert (state, error_shown, tables, options_hidden) == ("failed", True, 0, True), plain
     assert detail_hidden

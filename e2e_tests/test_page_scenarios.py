@@ -22,7 +22,7 @@ from app_page import (
     CONVERT_MS,
     DESKTOP,
     has_pyscript_error_box,
-    snapshot,
+    record_state,
     wait_for_file,
     wait_for_state,
 )
@@ -121,16 +121,16 @@ def download(page: Page, tmp_path: Path) -> tuple[str, Path]:
 def test_a_file_chosen_before_the_engine_is_ready_is_read_once_it_is(app: App) -> None:
     page, errors = app
     assert page.get_attribute("body", "data-engine") != "ready"
-    snapshot(page, "idle-loading")
+    record_state(page, "idle-loading")
     choose(page, small_clip())
     assert wait_for_state(page, "inspecting", timeout=5_000) == "inspecting"
     assert "still starting" in page.inner_text("#info-body")
-    snapshot(page, "inspecting")
+    record_state(page, "inspecting")
     assert wait_for_file(page, "page-clip.webm") == "ready"
     assert page.get_attribute("body", "data-engine") == "ready"
     assert "Engine ready" in page.inner_text("#engine-status")
     assert page.inner_text("#info-body table").count("vp8") == 1
-    snapshot(page, "ready")
+    record_state(page, "ready")
     assert errors == []
 
 
@@ -235,12 +235,12 @@ def test_changing_file_mid_conversion_asks_then_converts_only_the_new_one(
     assert box["top"] >= 0 and box["bottom"] <= box["height"], box  # kept in view
     detail = page.inner_text("#progress-detail")
     assert "frames" in detail and "real time" in detail and "left" in detail, detail
-    snapshot(page, "converting")
+    record_state(page, "converting")
     page.click("#cancel")
     assert wait_for_state(page, "done", "failed", "cancelled") == "cancelled"
     assert page.inner_text("#status") == "Cancelled."
     assert page.is_hidden("#result") and page.is_hidden("#progress-box")
-    snapshot(page, "cancelled")
+    record_state(page, "cancelled")
 
     # Saying yes cancels the running conversion; the new file is the one converted.
     page.click("#convert")
@@ -273,7 +273,7 @@ def test_a_truncated_input_converts_with_a_visible_warning(app: App, tmp_path: P
     assert "cut short" in page.inner_text("#warning-list")
     page.click("#warning-list details summary")
     assert "file ends" in page.inner_text("#warning-list details pre")
-    snapshot(page, "done-with-warning")
+    record_state(page, "done-with-warning")
     assert not has_pyscript_error_box(page)
     _, saved = download(page, tmp_path)
     # Every whole video packet of the cut input is kept, as ffprobe reads the cut input.
@@ -300,7 +300,7 @@ def test_a_failed_conversion_says_why_in_plain_words(app: App) -> None:
     assert page.is_hidden("#failure-body details pre") and page.is_hidden("#result")
     page.click("#failure-body details summary")
     assert "no track left to write to WAV" in page.inner_text("#failure-body details pre")
-    snapshot(page, "failed")
+    record_state(page, "failed")
     assert errors == []
 
 

@@ -8,6 +8,7 @@
 // new token; an answer for an older token is ignored, so a late answer cannot show the
 // previous file's output.
 import { EngineClient } from "./engine-client.mjs";
+import { getApiKey, mountSettings } from "./settings.mjs";
 import {
   automaticSummary, downloadName, droppedTrackWarnings, duration, explainFailure,
   explainWarning, fileSummary, megabytes, outcomeWords, progressWords, trackChoices, trackRows,
@@ -155,7 +156,13 @@ function showInfo(info, name) {
   }
   const body = [element("p", name, "file-name"), element("p", fileSummary(info), "muted"), table];
   for (const warning of info.warnings) body.push(explained(explainWarning(warning), warning, "warning-text"));
-  for (const [key, value] of Object.entries(info.tags)) body.push(element("p", `${key}: ${value}`, "muted small"));
+  const tags = Object.entries(info.tags);
+  if (tags.length) {
+    const details = element("details", undefined, "muted small");
+    details.append(element("summary", `Tags (${tags.length})`));
+    for (const [key, value] of tags) details.append(element("p", `${key}: ${value}`));
+    body.push(details);
+  }
   $("info-body").replaceChildren(...body);
   renderChoices();
 }
@@ -232,7 +239,7 @@ function chosenOptions() {
     rotate: Number($("rotate").value),
     resize,
     trackChoices: trackChoicesById,
-    apiKey: document.body.dataset.apiKey ?? null,
+    apiKey: getApiKey(),
   };
 }
 
@@ -249,7 +256,7 @@ async function convert() {
   page.job = engine.convert(page.file, options, (progress) => {
     if (token !== page.token) return;
     $("progress").value = progress.fraction;
-    $("progress-detail").textContent = progressWords(progress, page.info.duration);
+    $("progress-detail").textContent = progressWords(progress);
   });
   const answer = await page.job.done;
   if (token !== page.token) return;
@@ -281,7 +288,7 @@ function showResult(answer, container) {
   $("preview").src = page.resultUrl;
   const s = answer.summary;
   $("progress").value = 1;
-  $("progress-detail").textContent = progressWords(s, page.info.duration);
+  $("progress-detail").textContent = progressWords(s);
   $("result-size").textContent = `${megabytes(answer.blob.size)} · ${duration(s.output_seconds)} · converted in ${duration(s.elapsed_ms / 1000)}`;
   $("result-tracks").replaceChildren(...answer.tracks.map((t) => element("li", outcomeWords(t))));
   const warnings = [
@@ -353,5 +360,6 @@ function wire() {
 }
 
 wire();
+mountSettings($("owner-settings"));
 enter("idle");
 startEngine();

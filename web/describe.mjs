@@ -130,17 +130,14 @@ export function downloadName(inputName, container) {
   return name.toLowerCase() === inputName.toLowerCase() ? `${stem}-converted.${container}` : name;
 }
 
-// "42% · 120 video frames · 2.3× real time · about 5 s left". Frames not yet written
-// are counted as read; the media time done comes from the fraction when the output has
-// not said it yet (the engine writes in bursts).
-export function progressWords(p, mediaSeconds) {
+// "42% · 120 video frames · 2.3× real time · about 5 s left". Before the output holds a
+// frame (encoders start with a queue), the frames read are counted instead.
+export function progressWords(p) {
   const parts = [`${Math.floor(p.fraction * 100)}%`];
   if (p.video_frames) parts.push(`${p.video_frames} video frames`);
   else if (p.audio_frames) parts.push(`${p.audio_frames} audio frames`);
   else if (p.input_packets) parts.push(`${p.input_packets} frames read`);
-  const seconds = p.elapsed_ms / 1000;
-  const done = p.output_seconds || p.fraction * (mediaSeconds || 0);
-  if (seconds > 0.2 && done > 0) parts.push(`${(done / seconds).toFixed(1)}× real time`);
-  if (p.fraction > 0.02 && p.fraction < 1) parts.push(`about ${duration((seconds * (1 - p.fraction)) / p.fraction)} left`);
+  if (p.rate > 0) parts.push(`${p.rate.toFixed(1)}× real time`);
+  if (p.eta_ms != null && !p.done) parts.push(`about ${duration(p.eta_ms / 1000)} left`);
   return parts.join(" · ");
 }
