@@ -5,6 +5,7 @@ time left; the last report equals what ffprobe counts in the output."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from pathlib import Path
 
 from oracle import ffprobe_packets, make
@@ -37,15 +38,16 @@ async def test_progress_grows_during_the_run_and_ends_at_the_output(tmp_path: Pa
     during = [r for r in reports if not r.done]
     assert len(during) >= 3 and reports[-1].done and reports[-1] == result.progress
     seconds = reports[-1].elapsed_ms / 1000
-    # About ten a second: never two within the interval, and no long silence.
-    times = [r.elapsed_ms for r in reports]
-    assert all(later - earlier >= 99 for earlier, later in zip(times, times[1:-1], strict=False))
+    # About ten a second: never two within the interval (but the final one), and no long
+    # silence.
+    times = [r.elapsed_ms for r in reports[:-1]]
+    assert all(later - earlier >= 99 for earlier, later in itertools.pairwise(times))
     assert len(during) >= seconds * 10 / 3
     assert any(r.video_frames > 0 and r.audio_frames > 0 and r.bytes_written > 0 for r in during)
     for field in ("fraction", "video_frames", "audio_frames", "bytes_written", "output_seconds"):
         values = [getattr(r, field) for r in reports]
         assert values == sorted(values), field
-    assert 0 < during[-1].fraction < 1 and during[-1].output_seconds < 3
+    assert any(0 < r.fraction < 0.9 and 0 < r.output_seconds < 2.9 for r in during)
     etas = [r.eta_ms for r in during if r.eta_ms is not None]
     assert etas and etas[-1] < etas[0] and reports[-1].eta_ms == 0
     assert all(r.rate > 0 for r in during if r.fraction > 0)

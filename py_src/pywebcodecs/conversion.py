@@ -235,6 +235,7 @@ async def _convert(
     input_size = reader.size or 0
     out_sink = await _open_sink(output.sink, input_size, muxer_type.format_name)
     muxer = muxer_type(out_sink, **output.layout(muxer_type.format_name, out_sink, input_size))
+    muxer.tags, muxer.images = dict(demuxer.tags), list(demuxer.images)
     interleaver = Interleaver(muxer, len(kept))
     stages: dict[int, Stage] = {}
     try:

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from .errors import UnsupportedError
 from .sink import Sink
-from .track import Packet, Track
+from .track import CoverImage, Packet, Track
 
 
 class Muxer(ABC):
@@ -28,6 +28,11 @@ class Muxer(ABC):
 
     def __init__(self, sink: Sink) -> None:
         self.sink = sink
+        #: The file's tags (our names: "title", "artist", "album", "date", "comment"...)
+        #: and cover pictures, set before the first packet; each writer keeps what its
+        #: container can hold, so they survive a conversion as far as they can.
+        self.tags: dict[str, str] = {}
+        self.images: list[CoverImage] = []
 
     @classmethod
     def check_codec(cls, codec: str) -> None:

@@ -74,8 +74,10 @@ def trak(track: Track, number: int, timing: TrackTiming, stbl_children: Sequence
         box("stbl", stsd(track, bitrate), *stbl_children),
     )
     handler = "vide" if video else "soun"
-    name = b"VideoHandler\0" if video else b"SoundHandler\0"
-    hdlr = full_box("hdlr", 0, 0, struct.pack(">I4s12x", 0, handler.encode()), name)
+    # The handler's name is where ffmpeg shows a track's name (handler_name).
+    name = track.name or ("VideoHandler" if video else "SoundHandler")
+    hdlr = full_box("hdlr", 0, 0, struct.pack(">I4s12x", 0, handler.encode()),
+                    name.encode("utf-8") + b"\0")  # fmt: skip
     children.append(box("mdia", _mdhd(track, media_duration), hdlr, minf))
     return box("trak", *children)
 

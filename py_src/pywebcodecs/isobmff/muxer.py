@@ -35,6 +35,7 @@ from .fragment_writer import TrackRun, fragment
 from .movie_writer import TrackTiming, mvex, mvhd, trak
 from .sample_entry_writer import IN_BAND_CONFIG, PCM_CODECS, with_in_band_config
 from .sample_log import SampleLog, empty_stbl_children
+from .tags import write_udta
 
 _BRANDS = (b"isom", b"iso2", b"avc1", b"mp41")
 #: A chunk (progressive) or an audio-only fragment closes after this many seconds...
@@ -204,7 +205,8 @@ class Mp4Muxer(Muxer):
             )
             for out in self._tracks
         ]
-        return box("moov", mvhd(self._movie_duration(), len(self._tracks) + 1), *traks)
+        movie = mvhd(self._movie_duration(), len(self._tracks) + 1)
+        return box("moov", movie, *traks, write_udta(self.tags, self.images))
 
     def _timing(self, out: _OutTrack) -> TrackTiming:
         first = out.first_dts or 0
@@ -251,6 +253,7 @@ class Mp4Muxer(Muxer):
                     for out in self._tracks
                 ),
                 mvex([out.number for out in self._tracks]),
+                write_udta(self.tags, self.images),
             )
             await self.sink.write(_ftyp() + moov)
         self._sequence += 1

@@ -6,7 +6,9 @@ Layout, all written front to back with only small patches at the end:
         SeekHead (space reserved, filled at finish: Info, Tracks, Tags, Cues)
         Info (TimestampScale 1 ms, Duration patched at finish)
         Tracks (a video's DefaultDuration filled in at finish, if its frame rate was constant)
-        Tags (one DURATION per track, as ffmpeg writes them, patched at finish)
+        Tags (the file's tags; one DURATION per track, as ffmpeg writes them, patched at
+            finish)
+        Attachments (Matroska only: cover pictures, as ffmpeg and mkvmerge attach them)
         Cluster* (8-byte size, patched when the cluster closes) of SimpleBlocks, and
             BlockGroups for the blocks that end in padding (DiscardPadding)
         Cues
@@ -36,7 +38,7 @@ from typing import ClassVar
 from ..errors import UnsupportedError
 from ..muxer import Muxer
 from ..sink import Sink
-from ..track import NANOSECONDS, OPUS_RATE, AudioTrack, Packet, Track, VideoTrack
+from ..track import NANOSECONDS, OPUS_RATE, AudioTrack, CoverImage, Packet, Track, VideoTrack
 from . import ids
 from .blocks import block_group, simple_block
 from .codec_ids import CODEC_IDS, MATRIX, PCM_BITS, PRIMARIES, TRANSFER
@@ -61,12 +63,21 @@ MS = 1000
 AUDIO_CLUSTER_MS = 5000
 #: An Opus decoder needs 80 ms of audio before a seek point (RFC 7845 section 4.6).
 OPUS_SEEK_PRE_ROLL_NS = 80_000_000
-SEEK_HEAD_SPACE = 100
+#: Room for five Seek entries (Info, Tracks, Tags, Attachments, Cues) of 21 bytes each.
+SEEK_HEAD_SPACE = 120
 #: Bytes reserved for a track's DURATION tag value: "HH:MM:SS.nnnnnnnnn" plus NUL padding.
 DURATION_TAG_SPACE = 20
 #: DefaultDuration with an 8-byte value: ID (3), size (1), value (8).
 DEFAULT_DURATION_SPACE = 12
 UNKNOWN_8_BYTE_SIZE = b"\x01" + b"\xff" * 7
+#: Our tag names → SimpleTag names (RFC 9559 section 5.1.8.1.2; the upper-case names
+#: ffmpeg and mkvmerge use). "title" goes to Info's Title; "encoder" is not carried: the
+#: output's writer is not the input's.
+TAG_NAMES = {"artist": "ARTIST", "album": "ALBUM", "album_artist": "ALBUM_ARTIST",
+             "date": "DATE", "genre": "GENRE", "comment": "COMMENT", "composer": "COMPOSER",
+             "description": "DESCRIPTION", "copyright": "COPYRIGHT"}  # fmt: skip
+#: Cover pictures' file names by media type, as ffmpeg names an attached picture.
+COVER_NAMES = {"image/jpeg": "cover.jpg", "image/png": "cover.png", "image/bmp": "cover.bmp"}
 
 
 def to_ms(value: int, timescale: int) -> int:
@@ -223,6 +234,8 @@ class MatroskaMuxer(Muxer):
             + string_element(ids.MUXING_APP, APP_NAME)
             + string_element(ids.WRITING_APP, APP_NAME)
         )
+        if self.tags.get("title"):
+            info_body += string_element(ids.TITLE, self.tags["title"])
         duration = float_element(ids.DURATION, 0.0)
         info = info_head + encode_size(len(info_body) + len(duration)) + info_body + duration
         self._sections[ids.INFO] = self.sink.position - self._segment_start
@@ -243,14 +256,21 @@ class MatroskaMuxer(Muxer):
 
         self._sections[ids.TAGS] = self.sink.position - self._segment_start
         tags_start = self.sink.position
-        tags = master(ids.TAGS, *map(_duration_tag_element, self._tracks))
-        # Each Tag ends with its placeholder TagString; find them in track order.
+        durations = [_duration_tag_element(out) for out in self._tracks]
+        tags = master(ids.TAGS, *_file_tag_elements(self.tags), *durations)
+        # Each DURATION Tag ends with its placeholder TagString; find them in track order,
+        # after the file's own tags (whose values could look like one).
         marker = encode_id(ids.TAG_STRING) + encode_size(DURATION_TAG_SPACE)
-        at = 0
+        at = len(tags) - sum(map(len, durations))
         for out in self._tracks:
             at = tags.index(marker, at) + len(marker)
             out.tag_offset = tags_start + at
         await self.sink.write(tags)
+        covers = [image for image in self.images if image.mime_type in COVER_NAMES]
+        if covers and self.doc_type == "matroska":  # WebM has no attachments
+            self._sections[ids.ATTACHMENTS] = self.sink.position - self._segment_start
+            attached = (_attached_file(image, uid) for uid, image in enumerate(covers, 1))
+            await self.sink.write(master(ids.ATTACHMENTS, *attached))
 
     def _track_entry(self, out: _OutTrack) -> bytes:
         track = out.track
@@ -260,7 +280,7 @@ class MatroskaMuxer(Muxer):
             uint_element(ids.TRACK_UID, out.number),
             uint_element(ids.TRACK_TYPE, 1 if video else 2),
             uint_element(ids.FLAG_LACING, 0),
-            string_element(ids.LANGUAGE, track.language or "und"),
+            *_language_elements(track.language),
             string_element(ids.CODEC_ID, CODEC_IDS[track.codec]),
         ]
         if not track.is_default:
@@ -364,9 +384,10 @@ def _video_element(track: VideoTrack) -> bytes:
         uint_element(ids.PIXEL_WIDTH, track.width),
         uint_element(ids.PIXEL_HEIGHT, track.height),
     ]
-    if track.display_width and track.display_height:
-        children.append(uint_element(ids.DISPLAY_WIDTH, track.display_width))
-        children.append(uint_element(ids.DISPLAY_HEIGHT, track.display_height))
+    display = _display_size(track)
+    if display is not None:
+        children.append(uint_element(ids.DISPLAY_WIDTH, display[0]))
+        children.append(uint_element(ids.DISPLAY_HEIGHT, display[1]))
     color = track.color
     if color is not None:
         colour = []
@@ -391,6 +412,21 @@ def _video_element(track: VideoTrack) -> bytes:
             )
         )
     return master(ids.VIDEO, *children)
+
+
+def _display_size(track: VideoTrack) -> tuple[int, int] | None:
+    """DisplayWidth/DisplayHeight that give players exactly the track's pixel aspect
+    ratio: the width stretched when that is a whole number of pixels (4:3 pixels at
+    180x120 show at 240x120), else both sides multiplied (160x120 at 4:3 show at
+    640x360, as a 16:9 picture), since 213x120 would make it 213:160."""
+    h_spacing, v_spacing = track.pixel_aspect
+    if h_spacing > 0 and v_spacing > 0 and h_spacing != v_spacing:
+        if track.width * h_spacing % v_spacing == 0:
+            return track.width * h_spacing // v_spacing, track.height
+        return track.width * h_spacing, track.height * v_spacing
+    if track.display_width and track.display_height:
+        return track.display_width, track.display_height
+    return None
 
 
 def _audio_element(track: AudioTrack) -> bytes:
@@ -427,3 +463,39 @@ def _cue_point(cue: _CuePoint) -> bytes:
             uint_element(ids.CUE_RELATIVE_POSITION, cue.relative),
         ),
     )
+
+
+def _language_elements(language: str | None) -> list[bytes]:
+    """Language (ISO 639-2) and, for a BCP 47 tag that is not one, LanguageBCP47 too
+    (RFC 9559 section 5.1.4.1.20: readers prefer it)."""
+    if not language:
+        return [string_element(ids.LANGUAGE, "und")]
+    if len(language) == 3 and language.isalpha():
+        return [string_element(ids.LANGUAGE, language)]
+    return [string_element(ids.LANGUAGE, "und"), string_element(ids.LANGUAGE_BCP47, language)]
+
+
+def _file_tag_elements(tags: dict[str, str]) -> list[bytes]:
+    """One Tag for the whole file (no target), holding every tag Matroska has a name for."""
+    simple = [
+        master(
+            ids.SIMPLE_TAG,
+            string_element(ids.TAG_NAME, TAG_NAMES[name]),
+            string_element(ids.TAG_STRING, value),
+        )
+        for name, value in tags.items()
+        if name in TAG_NAMES
+    ]
+    return [master(ids.TAG, master(ids.TARGETS), *simple)] if simple else []
+
+
+def _attached_file(image: CoverImage, uid: int) -> bytes:
+    children = [
+        string_element(ids.FILE_NAME, COVER_NAMES[image.mime_type]),
+        string_element(ids.FILE_MEDIA_TYPE, image.mime_type),
+        element(ids.FILE_DATA, image.data),
+        uint_element(ids.FILE_UID, uid),
+    ]
+    if image.description:
+        children.insert(0, string_element(ids.FILE_DESCRIPTION, image.description))
+    return master(ids.ATTACHED_FILE, *children)

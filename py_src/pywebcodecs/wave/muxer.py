@@ -5,7 +5,8 @@ The header is written before the first samples with a ``JUNK`` chunk the size of
 ``ds64`` chunk right after ``WAVE``. At :meth:`WavMuxer.finish` the sizes are patched in;
 if they do not fit in 32 bits, ``RIFF`` becomes ``RF64``, the 32-bit sizes become
 0xFFFFFFFF and the ``JUNK`` chunk becomes the ``ds64`` chunk holding the real sizes. This
-is the layout EBU Tech 3306 section 3.5 recommends, so no sample moves.
+is the layout EBU Tech 3306 section 3.5 recommends, so no sample moves. The file's tags
+go in a ``LIST INFO`` chunk between ``fmt `` and ``data``, as ffmpeg writes them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ from ..sink import Sink
 from ..track import AudioTrack, Packet, Track
 from .pcm_format import TAGS, build_fmt
 
+#: Our tag names → LIST INFO chunk ids (RIFF specification section 2-14). "encoder"
+#: (ISFT) is not carried: the output's writer is not the input's.
+INFO_IDS = {"title": b"INAM", "artist": b"IART", "album": b"IPRD", "comment": b"ICMT",
+            "date": b"ICRD", "genre": b"IGNR", "track": b"IPRT", "copyright": b"ICOP",
+            "engineer": b"IENG", "language": b"ILNG"}  # fmt: skip
 _DS64_BODY = 28  # riffSize, dataSize, sampleCount (8 bytes each), table length (4)
 _NO_SIZE = 0xFFFFFFFF
 
@@ -53,6 +59,7 @@ class WavMuxer(Muxer):
             b"RIFF" + bytes(4) + b"WAVE"
             + struct.pack("<4sI", b"JUNK", _DS64_BODY) + bytes(_DS64_BODY)
             + struct.pack("<4sI", b"fmt ", len(fmt)) + fmt
+            + _info_chunk(self.tags)
             + b"data" + bytes(4)
         )  # fmt: skip
         await self.sink.write(header)
@@ -81,3 +88,13 @@ class WavMuxer(Muxer):
         ds64 = struct.pack("<4sIQQQI", b"ds64", _DS64_BODY, riff_size, self._data_size, frames, 0)
         await self.sink.write_at(0, b"RF64" + struct.pack("<I", _NO_SIZE) + b"WAVE" + ds64)
         await self.sink.write_at(self._data_start - 4, struct.pack("<I", _NO_SIZE))
+
+
+def _info_chunk(tags: dict[str, str]) -> bytes:
+    """``LIST INFO`` with one zero-terminated, even-padded text per tag; empty without any."""
+    body = b""
+    for name, value in tags.items():
+        if name in INFO_IDS and value:
+            text = value.encode("utf-8") + b"\0"
+            body += struct.pack("<4sI", INFO_IDS[name], len(text)) + text + b"\0" * (len(text) & 1)
+    return struct.pack("<4sI", b"LIST", len(body) + 4) + b"INFO" + body if body else b""
