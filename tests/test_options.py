@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import pytest
@@ -75,3 +76,47 @@ def test_camel_case() -> None:
         "telemetryEndpoint",
     ]
     assert {camel_case(keyword): keyword for keyword in OPTION_NAMES.values()} == OPTION_NAMES
+
+
+def test_trim_crop_and_encoder_options_from_js() -> None:
+    kwargs = conversion_kwargs({
+        "trim": {"start": 1, "end": None}, "crop": {"left": 0, "top": 2, "width": 64,
+        "height": 48}, "frameRate": 30, "videoBitrate": 1e6, "audioBitrate": 96000,
+        "quality": "high", "keyframeInterval": 0.5, "hardwareAcceleration": "prefer-software",
+        "latencyMode": "realtime",
+    })  # fmt: skip
+    assert kwargs == {
+        "trim": (1.0, None), "crop": (0, 2, 64, 48), "frame_rate": 30.0,
+        "video_bitrate": 1_000_000, "audio_bitrate": 96000, "quality": "high",
+        "keyframe_interval": 0.5, "hardware_acceleration": "prefer-software",
+        "latency_mode": "realtime",
+    }  # fmt: skip
+    assert conversion_kwargs({"trim": [None, 2.5], "crop": [1, 2, 3, 4]}) == {
+        "trim": (None, 2.5), "crop": (1, 2, 3, 4)}  # fmt: skip
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"trim": [1]}, "trim must be [start, end] in seconds"),
+    ({"trim": {"begin": 1}}, "trim takes start and end, not begin"),
+    ({"trim": [-1, 2]}, "trim start must be 0 or more"),
+    ({"crop": [0, 0, 10]}, "crop must be [left, top, width, height]"),
+    ({"crop": {"left": 0, "top": 0, "width": 10}}, "crop needs left, top, width and height"),
+    ({"crop": [0, 0, 10.5, 10]}, "crop width must be a whole number"),
+    ({"frameRate": 0}, "frameRate must be more than 0"),
+    ({"videoBitrate": "fast"}, "videoBitrate must be a number"),
+    ({"quality": 3}, "quality must be a string"),
+])  # fmt: skip
+def test_bad_trim_crop_and_encoder_options_name_themselves(options, message) -> None:
+    with pytest.raises(OptionError, match=re.escape(message)):
+        conversion_kwargs(options)
+
+
+def test_python_trim_and_crop_values_are_checked_before_any_reading() -> None:
+    import asyncio
+
+    from pywebcodecs import convert_media
+
+    with pytest.raises(OptionError, match=r"trim end \(1.0 s\) must come after its start"):
+        asyncio.run(convert_media(b"", "webm", trim=(2.0, 1.0)))
+    with pytest.raises(OptionError, match="crop must be"):
+        asyncio.run(convert_media(b"", "webm", crop=(1, 2, 3)))

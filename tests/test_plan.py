@@ -8,8 +8,16 @@ from oracle import ffprobe_streams, make
 from pywebcodecs import PyWebCodecsError, convert_media
 from pywebcodecs.capabilities import Capabilities, EncoderCheck, ProbeRequest, decoder_config
 from pywebcodecs.conversion import TrackOutcome
-from pywebcodecs.encoding import video_encoder_codec_string, video_encoder_config
-from pywebcodecs.errors import UnsupportedError
+from pywebcodecs.encoding import (
+    QUALITY_BITS_PER_PIXEL,
+    EncoderSettings,
+    audio_encoder_config,
+    video_bitrate,
+    video_encoder_codec_string,
+    video_encoder_config,
+)
+from pywebcodecs.errors import OptionError, UnsupportedError
+from pywebcodecs.frame_plan import Crop, TrimWindow
 from pywebcodecs.muxer import Muxer
 from pywebcodecs.plan import Resize, Target, plan_track, probe_request
 from pywebcodecs.sink import FileSink
@@ -224,3 +232,56 @@ async def test_a_conversion_left_with_no_track_says_what_became_of_each() -> Non
         "plan-h264-aac.mp4: no track left to write to WAV (track 1 dropped: a WAV file holds "
         "no video; track 2 dropped by choice)"
     )
+
+
+def test_crop_and_frame_rate_force_a_reencode_and_reach_the_plan():
+    target = Target(WebmLike, crop=Crop(0, 0, 320, 240), frame_rate=24.0)
+    plan = plan_track(VP9, target, None)
+    # The stored 640x360 picture is cropped, then the input's own 90° turns it upright.
+    assert (plan.action, plan.crop, plan.size, plan.frame_rate) == (
+        "reencode", Crop(0, 0, 320, 240), (240, 320), 24.0)  # fmt: skip
+    with pytest.raises(UnsupportedError, match="crop and frame_rate change the pixels"):
+        plan_track(VP9, Target(WebmLike, frame_rate=24.0), "copy")
+    with pytest.raises(UnsupportedError, match=r"track 1 .*reaches outside the 640x360"):
+        plan_track(VP9, Target(WebmLike, "a.webm", crop=Crop(0, 0, 641, 10)), None)
+
+
+def test_a_trim_alone_keeps_copies_and_every_plan_carries_it():
+    trim = TrimWindow(1.0, 2.0)
+    target = Target(WebmLike, trim=trim)
+    assert (plan_track(VP9, target, None).action, plan_track(VP9, target, None).trim) == (
+        "copy", trim)  # fmt: skip
+    assert plan_track(AAC, target, None).trim == trim  # re-encoded audio
+
+
+def test_encoder_settings_reach_the_plan_and_the_probe():
+    settings = EncoderSettings(video_bitrate=500_000, keyframe_interval=1.0,
+                               hardware_acceleration="prefer-software")  # fmt: skip
+    target = Target(WebmLike, settings=settings, frame_rate=25.0)
+    assert plan_track(H264, target, None).settings == settings
+    request = probe_request(H264, target, None)
+    assert request is not None and (request.settings, request.frame_rate) == (settings, 25.0)
+    config = video_encoder_config("vp9", 1280, 720, 25.0, settings)
+    assert (config["bitrate"], config["framerate"]) == (500_000, 25.0)
+    assert config["hardwareAcceleration"] == "prefer-software"
+    assert audio_encoder_config("opus", 48000, 2, EncoderSettings(audio_bitrate=96_000))[
+        "bitrate"] == 96_000  # fmt: skip
+
+
+def test_quality_scales_the_bitrate_with_size_and_rate():
+    rates = [video_bitrate(1280, 720, 30, quality) for quality in QUALITY_BITS_PER_PIXEL]
+    assert rates == sorted(rates) and len(set(rates)) == 4
+    assert video_bitrate(1280, 720, 60, "high") == 2 * video_bitrate(1280, 720, 30, "high")
+    assert video_bitrate(1280, 720, 30) == video_bitrate(1280, 720, 30, "medium")
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"quality": "best"}, "quality must be one of low, medium, high, very-high"),
+    ({"video_bitrate": 0}, "video_bitrate must be a whole number"),
+    ({"keyframe_interval": 0}, "keyframe_interval must be seconds > 0"),
+    ({"latency_mode": "fast"}, "latency_mode must be one of quality, realtime"),
+    ({"hardware_acceleration": "gpu"}, "hardware_acceleration must be one of"),
+])  # fmt: skip
+def test_bad_encoder_settings_are_option_errors(settings, message):
+    with pytest.raises(OptionError, match=message):
+        EncoderSettings(**settings)

@@ -14,17 +14,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .encoding import DEFAULT_SETTINGS, EncoderSettings
 from .track import AudioTrack, Track, VideoTrack
 
 
 @dataclass(frozen=True)
 class ProbeRequest:
     """What a plan may need to know about one track: its decoder, and the encoders of
-    ``codecs`` (in preference order) at the output ``size`` (video)."""
+    ``codecs`` (in preference order) at the output ``size`` and ``frame_rate`` (video;
+    None keeps the track's) with the caller's encoder ``settings``."""
 
     track: Track
     codecs: tuple[str, ...]
     size: tuple[int, int] | None = None
+    settings: EncoderSettings = DEFAULT_SETTINGS
+    frame_rate: float | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """``convert_media``: the pipeline, source to sink.
 
-    source → reader → demuxer → per track: copy | decode → (rotate/resize) → encode | drop
+    source → reader → demuxer → per track: copy (cut to the trim window)
+                                          | decode → frame plan → encode | drop
            → interleaver → muxer → sink
 
 Copying is pure Python and also runs in CPython. Re-encoding uses the browser's WebCodecs
@@ -21,8 +22,10 @@ from typing import Any, NamedTuple, Protocol
 
 from .capabilities import Capabilities, ProbeRequest
 from .demuxer import Demuxer
+from .encoding import EncoderSettings
 from .errors import CodecError, ConversionAborted, FormatError, OptionError, PyWebCodecsError
 from .formats import muxer_class, open_demuxer
+from .frame_plan import Crop, TrimWindow
 from .interleave import Interleaver
 from .plan import Resize, Target, TrackChoice, TrackPlan, plan_track, probe_request
 from .reader import Reader
@@ -30,6 +33,7 @@ from .runtime import IN_BROWSER
 from .sink import MemorySink, Sink, fast_start_fits
 from .source import Source
 from .track import Packet, Track, VideoTrack
+from .trim import PacketTrim
 
 
 @dataclass
@@ -116,17 +120,23 @@ class Stage(Protocol):
 
 
 class CopyStage:
-    """Remux: packets go to the output as they are."""
+    """Remux: packets go to the output as they are (only cut to the trim window)."""
 
-    def __init__(self, interleaver: Interleaver, index: int, track: Track) -> None:
+    def __init__(
+        self, interleaver: Interleaver, index: int, track: Track, trim: TrimWindow | None = None
+    ) -> None:
         self._interleaver = interleaver
         self._index = index
+        self._trim = trim and PacketTrim(trim, track.timescale, isinstance(track, VideoTrack))
         interleaver.set_track(index, track)
 
     async def push(self, packet: Packet) -> None:
-        self._interleaver.push(self._index, packet)
+        for kept in self._trim.push(packet) if self._trim else [packet]:
+            self._interleaver.push(self._index, kept)
 
     async def flush(self) -> None:
+        for kept in self._trim.finish() if self._trim else []:
+            self._interleaver.push(self._index, kept)
         self._interleaver.finish_track(self._index)
 
     def close(self) -> None:
@@ -147,6 +157,15 @@ async def convert_media(
     on_audio_track: TrackCallback | None = None,
     rotate: int = 0,
     resize: Resize | tuple[int | None, int | None] | None = None,
+    crop: Crop | tuple[int, int, int, int] | None = None,
+    trim: TrimWindow | tuple[float | None, float | None] | None = None,
+    frame_rate: float | None = None,
+    video_bitrate: int | None = None,
+    audio_bitrate: int | None = None,
+    quality: str = "medium",
+    keyframe_interval: float = 2.0,
+    hardware_acceleration: str = "no-preference",
+    latency_mode: str = "quality",
     on_progress: ProgressCallback | None = None,
     signal: Any = None,
     api_key: str | None = None,
@@ -163,8 +182,13 @@ async def convert_media(
     name (``vp8``, ``vp9``, ``av1``, ``h264``, ``opus``, ``aac``…). ``on_video_track`` and
     ``on_audio_track`` get each input track and may return such a choice per track.
     ``rotate`` (clockwise degrees) and ``resize`` (``Resize`` or ``(width, height)``, one
-    side may be None) re-encode the video. ``signal`` is an ``AbortSignal`` (or anything
-    with ``.aborted``). ``api_key`` is the site's public usage key.
+    side may be None), ``crop`` (``(left, top, width, height)`` of the stored picture)
+    and ``frame_rate`` (constant frames per second) re-encode the video. ``trim`` is
+    ``(start, end)`` in seconds (either may be None). ``video_bitrate``/``audio_bitrate``
+    (bits/s) or ``quality`` ("low", "medium", "high", "very-high"), ``keyframe_interval``
+    (seconds), ``hardware_acceleration`` and ``latency_mode`` go to the encoders.
+    ``signal`` is an ``AbortSignal`` (or anything with ``.aborted``). ``api_key`` is the
+    site's public usage key.
 
     ``sink`` is where the output goes: None (a ``Blob`` in memory, or an OPFS file when
     the input is large: see :func:`pywebcodecs.sink.streams_output`), ``"memory"``,
@@ -176,9 +200,15 @@ async def convert_media(
     started = time.monotonic()
     succeeded = False
     try:
+        settings = EncoderSettings(video_bitrate, audio_bitrate, quality, keyframe_interval,
+                                   hardware_acceleration, latency_mode)  # fmt: skip
+        target_options = _TargetOptions(
+            rotate, _as_resize(resize), _as_crop(crop), _as_frame_rate(frame_rate),
+            _as_trim(trim), settings,
+        )  # fmt: skip
         result = await _convert(
             src, container, video_codec, audio_codec, on_video_track, on_audio_track,
-            rotate, _as_resize(resize), on_progress, signal,
+            target_options, on_progress, signal,
             _Output(sink, fast_start, fragmented), started,
         )  # fmt: skip
         succeeded = True
@@ -197,8 +227,7 @@ async def _convert(
     audio_codec: TrackChoice,
     on_video_track: TrackCallback | None,
     on_audio_track: TrackCallback | None,
-    rotate: int,
-    resize: Resize | None,
+    target_options: _TargetOptions,
     on_progress: ProgressCallback | None,
     signal: Any,
     output: _Output,
@@ -217,7 +246,7 @@ async def _convert(
             answer = await _maybe_await(callback(track))
             choice = choice if answer is None else str(answer)
         choices.append(choice)
-    target = Target(muxer_type, reader.name, rotate, resize)
+    target = Target(muxer_type, reader.name, *target_options)
     tracks = demuxer.tracks
     requests = [probe_request(t, target, c) for t, c in zip(tracks, choices, strict=True)]
     capabilities = await _probe_capabilities(requests)
@@ -243,7 +272,8 @@ async def _convert(
             stages[plan.track.id] = await _make_stage(plan, interleaver, index)
         progress = ConversionProgress(input_bytes=reader.size or 0)
         reporter = _ProgressReporter(on_progress, progress, started, interleaver, demuxer.duration)
-        delivered = await _pump(demuxer, stages, interleaver, reporter, signal)
+        end = target.trim.end if target.trim else None
+        delivered = await _pump(demuxer, stages, interleaver, reporter, signal, end)
         for stage in stages.values():
             await stage.flush()
         _check_every_track_has_packets(reader.name, kept, interleaver, delivered)
@@ -269,13 +299,16 @@ async def _pump(
     interleaver: Interleaver,
     reporter: _ProgressReporter,
     signal: Any,
+    trim_end: float | None = None,
 ) -> Counter[int]:
     """Feed every packet of the input to its track's stage, front to back; returns how
-    many packets each kept track was given."""
+    many packets each kept track was given. With a trim end, reading stops once every
+    kept track is well past it (a margin for reordered frames and codec delay)."""
     delivered: Counter[int] = Counter()
     progress = reporter.progress
     duration = demuxer.duration
     reader = demuxer.reader
+    unfinished = set(stages)
     async for packet in demuxer.packets():
         if signal is not None and signal.aborted:
             raise ConversionAborted("the conversion was aborted")
@@ -283,6 +316,12 @@ async def _pump(
         progress.input_packets += 1
         if stage is None:
             continue
+        if trim_end is not None:
+            timescale = demuxer.track(packet.track_id).timescale
+            if packet.dts / timescale >= trim_end + _PAST_END_MARGIN:
+                unfinished.discard(packet.track_id)
+                if not unfinished:
+                    break
         delivered[packet.track_id] += 1
         await stage.push(packet)
         await interleaver.drain()
@@ -384,6 +423,50 @@ async def _maybe_await(value: Any) -> Any:
     return value
 
 
+#: Seconds past a trim's end after which a track's packets can no longer matter.
+_PAST_END_MARGIN = 1.0
+
+
+class _TargetOptions(NamedTuple):
+    """The pixel, time and encoder options, in :class:`Target`'s order."""
+
+    rotate: int
+    resize: Resize | None
+    crop: Crop | None
+    frame_rate: float | None
+    trim: TrimWindow | None
+    settings: EncoderSettings
+
+
+def _as_crop(crop: Crop | tuple[int, int, int, int] | None) -> Crop | None:
+    if crop is None or isinstance(crop, Crop):
+        return crop
+    if len(crop) != 4:
+        raise OptionError(f"crop must be (left, top, width, height), got {crop!r}")
+    return Crop(*(int(side) for side in crop))
+
+
+def _as_trim(trim: TrimWindow | tuple[float | None, float | None] | None) -> TrimWindow | None:
+    if trim is None or isinstance(trim, TrimWindow):
+        return trim
+    if len(trim) != 2:
+        raise OptionError(f"trim must be (start, end) in seconds, got {trim!r}")
+    start, end = trim
+    if start is None and end is None:
+        return None
+    return TrimWindow(start, end)
+
+
+def _as_frame_rate(frame_rate: float | None) -> float | None:
+    if frame_rate is not None and (
+        isinstance(frame_rate, bool)
+        or not isinstance(frame_rate, int | float)
+        or not 0 < frame_rate <= 1000
+    ):
+        raise OptionError(f"frame_rate must be frames per second > 0, got {frame_rate!r}")
+    return frame_rate
+
+
 def _as_resize(resize: Resize | tuple[int | None, int | None] | None) -> Resize | None:
     if resize is None or isinstance(resize, Resize):
         return resize
@@ -468,7 +551,7 @@ async def _probe_capabilities(requests: list[ProbeRequest | None]) -> list[Capab
 
 async def _make_stage(plan: TrackPlan, interleaver: Interleaver, index: int) -> Stage:
     if plan.action == "copy":
-        return CopyStage(interleaver, index, plan.track)
+        return CopyStage(interleaver, index, plan.track, plan.trim)
     if not IN_BROWSER:
         raise PyWebCodecsError(
             f"re-encoding {plan.track.codec} to {plan.codec} needs the browser's WebCodecs; "

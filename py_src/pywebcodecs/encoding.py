@@ -8,7 +8,10 @@ encoders refuse the config.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+from .errors import OptionError
 
 #: Default output codecs per container, best first; the first the browser can encode wins.
 DEFAULT_VIDEO_CODECS: dict[str, tuple[str, ...]] = {
@@ -74,18 +77,71 @@ def audio_encoder_codec_string(codec: str) -> str:
     return strings[codec]
 
 
+#: Bits per pixel per frame for each ``quality``: the bitrate then grows with the picture
+#: size and the frame rate, so "high" means the same detail at 360p and at 1080p.
+QUALITY_BITS_PER_PIXEL = {"low": 0.03, "medium": 0.08, "high": 0.15, "very-high": 0.3}
+HARDWARE_ACCELERATION = ("no-preference", "prefer-hardware", "prefer-software")
+LATENCY_MODES = ("quality", "realtime")
+
+
+@dataclass(frozen=True)
+class EncoderSettings:
+    """What the caller asks of the encoders, the same for every re-encoded track: an
+    explicit bitrate (bits/s) wins over ``quality``; ``keyframe_interval`` in seconds."""
+
+    video_bitrate: int | None = None
+    audio_bitrate: int | None = None
+    quality: str = "medium"
+    keyframe_interval: float = 2.0
+    hardware_acceleration: str = "no-preference"
+    latency_mode: str = "quality"
+
+    def __post_init__(self) -> None:
+        for name in ("video_bitrate", "audio_bitrate"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value <= 0):  # fmt: skip
+                raise OptionError(f"{name} must be a whole number of bits/s > 0, got {value!r}")
+        _one_of("quality", self.quality, tuple(QUALITY_BITS_PER_PIXEL))
+        _one_of("hardware_acceleration", self.hardware_acceleration, HARDWARE_ACCELERATION)
+        _one_of("latency_mode", self.latency_mode, LATENCY_MODES)
+        interval = self.keyframe_interval
+        if (
+            isinstance(interval, bool)
+            or not isinstance(interval, int | float)
+            or not (0 < interval < 1e6)
+        ):
+            raise OptionError(f"keyframe_interval must be seconds > 0, got {interval!r}")
+
+
+def _one_of(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise OptionError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+
+
+DEFAULT_SETTINGS = EncoderSettings()
+
+
 def video_encoder_config(
-    codec: str, width: int, height: int, frame_rate: float | None
+    codec: str,
+    width: int,
+    height: int,
+    frame_rate: float | None,
+    settings: EncoderSettings = DEFAULT_SETTINGS,
 ) -> dict[str, Any]:
-    """The ``VideoEncoder`` config for ``codec`` at this size: what the capability probe
-    asks about is what the encoder is later configured with, so a yes means yes."""
+    """The ``VideoEncoder`` config for ``codec`` at this size and (output) frame rate:
+    what the capability probe asks about is what the encoder is later configured with, so
+    a yes means yes."""
     config: dict[str, Any] = {
         "codec": video_encoder_codec_string(codec, width, height),
         "width": width,
         "height": height,
-        "bitrate": video_bitrate(width, height, frame_rate),
-        "latencyMode": "quality",
+        "bitrate": settings.video_bitrate
+        or video_bitrate(width, height, frame_rate, settings.quality),
+        "latencyMode": settings.latency_mode,
     }
+    if settings.hardware_acceleration != "no-preference":
+        config["hardwareAcceleration"] = settings.hardware_acceleration
     if frame_rate:
         config["framerate"] = frame_rate
     if codec == "h264":
@@ -93,20 +149,26 @@ def video_encoder_config(
     return config
 
 
-def audio_encoder_config(codec: str, sample_rate: int, channels: int) -> dict[str, Any]:
+def audio_encoder_config(
+    codec: str, sample_rate: int, channels: int, settings: EncoderSettings = DEFAULT_SETTINGS
+) -> dict[str, Any]:
     """The ``AudioEncoder`` config for ``codec`` at this sample rate and channel count."""
     return {
         "codec": audio_encoder_codec_string(codec),
         "sampleRate": sample_rate,
         "numberOfChannels": channels,
-        "bitrate": audio_bitrate(channels),
+        "bitrate": settings.audio_bitrate or audio_bitrate(channels),
     }
 
 
-def video_bitrate(width: int, height: int, frame_rate: float | None) -> int:
-    """A bitrate that keeps detail at any size: ~0.08 bits per pixel per frame."""
+def video_bitrate(
+    width: int, height: int, frame_rate: float | None, quality: str = "medium"
+) -> int:
+    """A bitrate that keeps the same detail at any size and frame rate: ``quality``'s bits
+    per pixel per frame (0.08 for "medium")."""
     fps = frame_rate if frame_rate and 1 <= frame_rate <= 240 else 30.0
-    return max(200_000, min(int(width * height * fps * 0.08), 40_000_000))
+    bits = QUALITY_BITS_PER_PIXEL[quality]
+    return max(200_000, min(int(width * height * fps * bits), 40_000_000))
 
 
 def audio_bitrate(channels: int) -> int:

@@ -25,6 +25,15 @@ OPTION_NAMES = {
     "audioCodec": "audio_codec",
     "rotate": "rotate",
     "resize": "resize",
+    "crop": "crop",
+    "trim": "trim",
+    "frameRate": "frame_rate",
+    "videoBitrate": "video_bitrate",
+    "audioBitrate": "audio_bitrate",
+    "quality": "quality",
+    "keyframeInterval": "keyframe_interval",
+    "hardwareAcceleration": "hardware_acceleration",
+    "latencyMode": "latency_mode",
     "apiKey": "api_key",
     "telemetryEndpoint": "telemetry_endpoint",
     "onProgress": "on_progress",
@@ -35,7 +44,10 @@ OPTION_NAMES = {
     "fastStart": "fast_start",
     "fragmented": "fragmented",
 }
-_TEXT = ("container", "videoCodec", "audioCodec", "apiKey", "telemetryEndpoint")
+_TEXT = ("container", "videoCodec", "audioCodec", "apiKey", "telemetryEndpoint", "quality",
+         "hardwareAcceleration", "latencyMode")  # fmt: skip
+_BITRATES = ("videoBitrate", "audioBitrate")
+_SECONDS = ("frameRate", "keyframeInterval")
 _FUNCTIONS = ("onProgress", "onVideoTrack", "onAudioTrack")
 _FLAGS = ("fastStart", "fragmented")
 
@@ -69,6 +81,14 @@ def _checked(name: str, value: Any) -> Any:
         return _whole_number(name, value)
     if name == "resize":
         return _resize(value)
+    if name == "crop":
+        return _crop(value)
+    if name == "trim":
+        return _trim(value)
+    if name in _BITRATES:
+        return _whole_number(name, value, positive=True)
+    if name in _SECONDS:
+        return _positive(name, value)
     if name in _FLAGS:
         if not isinstance(value, bool):
             raise OptionError(f"{name} must be true or false, got {_shown(value)}")
@@ -84,24 +104,71 @@ def _checked(name: str, value: Any) -> Any:
     return value
 
 
+def _parts(name: str, value: Any, parts: tuple[str, ...], shape: str) -> list[Any]:
+    """An option given as an array in ``parts``' order or as an object with those names
+    (a part the object leaves out is None)."""
+    if isinstance(value, Mapping):
+        extra = set(value) - set(parts)
+        if extra:
+            listed = f"{', '.join(parts[:-1])} and {parts[-1]}"
+            raise OptionError(f"{name} takes {listed}, not {', '.join(sorted(extra))}")
+        return [value.get(part) for part in parts]
+    if isinstance(value, list | tuple) and len(value) == len(parts):
+        return list(value)
+    raise OptionError(f"{name} must be {shape}, got {_shown(value)}")
+
+
 def _resize(value: Any) -> tuple[int | None, int | None]:
     """``[width, height]`` or ``{width, height}``; either side may be left out or null."""
-    if isinstance(value, Mapping):
-        extra = set(value) - {"width", "height"}
-        if extra:
-            raise OptionError(f"resize takes width and height, not {', '.join(sorted(extra))}")
-        sides = [value.get("width"), value.get("height")]
-    elif isinstance(value, list | tuple) and len(value) == 2:
-        sides = list(value)
-    else:
-        raise OptionError(f"resize must be [width, height], got {_shown(value)}")
+    labels = ("width", "height")
+    sides = _parts("resize", value, labels, "[width, height]")
     width, height = (
         None if side is None else _whole_number(f"resize {label}", side, positive=True)
-        for side, label in zip(sides, ("width", "height"), strict=True)
+        for side, label in zip(sides, labels, strict=True)
     )
     if width is None and height is None:
         raise OptionError("resize needs a width or a height")
     return width, height
+
+
+def _crop(value: Any) -> tuple[int, int, int, int]:
+    """``[left, top, width, height]`` or ``{left, top, width, height}``, all given."""
+    labels = ("left", "top", "width", "height")
+    numbers = _parts("crop", value, labels, "[left, top, width, height]")
+    if any(number is None for number in numbers):
+        raise OptionError(f"crop needs left, top, width and height, got {_shown(value)}")
+    left, top, width, height = (
+        _whole_number(f"crop {label}", number)
+        for label, number in zip(labels, numbers, strict=True)
+    )
+    return left, top, width, height
+
+
+def _trim(value: Any) -> tuple[float | None, float | None]:
+    """``[start, end]`` or ``{start, end}`` in seconds; either may be left out or null."""
+    labels = ("start", "end")
+    ends = _parts("trim", value, labels, "[start, end] in seconds")
+    start, end = (
+        None if time is None else _seconds(f"trim {label}", time)
+        for time, label in zip(ends, labels, strict=True)
+    )
+    return start, end
+
+
+def _seconds(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise OptionError(f"{name} must be a number of seconds, got {_shown(value)}")
+    if value < 0:
+        raise OptionError(f"{name} must be 0 or more, got {_shown(value)}")
+    return float(value)
+
+
+def _positive(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise OptionError(f"{name} must be a number, got {_shown(value)}")
+    if value <= 0:
+        raise OptionError(f"{name} must be more than 0, got {_shown(value)}")
+    return float(value)
 
 
 def _whole_number(name: str, value: Any, *, positive: bool = False) -> int:

@@ -21,39 +21,27 @@ container cannot hold the codec, or the codec asked for is unknown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from .capabilities import Capabilities, ProbeRequest
-from .encoding import AUDIO_ENCODERS, DEFAULT_AUDIO_CODECS, DEFAULT_VIDEO_CODECS, VIDEO_ENCODERS
-from .errors import UnsupportedError
+from .encoding import (
+    AUDIO_ENCODERS,
+    DEFAULT_AUDIO_CODECS,
+    DEFAULT_SETTINGS,
+    DEFAULT_VIDEO_CODECS,
+    VIDEO_ENCODERS,
+    EncoderSettings,
+)
+from .errors import OptionError, UnsupportedError
 from .formats import MUXERS
+from .frame_plan import Crop, Geometry, Resize, TrimWindow, video_geometry
 from .muxer import Muxer
 from .track import Track, VideoTrack
 
 Action = Literal["copy", "reencode", "drop"]
 
-
-@dataclass(frozen=True)
-class Resize:
-    """Output frame size; a ``None`` side follows the other one's scale."""
-
-    width: int | None = None
-    height: int | None = None
-
-    def apply(self, width: int, height: int) -> tuple[int, int]:
-        if self.width and self.height:
-            return _even(self.width), _even(self.height)
-        if self.width:
-            return _even(self.width), _even(height * self.width / width)
-        if self.height:
-            return _even(width * self.height / height), _even(self.height)
-        return width, height
-
-
-def _even(value: float) -> int:
-    """Encoders want even sizes for 4:2:0 chroma."""
-    return max(2, round(value / 2) * 2)
+_PIXEL_OPTIONS = "rotate, resize, crop and frame_rate"
 
 
 @dataclass(frozen=True)
@@ -64,6 +52,10 @@ class TrackPlan:
     rotation: int = 0  # clockwise degrees baked into the pixels (re-encoded video)
     size: tuple[int, int] | None = None  # output frame size (re-encoded video)
     note: str = ""  # what happens to the track and why, in words for the result
+    crop: Crop | None = None  # of the decoded picture, before rotation (re-encoded video)
+    frame_rate: float | None = None  # constant output rate (re-encoded video); None keeps
+    trim: TrimWindow | None = None  # the part of the input kept (every kept track)
+    settings: EncoderSettings = DEFAULT_SETTINGS  # bitrate, quality, key frames (re-encode)
 
 
 @dataclass(frozen=True)
@@ -74,6 +66,7 @@ class _Reencode:
     why: str
     rotation: int = 0
     size: tuple[int, int] | None = None
+    crop: Crop | None = None
 
 
 #: A user's choice for one track: None (decide for me), "copy", "drop" or a codec name.
@@ -83,12 +76,23 @@ TrackChoice = str | None
 @dataclass(frozen=True)
 class Target:
     """What the output is asked to be, the same for every track: the container, the pixel
-    changes, and ``source``, the input's name that errors start with."""
+    and time changes, the encoder settings, and ``source``, the input's name that errors
+    start with."""
 
     muxer: type[Muxer]
     source: str = "input"
     rotate: int = 0
     resize: Resize | None = None
+    crop: Crop | None = None
+    frame_rate: float | None = None
+    trim: TrimWindow | None = None
+    settings: EncoderSettings = DEFAULT_SETTINGS
+
+    @property
+    def changes_pixels(self) -> bool:
+        """Whether video must be decoded and encoded again to meet this target (a trim
+        alone does not: copied video is cut at key frames)."""
+        return bool(self.rotate or self.resize or self.crop or self.frame_rate)
 
 
 def plan_track(
@@ -101,7 +105,7 @@ def plan_track(
     """
     decision = _decide(track, target, choice)
     if isinstance(decision, TrackPlan):
-        return decision
+        return replace(decision, trim=target.trim)
     source = target.source
     caps = capabilities or Capabilities()
     if not caps.decodable:
@@ -118,9 +122,12 @@ def plan_track(
                              "here")  # fmt: skip
         raise _refusal(track, source, "; ".join(causes))
     codec = usable[0]
+    is_video = isinstance(track, VideoTrack)
     return TrackPlan(
         track, "reencode", codec, decision.rotation, decision.size,
         note=f"re-encoded from {track.codec} to {codec} ({decision.why})",
+        crop=decision.crop, frame_rate=target.frame_rate if is_video else None,
+        trim=target.trim, settings=target.settings,
     )  # fmt: skip
 
 
@@ -130,19 +137,20 @@ def probe_request(track: Track, target: Target, choice: TrackChoice) -> ProbeReq
     decision = _decide(track, target, choice)
     if isinstance(decision, TrackPlan):
         return None
-    return ProbeRequest(track, decision.codecs, decision.size)
+    frame_rate = target.frame_rate if isinstance(track, VideoTrack) else None
+    return ProbeRequest(track, decision.codecs, decision.size, target.settings, frame_rate)
 
 
 def _decide(track: Track, target: Target, choice: TrackChoice) -> TrackPlan | _Reencode:
     """Everything that needs no browser: copy, drop, or which codecs a re-encode may use."""
-    muxer, source, rotate, resize = target.muxer, target.source, target.rotate, target.resize
+    muxer, source = target.muxer, target.source
     container = muxer.format_name.upper()
     is_video = isinstance(track, VideoTrack)
     defaults = (DEFAULT_VIDEO_CODECS if is_video else DEFAULT_AUDIO_CODECS).get(
         muxer.format_name, ()
     )
     encoders = VIDEO_ENCODERS if is_video else AUDIO_ENCODERS
-    transform = is_video and bool(rotate or resize)
+    transform = is_video and target.changes_pixels
     if choice == "drop":
         return TrackPlan(track, "drop", note="dropped by choice")
     if isinstance(track, VideoTrack) and track.alpha:  # else lost without a word
@@ -154,8 +162,8 @@ def _decide(track: Track, target: Target, choice: TrackChoice) -> TrackPlan | _R
         _check_holds(track, muxer, track.codec, source)
         if transform:
             raise _refusal(
-                track, source, "rotate and resize change the pixels, so the video cannot be "
-                "copied; choose a video codec to re-encode to",
+                track, source, f"{_PIXEL_OPTIONS} change the pixels, so the video cannot "
+                "be copied; choose a video codec to re-encode to",
             )  # fmt: skip
         return TrackPlan(track, "copy", track.codec, note=f"copied ({track.codec})")
     if choice is None:
@@ -166,7 +174,7 @@ def _decide(track: Track, target: Target, choice: TrackChoice) -> TrackPlan | _R
             return TrackPlan(track, "copy", track.codec, note=f"copied ({track.codec})")
         codecs = defaults
         why = (
-            "rotate and resize change the pixels"
+            f"{_PIXEL_OPTIONS} change the pixels"
             if track.codec in muxer.codecs
             else f"a {container} file cannot hold {track.codec}"
         )
@@ -181,13 +189,11 @@ def _decide(track: Track, target: Target, choice: TrackChoice) -> TrackPlan | _R
     if not is_video:
         return _Reencode(codecs, why)
     assert isinstance(track, VideoTrack)
-    rotation = (track.rotation + rotate) % 360
-    if rotation % 90:
-        raise _refusal(track, source, f"rotate must be a multiple of 90 degrees, got {rotate}")
-    width, height = (
-        (track.height, track.width) if rotation in (90, 270) else (track.width, track.height)
-    )
-    return _Reencode(codecs, why, rotation, (resize or Resize()).apply(width, height))
+    try:
+        geometry: Geometry = video_geometry(track, target.rotate, target.crop, target.resize)
+    except OptionError as exc:
+        raise _refusal(track, source, str(exc)) from None
+    return _Reencode(codecs, why, geometry.rotation, geometry.size, geometry.crop)
 
 
 def _check_holds(track: Track, muxer: type[Muxer], codec: str, source: str) -> None:

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import usage_service.cli
+from pywebcodecs.encoding import QUALITY_BITS_PER_PIXEL
 from pywebcodecs.errors import PyWebCodecsError
 from pywebcodecs.probe import MediaInfo, parse_media
 
+QUALITIES = tuple(QUALITY_BITS_PER_PIXEL)
 CONTAINERS = ("webm", "mp4", "mkv", "wav", "ogg")
 
 
@@ -33,6 +35,26 @@ def main(argv: list[str] | None = None) -> int:
     convert.add_argument("--video-codec", help="copy, drop, vp8, vp9, av1, h264 (default: auto)")
     convert.add_argument("--audio-codec", help="copy, drop, opus, aac (default: auto)")
     convert.add_argument("--rotate", type=int, default=0, help="clockwise degrees (90s)")
+    convert.add_argument("--start", type=float, help="trim: seconds of the input to start at")
+    convert.add_argument("--end", type=float, help="trim: seconds of the input to end at")
+    convert.add_argument(
+        "--crop",
+        type=_crop,
+        metavar="L,T,W,H",
+        help="keep this rectangle of the picture (pixels, before rotation)",
+    )
+    convert.add_argument(
+        "--resize",
+        type=_size,
+        metavar="WxH",
+        help="output size; leave a side empty to keep the aspect (640x)",
+    )
+    convert.add_argument("--fps", type=float, help="constant output frame rate")
+    convert.add_argument("--quality", choices=QUALITIES, help="encoder quality (default: medium)")
+    convert.add_argument("--video-bitrate", type=int, metavar="BITS", help="bits per second")
+    convert.add_argument("--audio-bitrate", type=int, metavar="BITS", help="bits per second")
+    convert.add_argument("--keyframe-interval", type=float, metavar="S",
+                         help="seconds between key frames (default: 2)")  # fmt: skip
     convert.add_argument("--fast-start", action=argparse.BooleanOptionalAction,
                          help="MP4: moov before mdat (default: no; it holds the whole "
                          "output in memory)")  # fmt: skip
@@ -69,6 +91,14 @@ def _convert(args: argparse.Namespace) -> int:
         "audio_codec": args.audio_codec,
         "rotate": args.rotate,
         "api_key": args.api_key,
+        "trim": None if args.start is None and args.end is None else [args.start, args.end],
+        "crop": args.crop,
+        "resize": args.resize,
+        "frame_rate": args.fps,
+        "quality": args.quality,
+        "video_bitrate": args.video_bitrate,
+        "audio_bitrate": args.audio_bitrate,
+        "keyframe_interval": args.keyframe_interval,
         "fast_start": args.fast_start,
         "fragmented": args.fragmented or None,
     }
@@ -97,6 +127,31 @@ def _convert(args: argparse.Namespace) -> int:
             print(f"  track {track['track_id']} ({track['kind']} {track['input_codec']}): "
                   f"{track['note']}")  # fmt: skip
     return 0 if summary["ok"] else 1
+
+
+def _crop(text: str) -> list[int]:
+    """``L,T,W,H`` → [left, top, width, height]."""
+    try:
+        sides = [int(part) for part in text.split(",")]
+    except ValueError:
+        sides = []
+    if len(sides) != 4:
+        raise argparse.ArgumentTypeError(f"expected LEFT,TOP,WIDTH,HEIGHT in pixels, got {text!r}")
+    return sides
+
+
+def _size(text: str) -> list[int | None]:
+    """``WxH`` with either side possibly empty → [width, height] (None for an empty side)."""
+    width, sep, height = text.lower().partition("x")
+    try:
+        sides = [int(side) if side else None for side in (width, height)]
+    except ValueError:
+        sides = [None, None]
+    if not sep or sides == [None, None]:
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT (one side may be empty), got {text!r}"
+        )
+    return sides
 
 
 def _print_progress(progress: dict[str, Any]) -> None:

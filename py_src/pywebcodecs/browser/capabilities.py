@@ -69,19 +69,21 @@ async def _encoder_check(request: ProbeRequest, codec: str) -> EncoderCheck:
     track = request.track
     if isinstance(track, VideoTrack):
         width, height = request.size or (track.width, track.height)
-        config = video_encoder_config(codec, width, height, track.frame_rate)
+        frame_rate = request.frame_rate or track.frame_rate
+        config = video_encoder_config(codec, width, height, frame_rate, request.settings)
         return EncoderCheck(codec, await supported(js.VideoEncoder, config))
     assert isinstance(track, AudioTrack)
-    return await _audio_check(track, codec)
+    return await _audio_check(track, codec, request)
 
 
-async def _audio_check(track: AudioTrack, codec: str) -> EncoderCheck:
+async def _audio_check(track: AudioTrack, codec: str, request: ProbeRequest) -> EncoderCheck:
     """Whether ``codec``'s encoder takes this track; when not, whether fewer channels or
     the reference sample rate would have been taken (the cause an error should name)."""
     if codec in PCM_ENCODERS:
         return EncoderCheck(codec, True)
     rate, channels = track.sample_rate, track.channels
-    if await supported(js.AudioEncoder, audio_encoder_config(codec, rate, channels)):
+    settings = request.settings
+    if await supported(js.AudioEncoder, audio_encoder_config(codec, rate, channels, settings)):
         return EncoderCheck(codec, True)
     fewer = range(channels - 1, 0, -1)
     answers = await asyncio.gather(

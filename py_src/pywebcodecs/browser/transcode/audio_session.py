@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyodide.code import run_js
-
 import js
+from pyodide.code import run_js
 
 from ...audio_end import EncodedAudioEnd
 from ...encoding import audio_encoder_config
@@ -15,7 +14,7 @@ from ...errors import CodecError, UnsupportedError
 from ...track import MICROSECONDS, AudioTrack, Packet, Track
 from ..capabilities import js_decoder_config, supported
 from ..interop import js_object
-from .audio_transforms import trim_start
+from .audio_transforms import slice_frames
 from .pcm_encoder import PcmEncoder
 from .session import CodecSession, description_bytes, output_decoder_config
 
@@ -43,6 +42,10 @@ class AudioSession(CodecSession):
             )
         self.decoder = js.AudioDecoder.new(self._callbacks(self._on_audio, "audio decoding"))
         self.decoder.configure(config)
+        trim = self.plan.trim
+        #: The kept part of the input in µs: before 0 is the input's priming.
+        self._keep_from = (trim.start_in(MICROSECONDS) if trim else None) or 0
+        self._keep_until = trim.end_in(MICROSECONDS) if trim else None
         #: What was fed to the encoder, to cut what lies past the input's end: an encoder's
         #: padding, and (for PCM too) a decoder's whole last frame the input cuts short.
         self._end: EncodedAudioEnd | None = None
@@ -56,7 +59,9 @@ class AudioSession(CodecSession):
 
     async def _start_encoder(self, track: AudioTrack) -> None:
         assert self.plan.codec is not None
-        encoder_config = audio_encoder_config(self.plan.codec, track.sample_rate, track.channels)
+        encoder_config = audio_encoder_config(
+            self.plan.codec, track.sample_rate, track.channels, self.plan.settings
+        )
         if not await supported(js.AudioEncoder, encoder_config):
             raise UnsupportedError(
                 f"this browser cannot encode {self.plan.codec} audio at {track.sample_rate} Hz "
@@ -80,22 +85,28 @@ class AudioSession(CodecSession):
         self._queue(data, timestamp, duration, True, make_track)
 
     def _on_audio(self, data: Any) -> None:
-        """Encode decoded audio, cutting what lies before 0 (encoder priming of the input)."""
+        """Encode decoded audio, cut sample-exactly to the kept part: what lies before 0
+        (encoder priming of the input) or outside the trim window is left out, and times
+        start at the window's start."""
         try:
             if self._error is not None:
                 return
-            start = float(data.timestamp)
-            # Timestamps are whole microseconds: round to whole frames before comparing.
-            skip = round(-start * int(data.sampleRate) / MICROSECONDS) if start < 0 else 0
+            start, rate = float(data.timestamp), int(data.sampleRate)
             frames = int(data.numberOfFrames)
+            # Timestamps are whole microseconds: round to whole frames before comparing.
+            low, high = self._keep_from, self._keep_until
+            skip = round((low - start) * rate / MICROSECONDS) if start < low else 0
+            if high is not None:
+                frames = min(frames, round((high - start) * rate / MICROSECONDS))
             if skip >= frames:
                 return
+            timestamp = 0 if skip else int(start) - low
             if self._end is not None:
-                self._end.fed(0 if skip else int(start), frames - skip, int(data.sampleRate))
-            if skip:
-                trimmed = trim_start(data, skip)
-                self.encoder.encode(trimmed)
-                trimmed.close()
+                self._end.fed(timestamp, frames - skip, rate)
+            if skip or low or frames < int(data.numberOfFrames):
+                cut = slice_frames(data, skip, frames - skip, timestamp)
+                self.encoder.encode(cut)
+                cut.close()
             else:
                 self.encoder.encode(data)
         except Exception as exc:
@@ -119,7 +130,7 @@ class AudioSession(CodecSession):
 
     def _decoding(self, timestamp: int, duration: int) -> None:
         if self._end is not None:
-            self._end.decoding(timestamp, duration)
+            self._end.decoding(timestamp - self._keep_from, duration)
 
     def _flushed(self) -> None:
         if self._end is not None:

@@ -10,21 +10,22 @@ import js
 from ..interop import js_object
 
 
-def trim_start(data: Any, skip: int) -> Any:
-    """A new ``AudioData`` without the first ``skip`` frames, dated 0."""
-    frames = int(data.numberOfFrames) - skip
+def slice_frames(data: Any, skip: int, frames: int, timestamp: int) -> Any:
+    """A new ``AudioData`` of ``frames`` frames from frame ``skip`` on, dated ``timestamp``
+    (µs): a cut at the trim window or at the input's priming."""
     channels = int(data.numberOfChannels)
     samples = js.Float32Array.new(frames * channels)
     for channel in range(channels):
         plane = samples.subarray(channel * frames, (channel + 1) * frames)
-        options = {"planeIndex": channel, "frameOffset": skip, "format": "f32-planar"}
+        options = {"planeIndex": channel, "frameOffset": skip, "frameCount": frames,
+                   "format": "f32-planar"}  # fmt: skip
         data.copyTo(plane, js_object(options))
     init = {
         "format": "f32-planar",
         "sampleRate": data.sampleRate,
         "numberOfFrames": frames,
         "numberOfChannels": channels,
-        "timestamp": 0,
+        "timestamp": timestamp,
         "data": samples,
     }
     return js.AudioData.new(js_object(init))

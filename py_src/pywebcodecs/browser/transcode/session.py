@@ -15,9 +15,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from pyodide.ffi import JsException, create_proxy
-
 import js
+from pyodide.ffi import JsException, create_proxy
 
 from ...errors import CodecError
 from ...interleave import Interleaver
@@ -129,6 +128,8 @@ class CodecSession:
         try:
             await self.decoder.flush()
             self._check()
+            await self._decoded_all()
+            self._check()
             await self.encoder.flush()
         except JsException as exc:
             self._check()
@@ -136,6 +137,9 @@ class CodecSession:
         self._check()
         self._flushed()
         self.interleaver.finish_track(self.index)
+
+    async def _decoded_all(self) -> None:
+        """Called once the decoder has given its last output, before the encoder flushes."""
 
     def _flushed(self) -> None:
         """Called once the encoder has given its last output."""

@@ -1,24 +1,30 @@
-"""Video re-encoding: ``VideoDecoder`` → (rotate/resize) → ``VideoEncoder``."""
+"""Video re-encoding: ``VideoDecoder`` → frame plan → ``VideoEncoder``.
+
+Each decoded frame is held until the next one arrives: only then does
+:class:`~pywebcodecs.frame_plan.FrameTimeline` know which output frames it becomes (none
+when it lies outside the trim window or between two slots of the output frame rate,
+several when it spans several slots). Each output frame is a new ``VideoFrame`` sharing
+the decoded pixels (or drawn on a canvas when cropped, rotated or scaled), dated where
+the plan says, and a key frame where :class:`~pywebcodecs.frame_plan.KeyframeSchedule`
+says.
+"""
 
 from __future__ import annotations
 
 import heapq
-import math
 from typing import Any
 
-from pyodide.code import run_js
-
 import js
+from pyodide.code import run_js
 
 from ...encoding import video_encoder_config
 from ...errors import CodecError, UnsupportedError
+from ...frame_plan import FrameTimeline, Geometry, KeyframeSchedule, Slot
 from ...track import MICROSECONDS, Track, VideoTrack
 from ..capabilities import js_decoder_config, supported
 from ..interop import js_object
 from .frame_transforms import FrameTransform
 from .session import CodecSession, description_bytes, output_decoder_config
-
-KEYFRAME_INTERVAL_US = 2 * MICROSECONDS
 
 # Made once: building these objects from Python dicts per chunk (to_js) would cost more
 # than everything else the pipeline does per frame.
@@ -42,9 +48,10 @@ class VideoSession(CodecSession):
                 f"this browser cannot decode {track.codec} video ({track.codec_string}, "
                 f"{track.width}x{track.height})"
             )
-        assert self.plan.codec is not None
+        plan = self.plan
+        assert plan.codec is not None
         encoder_config = video_encoder_config(
-            self.plan.codec, self.width, self.height, track.frame_rate
+            plan.codec, self.width, self.height, plan.frame_rate or track.frame_rate, plan.settings
         )
         self._encoder_config = js_object(encoder_config)
         if not await supported(js.VideoEncoder, self._encoder_config):
@@ -52,8 +59,12 @@ class VideoSession(CodecSession):
                 f"this browser cannot encode {self.plan.codec} video at "
                 f"{self.width}x{self.height} ({encoder_config['codec']})"
             )
-        self._transform = FrameTransform.needed(track, self.plan.rotation, self.width, self.height)
-        self._next_key = -math.inf
+        geometry = Geometry(plan.crop, plan.rotation, (self.width, self.height))
+        self._transform = FrameTransform.needed(track, geometry)
+        self._timeline = FrameTimeline(plan.trim, plan.frame_rate)
+        self._keys = KeyframeSchedule(plan.settings.keyframe_interval)
+        self._held: Any = None  # the latest decoded frame, until the next one arrives
+        self._held_end: int | None = None  # where it stops showing, when its chunk says
         self._times: list[int] = []
         self.decoder = js.VideoDecoder.new(self._callbacks(self._on_frame, "video decoding"))
         self.encoder = js.VideoEncoder.new(self._callbacks(self._on_chunk, "video encoding"))
@@ -62,26 +73,52 @@ class VideoSession(CodecSession):
         self._listen_dequeue()
 
     def _on_frame(self, frame: Any) -> None:
+        kept = None
         try:
             if self._error is not None:
                 return
-            source = self._in_presentation_order(frame)
-            if self._transform is not None:
-                turned = self._transform.apply(source)
-                if source is not frame:
-                    source.close()
-                source = turned
-            timestamp = int(source.timestamp)
-            key = timestamp >= self._next_key
-            if key:
-                self._next_key = timestamp + KEYFRAME_INTERVAL_US
-            self.encoder.encode(source, _KEY_FRAME if key else _DELTA_FRAME)
-            if source is not frame:
-                source.close()
+            kept = self._in_presentation_order(frame)
+            timestamp = int(kept.timestamp)
+            self._encode_held(self._timeline.push(timestamp))
+            duration = kept.duration
+            self._held_end = timestamp + int(duration) if duration else None
+            self._held, kept = kept, None
         except Exception as exc:
             self._fail(CodecError(f"video frame at {frame.timestamp} µs: {exc}"))
         finally:
-            frame.close()
+            if kept is not None and kept is not frame:
+                kept.close()
+            if self._held is not frame:
+                frame.close()
+
+    def _encode_held(self, slots: list[Slot]) -> None:
+        """Encode the held frame once per output slot, then let it go."""
+        held = self._held
+        if held is None:
+            return
+        self._held = None
+        try:
+            for slot in slots:
+                if self._transform is not None:
+                    out = self._transform.apply(held, slot.timestamp, slot.duration)
+                else:
+                    init = {"timestamp": slot.timestamp, "duration": slot.duration}
+                    out = js.VideoFrame.new(held, js_object(init))
+                key = self._keys.is_key(slot.timestamp)
+                self.encoder.encode(out, _KEY_FRAME if key else _DELTA_FRAME)
+                out.close()
+        finally:
+            held.close()
+
+    async def _decoded_all(self) -> None:
+        """The last frame's slots, once the decoder has given every frame."""
+        self._encode_held(self._timeline.finish(self._held_end))
+
+    def close(self) -> None:
+        if getattr(self, "_held", None) is not None:
+            self._held.close()
+            self._held = None
+        super().close()
 
     def _decoding(self, timestamp: int, duration: int) -> None:
         heapq.heappush(self._times, timestamp)
@@ -112,7 +149,7 @@ class VideoSession(CodecSession):
                 timescale=MICROSECONDS,
                 width=self.width,
                 height=self.height,
-                frame_rate=track.frame_rate,
+                frame_rate=self.plan.frame_rate or track.frame_rate,
                 language=track.language,
                 color=track.color,
             )
