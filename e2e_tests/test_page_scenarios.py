@@ -1,7 +1,8 @@
 """The page when things do not go as planned, walked as a person would in real Chromium:
 a file chosen before the engine is ready, another file chosen mid-conversion, a file
 dropped outside the drop zone, a truncated or broken input, a stale result, codecs this
-browser cannot encode, a keyboard instead of a mouse, and the main thread kept free.
+browser cannot encode, a keyboard instead of a mouse, the main thread kept free, and
+several files at once.
 
 One page (one engine start) serves the module's tests in order; each test starts by
 choosing a file, which puts the page back at the start of its state machine. Outputs are
@@ -26,6 +27,7 @@ from app_page import (
     wait_for_file,
     wait_for_state,
 )
+from harness import save_blob
 from media import summarize
 from oracle import FIXTURES, decode_errors, ffprobe_packets, ffprobe_streams, make
 from pywebcodecs.encoding import (
@@ -350,4 +352,34 @@ def test_keyboard_only_conversion_keeps_the_main_thread_free(app: App, tmp_path:
     assert after["video"].packets == summarize(hd_clip())["video"].packets
     assert decode_errors(saved) == ""
     assert long_tasks == [] or max(long_tasks) < 50, long_tasks
+    assert errors == []
+
+
+def test_several_files_are_converted_in_turn_each_with_its_result(app: App, tmp_path: Path) -> None:
+    page, errors = app
+    broken = tmp_path / "broken.webm"
+    broken.write_bytes(small_clip().read_bytes()[:200])
+    page.evaluate("document.querySelector('#container').value = 'mkv'")
+    page.set_input_files(
+        "#file-input", [str(small_clip()), str(broken), str(FIXTURES / "frames.webm")]
+    )
+    page.wait_for_function(
+        "document.querySelector('#batch-status').textContent.startsWith('All 3 files')",
+        timeout=CONVERT_MS,
+    )
+    items = page.locator("#batch-list li")
+    assert items.count() == 3
+    assert "cannot be read" in items.nth(1).inner_text()
+    links = page.eval_on_selector_all("#batch-list a", "links => links.map((a) => a.download)")
+    assert links == ["page-clip.mkv", "frames.mkv"]
+    record_state(page, "batch-done")
+    sources = [small_clip(), FIXTURES / "frames.webm"]
+    for index, (name, source) in enumerate(zip(links, sources, strict=True)):
+        link = f"document.querySelectorAll('#batch-list a')[{index}]"
+        saved = save_blob(page, f"fetch({link}.href).then((r) => r.blob())", tmp_path / name)
+        before, after = summarize(source), summarize(saved)
+        assert {kind: s.packets for kind, s in after.items()} == {
+            kind: s.packets for kind, s in before.items()
+        }
+        assert decode_errors(saved) == ""
     assert errors == []

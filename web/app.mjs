@@ -29,7 +29,9 @@ const PANELS = {
 };
 const ALL_PANELS = ["info", "options", "progress-box", "failure", "result"];
 
-const page = { state: "idle", token: 0, file: null, name: "", info: null, job: null, resultUrl: null };
+const page = {
+  state: "idle", token: 0, batch: 0, file: null, name: "", info: null, job: null, resultUrl: null,
+};
 
 function enter(state) {
   page.state = state;
@@ -114,9 +116,13 @@ async function startEngine() {
 
 // ---------------------------------------------------------------- opening a file
 
-async function open(file, name) {
+// What the person chose: [[file or URL, name], ...]. A running conversion is stopped
+// only if they say so; a batch in progress stops at once (its next file is not opened).
+async function choose(entries) {
+  if (!entries.length) return;
   if (page.state === "converting") {
-    if (!confirm(`A conversion is running. Stop it and open “${name}” instead?`)) {
+    const what = entries.length === 1 ? `“${entries[0][1]}”` : `these ${entries.length} files`;
+    if (!confirm(`A conversion is running. Stop it and open ${what} instead?`)) {
       $("file-input").value = "";  // it no longer shows a file the page is not working on
       return;
     }
@@ -125,6 +131,13 @@ async function open(file, name) {
     engine.cancel(job.id);
     await job.done;
   }
+  const batch = ++page.batch;
+  $("batch").hidden = entries.length === 1;
+  if (entries.length === 1) await open(...entries[0]);
+  else await convertAll(entries, batch);
+}
+
+async function open(file, name) {
   const token = ++page.token;
   Object.assign(page, { file, name, info: null, job: null });
   enter("inspecting");
@@ -259,7 +272,7 @@ async function convert() {
     $("progress-detail").textContent = progressWords(progress);
   });
   const answer = await page.job.done;
-  if (token !== page.token) return;
+  if (token !== page.token) return null;
   page.job = null;
   if (answer.ok) {
     showResult(answer, options.container);
@@ -275,6 +288,42 @@ async function convert() {
     $("failure-heading").focus({ preventScroll: true });
     bringIntoView("failure");
   }
+  return answer;
+}
+
+// ---------------------------------------------------------------- batch
+
+// Several files: each is opened and converted in turn with the format and picture
+// settings chosen (its tracks automatic), and gets its own line with its download.
+async function convertAll(entries, batch) {
+  const items = entries.map(([, name]) => {
+    const item = element("li");
+    item.append(element("span", name, "file-name"), " ", element("span", "waiting", "muted"));
+    return item;
+  });
+  $("batch-list").replaceChildren(...items);
+  $("batch-status").textContent = "";
+  for (const [index, [file, name]] of entries.entries()) {
+    if (batch !== page.batch) return;
+    const state = items[index].lastChild;
+    state.textContent = "converting…";
+    await open(file, name);
+    if (batch !== page.batch) return;
+    const answer = page.state === "ready" ? await convert() : null;
+    if (batch !== page.batch) return;
+    if (answer?.ok) {
+      const link = element("a", `Download ${downloadName(name, $("container").value)}`);
+      link.href = URL.createObjectURL(answer.blob);  // kept while the page lives
+      link.download = downloadName(name, $("container").value);
+      const warned = answer.warnings.length + droppedTrackWarnings(answer.tracks).length;
+      state.replaceChildren(link, warned ? ` (${warned} warning${warned > 1 ? "s" : ""})` : "");
+      state.className = "";
+    } else {
+      state.textContent = answer ? "failed (see below)" : "cannot be read";
+      state.className = "error";
+    }
+  }
+  $("batch-status").textContent = `All ${entries.length} files done.`;
 }
 
 function showResult(answer, container) {
@@ -317,14 +366,12 @@ function wire() {
   const input = $("file-input");
   // Cleared before the picker opens, so choosing the same file again is a change too.
   input.addEventListener("click", () => { input.value = ""; });
-  input.addEventListener("change", () => {
-    const file = input.files[0];
-    if (file) open(file, file.name);
-  });
+  const named = (files) => [...files].map((file) => [file, file.name]);
+  input.addEventListener("change", () => choose(named(input.files)));
   $("url-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const url = $("url-input").value.trim();
-    if (url) open(url, nameOf(url));
+    if (url) choose([[url, nameOf(url)]]);
   });
   $("convert").addEventListener("click", convert);
   $("cancel").addEventListener("click", () => page.job && engine.cancel(page.job.id));
@@ -347,14 +394,13 @@ function wire() {
   window.addEventListener("drop", (event) => {
     event.preventDefault();
     overlay.hidden = true;
-    const file = event.dataTransfer?.files[0];
-    if (file) open(file, file.name);
+    choose(named(event.dataTransfer?.files ?? []));
   });
   window.addEventListener("paste", (event) => {
-    const file = event.clipboardData?.files[0];
-    if (file) {
+    const files = event.clipboardData?.files ?? [];
+    if (files.length) {
       event.preventDefault();
-      open(file, file.name);
+      choose(named(files));
     }
   });
 }
