@@ -128,8 +128,9 @@ def test_a_track_the_browser_cannot_decode_names_decode_not_encode():
 
 
 def test_an_encoder_refusing_the_channel_count_says_so():
+    """Asked to keep 6 channels (else it would be downmixed, see test_audio_plan)."""
     with pytest.raises(UnsupportedError) as error:
-        plan_track(AAC_51, Target(WebmLike, "surround.mp4"), None,
+        plan_track(AAC_51, Target(WebmLike, "surround.mp4", channels=6), None,
                    refused("opus", max_channels=2))  # fmt: skip
     assert str(error.value) == (
         "surround.mp4: track 3 (aac audio): the browser's opus encoder takes at most 2 "
@@ -141,7 +142,8 @@ def test_an_encoder_refusing_the_sample_rate_or_everything_says_which():
     odd_rate = AudioTrack(id=4, codec="aac", codec_string="mp4a.40.2", timescale=7350,
                           sample_rate=7350, channels=1)  # fmt: skip
     with pytest.raises(UnsupportedError, match=r"track 4 .*opus encoder does not take 7350 Hz"):
-        plan_track(odd_rate, WEBM, "opus", refused("opus", rate_refused=True))
+        plan_track(odd_rate, Target(WebmLike, "clip.mp4", sample_rate=7350), "opus",
+                   refused("opus", rate_refused=True))  # fmt: skip
     with pytest.raises(UnsupportedError) as error:
         plan_track(AAC, WEBM, "opus", refused("opus"))
     assert str(error.value) == (

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple, Protocol
 
+from .audio_plan import check_audio_options
 from .capabilities import Capabilities, ProbeRequest
 from .demuxer import Demuxer
 from .encoding import EncoderSettings
@@ -166,6 +167,8 @@ async def convert_media(
     keyframe_interval: float = 2.0,
     hardware_acceleration: str = "no-preference",
     latency_mode: str = "quality",
+    sample_rate: int | None = None,
+    channels: int | None = None,
     on_progress: ProgressCallback | None = None,
     signal: Any = None,
     api_key: str | None = None,
@@ -187,6 +190,9 @@ async def convert_media(
     ``(start, end)`` in seconds (either may be None). ``video_bitrate``/``audio_bitrate``
     (bits/s) or ``quality`` ("low", "medium", "high", "very-high"), ``keyframe_interval``
     (seconds), ``hardware_acceleration`` and ``latency_mode`` go to the encoders.
+    ``sample_rate`` (Hz) and ``channels`` re-encode the audio to that shape (resampled,
+    downmixed with the ITU-R BS.775 coefficients or mono upmixed); a track the encoder
+    refuses as it is is remixed without being asked, and its note says so.
     ``signal`` is an ``AbortSignal`` (or anything with ``.aborted``). ``api_key`` is the
     site's public usage key.
 
@@ -204,7 +210,7 @@ async def convert_media(
                                    hardware_acceleration, latency_mode)  # fmt: skip
         target_options = _TargetOptions(
             rotate, _as_resize(resize), _as_crop(crop), _as_frame_rate(frame_rate),
-            _as_trim(trim), settings,
+            _as_trim(trim), settings, *_audio_options(sample_rate, channels),
         )  # fmt: skip
         result = await _convert(
             src, container, video_codec, audio_codec, on_video_track, on_audio_track,
@@ -428,7 +434,7 @@ _PAST_END_MARGIN = 1.0
 
 
 class _TargetOptions(NamedTuple):
-    """The pixel, time and encoder options, in :class:`Target`'s order."""
+    """The pixel, time, encoder and audio options, in :class:`Target`'s order."""
 
     rotate: int
     resize: Resize | None
@@ -436,6 +442,13 @@ class _TargetOptions(NamedTuple):
     frame_rate: float | None
     trim: TrimWindow | None
     settings: EncoderSettings
+    sample_rate: int | None
+    channels: int | None
+
+
+def _audio_options(sample_rate: int | None, channels: int | None) -> tuple[int | None, int | None]:
+    check_audio_options(sample_rate, channels)
+    return sample_rate, channels
 
 
 def _as_crop(crop: Crop | tuple[int, int, int, int] | None) -> Crop | None:

@@ -34,6 +34,8 @@ OPTION_NAMES = {
     "keyframeInterval": "keyframe_interval",
     "hardwareAcceleration": "hardware_acceleration",
     "latencyMode": "latency_mode",
+    "sampleRate": "sample_rate",
+    "channels": "channels",
     "apiKey": "api_key",
     "telemetryEndpoint": "telemetry_endpoint",
     "onProgress": "on_progress",
@@ -46,7 +48,7 @@ OPTION_NAMES = {
 }
 _TEXT = ("container", "videoCodec", "audioCodec", "apiKey", "telemetryEndpoint", "quality",
          "hardwareAcceleration", "latencyMode")  # fmt: skip
-_BITRATES = ("videoBitrate", "audioBitrate")
+_BITRATES = ("videoBitrate", "audioBitrate", "sampleRate", "channels")
 _SECONDS = ("frameRate", "keyframeInterval")
 _FUNCTIONS = ("onProgress", "onVideoTrack", "onAudioTrack")
 _FLAGS = ("fastStart", "fragmented")

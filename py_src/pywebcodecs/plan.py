@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from .audio_plan import AudioRemix, changes_audio, mix_refusal, plan_remix, remix_refusal
 from .capabilities import Capabilities, ProbeRequest
 from .encoding import (
     AUDIO_ENCODERS,
@@ -37,11 +38,12 @@ from .errors import OptionError, UnsupportedError
 from .formats import MUXERS
 from .frame_plan import Crop, Geometry, Resize, TrimWindow, video_geometry
 from .muxer import Muxer
-from .track import Track, VideoTrack
+from .track import AudioTrack, Track, VideoTrack
 
 Action = Literal["copy", "reencode", "drop"]
 
 _PIXEL_OPTIONS = "rotate, resize, crop and frame_rate"
+_SAMPLE_OPTIONS = "sample_rate and channels"
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class TrackPlan:
     frame_rate: float | None = None  # constant output rate (re-encoded video); None keeps
     trim: TrimWindow | None = None  # the part of the input kept (every kept track)
     settings: EncoderSettings = DEFAULT_SETTINGS  # bitrate, quality, key frames (re-encode)
+    audio: AudioRemix | None = None  # output rate, channels and mix (re-encoded audio)
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,8 @@ class Target:
     frame_rate: float | None = None
     trim: TrimWindow | None = None
     settings: EncoderSettings = DEFAULT_SETTINGS
+    sample_rate: int | None = None  # audio; None keeps each track's
+    channels: int | None = None
 
     @property
     def changes_pixels(self) -> bool:
@@ -113,9 +118,12 @@ def plan_track(
             track, source, f"this browser cannot decode {track.codec} {track.kind} "
             f"({track.codec_string}); {_keep_hint(track.codec)}"
         )  # fmt: skip
-    usable = [codec for codec in decision.codecs if caps.can_encode(codec)]
+    if isinstance(track, AudioTrack):  # a remix may serve where the track as it is cannot
+        usable = [codec for codec in decision.codecs if _remix(track, target, caps, codec)]
+    else:
+        usable = [codec for codec in decision.codecs if caps.can_encode(codec)]
     if not usable:
-        causes = [caps.refusal(codec, track, decision.size) for codec in decision.codecs]
+        causes = [_encoder_refusal(track, caps, codec, decision.size) for codec in decision.codecs]
         if len(causes) > 1:
             container = target.muxer.format_name.upper()
             causes.insert(0, f"no {track.kind} codec a {container} file holds can be encoded "
@@ -123,11 +131,16 @@ def plan_track(
         raise _refusal(track, source, "; ".join(causes))
     codec = usable[0]
     is_video = isinstance(track, VideoTrack)
+    note = f"re-encoded from {track.codec} to {codec} ({decision.why})"
+    remix = None
+    if isinstance(track, AudioTrack):
+        remix = _remix(track, target, caps, codec)
+        assert remix is not None  # usable
+        note += f"; {remix.note}" if remix.note else ""
     return TrackPlan(
-        track, "reencode", codec, decision.rotation, decision.size,
-        note=f"re-encoded from {track.codec} to {codec} ({decision.why})",
+        track, "reencode", codec, decision.rotation, decision.size, note=note,
         crop=decision.crop, frame_rate=target.frame_rate if is_video else None,
-        trim=target.trim, settings=target.settings,
+        trim=target.trim, settings=target.settings, audio=remix,
     )  # fmt: skip
 
 
@@ -150,7 +163,14 @@ def _decide(track: Track, target: Target, choice: TrackChoice) -> TrackPlan | _R
         muxer.format_name, ()
     )
     encoders = VIDEO_ENCODERS if is_video else AUDIO_ENCODERS
-    transform = is_video and target.changes_pixels
+    if isinstance(track, AudioTrack):
+        transform = changes_audio(track, target.sample_rate, target.channels)
+        cannot_mix = mix_refusal(track, target.channels)
+        if cannot_mix and choice != "drop":
+            raise _refusal(track, source, cannot_mix)
+    else:
+        transform = target.changes_pixels
+    changed = _PIXEL_OPTIONS if is_video else _SAMPLE_OPTIONS
     if choice == "drop":
         return TrackPlan(track, "drop", note="dropped by choice")
     if isinstance(track, VideoTrack) and track.alpha:  # else lost without a word
@@ -162,8 +182,8 @@ def _decide(track: Track, target: Target, choice: TrackChoice) -> TrackPlan | _R
         _check_holds(track, muxer, track.codec, source)
         if transform:
             raise _refusal(
-                track, source, f"{_PIXEL_OPTIONS} change the pixels, so the video cannot "
-                "be copied; choose a video codec to re-encode to",
+                track, source, f"{changed} change the {'pixels' if is_video else 'samples'}, "
+                f"so the {track.kind} cannot be copied; choose a codec to re-encode to",
             )  # fmt: skip
         return TrackPlan(track, "copy", track.codec, note=f"copied ({track.codec})")
     if choice is None:
@@ -174,7 +194,7 @@ def _decide(track: Track, target: Target, choice: TrackChoice) -> TrackPlan | _R
             return TrackPlan(track, "copy", track.codec, note=f"copied ({track.codec})")
         codecs = defaults
         why = (
-            f"{_PIXEL_OPTIONS} change the pixels"
+            f"{changed} change the {'pixels' if is_video else 'samples'}"
             if track.codec in muxer.codecs
             else f"a {container} file cannot hold {track.codec}"
         )
@@ -194,6 +214,19 @@ def _decide(track: Track, target: Target, choice: TrackChoice) -> TrackPlan | _R
     except OptionError as exc:
         raise _refusal(track, source, str(exc)) from None
     return _Reencode(codecs, why, geometry.rotation, geometry.size, geometry.crop)
+
+
+def _remix(track: AudioTrack, target: Target, caps: Capabilities, codec: str) -> AudioRemix | None:
+    return plan_remix(track, target.sample_rate, target.channels, caps.encoders.get(codec))
+
+
+def _encoder_refusal(
+    track: Track, caps: Capabilities, codec: str, size: tuple[int, int] | None
+) -> str:
+    check = caps.encoders.get(codec)
+    if isinstance(track, AudioTrack) and check is not None and not check.supported:
+        return remix_refusal(track, check)
+    return caps.refusal(codec, track, size)
 
 
 def _check_holds(track: Track, muxer: type[Muxer], codec: str, source: str) -> None:

@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     convert.add_argument("--audio-bitrate", type=int, metavar="BITS", help="bits per second")
     convert.add_argument("--keyframe-interval", type=float, metavar="S",
                          help="seconds between key frames (default: 2)")  # fmt: skip
+    convert.add_argument("--sample-rate", type=int, metavar="HZ", help="audio sample rate")
+    convert.add_argument("--channels", type=int, help="audio channels (downmix/upmix)")
     convert.add_argument("--fast-start", action=argparse.BooleanOptionalAction,
                          help="MP4: moov before mdat (default: no; it holds the whole "
                          "output in memory)")  # fmt: skip
@@ -101,6 +103,8 @@ def _convert(args: argparse.Namespace) -> int:
         "keyframe_interval": args.keyframe_interval,
         "fast_start": args.fast_start,
         "fragmented": args.fragmented or None,
+        "sample_rate": args.sample_rate,
+        "channels": args.channels,
     }
     try:
         with HeadlessEngine() as engine:

@@ -1,5 +1,9 @@
-"""Audio re-encoding: ``AudioDecoder`` → ``AudioEncoder`` (or the PCM stand-in), with
-the input's priming cut at the start and the encoder's padding cut at the end."""
+"""Audio re-encoding: ``AudioDecoder`` → (remix, resample) → ``AudioEncoder`` (or the PCM
+stand-in), with the input's priming cut at the start and the encoder's padding cut at the
+end. The output's sample rate and channels are the plan's
+(:class:`~pywebcodecs.audio_plan.AudioRemix`); what the decoder actually gives is checked
+against them at its first output, so a decoder that gives another rate than the container
+said (HE-AAC's doubled rate) is resampled rather than mislabelled."""
 
 from __future__ import annotations
 
@@ -9,12 +13,13 @@ import js
 from pyodide.code import run_js
 
 from ...audio_end import EncodedAudioEnd
+from ...audio_plan import MIXES, AudioRemix
 from ...encoding import audio_encoder_config
 from ...errors import CodecError, UnsupportedError
 from ...track import MICROSECONDS, AudioTrack, Packet, Track
 from ..capabilities import js_decoder_config, supported
 from ..interop import js_object
-from .audio_transforms import slice_frames
+from .audio_transforms import audio_reshaper, slice_frames
 from .pcm_encoder import PcmEncoder
 from .session import CodecSession, description_bytes, output_decoder_config
 
@@ -42,6 +47,10 @@ class AudioSession(CodecSession):
             )
         self.decoder = js.AudioDecoder.new(self._callbacks(self._on_audio, "audio decoding"))
         self.decoder.configure(config)
+        #: The output's shape, and the JS remix/resampler once the decoder's shape is known.
+        self._shape = self.plan.audio or AudioRemix(track.sample_rate, track.channels)
+        self._reshaper: Any = None
+        self._shape_checked = False
         trim = self.plan.trim
         #: The kept part of the input in µs: before 0 is the input's priming.
         self._keep_from = (trim.start_in(MICROSECONDS) if trim else None) or 0
@@ -59,13 +68,12 @@ class AudioSession(CodecSession):
 
     async def _start_encoder(self, track: AudioTrack) -> None:
         assert self.plan.codec is not None
-        encoder_config = audio_encoder_config(
-            self.plan.codec, track.sample_rate, track.channels, self.plan.settings
-        )
+        rate, channels = self._shape.sample_rate, self._shape.channels
+        encoder_config = audio_encoder_config(self.plan.codec, rate, channels, self.plan.settings)
         if not await supported(js.AudioEncoder, encoder_config):
             raise UnsupportedError(
-                f"this browser cannot encode {self.plan.codec} audio at {track.sample_rate} Hz "
-                f"with {track.channels} channels"
+                f"this browser cannot encode {self.plan.codec} audio at {rate} Hz "
+                f"with {channels} channels"
             )
         self.encoder = js.AudioEncoder.new(self._callbacks(self._on_chunk, "audio encoding"))
         self.encoder.configure(js_object(encoder_config))
@@ -78,8 +86,8 @@ class AudioSession(CodecSession):
 
         def make_track() -> Track:
             return AudioTrack(id=self.index + 1, codec=codec, codec_string=codec_string,
-                              timescale=MICROSECONDS, sample_rate=track.sample_rate,
-                              channels=track.channels, bits_per_sample=bits,
+                              timescale=MICROSECONDS, sample_rate=self._shape.sample_rate,
+                              channels=self._shape.channels, bits_per_sample=bits,
                               language=track.language)  # fmt: skip
 
         self._queue(data, timestamp, duration, True, make_track)
@@ -101,18 +109,48 @@ class AudioSession(CodecSession):
             if skip >= frames:
                 return
             timestamp = 0 if skip else int(start) - low
-            if self._end is not None:
-                self._end.fed(timestamp, frames - skip, rate)
-            if skip or low or frames < int(data.numberOfFrames):
-                cut = slice_frames(data, skip, frames - skip, timestamp)
-                self.encoder.encode(cut)
-                cut.close()
+            if not self._shape_checked:
+                self._check_shape(int(data.numberOfChannels), rate)
+            if self._reshaper is not None:
+                for shaped in self._reshaper.push(data, skip, frames - skip, timestamp):
+                    self._encode(shaped, owned=True)
+            elif skip or low or frames < int(data.numberOfFrames):
+                self._encode(slice_frames(data, skip, frames - skip, timestamp), owned=True)
             else:
-                self.encoder.encode(data)
+                self._encode(data, owned=False)
         except Exception as exc:
             self._fail(CodecError(f"audio at {data.timestamp} µs: {exc}"))
         finally:
             data.close()
+
+    def _check_shape(self, channels: int, rate: int) -> None:
+        """At the first decoded audio: a JS reshaper when its shape is not the output's."""
+        self._shape_checked = True
+        shape = self._shape
+        if (channels, rate) == (shape.channels, shape.sample_rate):
+            return
+        matrix = None if channels == shape.channels else MIXES.get((channels, shape.channels))
+        if channels != shape.channels and matrix is None:
+            track = self.plan.track
+            raise CodecError(
+                f"track {track.id} ({track.codec} audio): the decoder gives {channels} "
+                f"channels, and there is no standard mix to {shape.channels}"
+            )
+        self._reshaper = audio_reshaper(channels, rate, matrix, shape.channels, shape.sample_rate)
+
+    def _encode(self, data: Any, *, owned: bool) -> None:
+        """Encode ``data`` (closing it if it is ours), noting what was fed for the end."""
+        if self._end is not None:
+            self._end.fed(int(data.timestamp), int(data.numberOfFrames), int(data.sampleRate))
+        self.encoder.encode(data)
+        if owned:
+            data.close()
+
+    async def _decoded_all(self) -> None:
+        """The resampler's tail: the samples it held back for its kernel's look-ahead."""
+        if self._reshaper is not None:
+            for shaped in self._reshaper.finish():
+                self._encode(shaped, owned=True)
 
     def _deliver(self, packet: Packet) -> None:
         """An encoded packet, dated where its decoded samples go: an Opus encoder's chunk
@@ -143,14 +181,15 @@ class AudioSession(CodecSession):
         assert isinstance(track, AudioTrack)
 
         def make_track() -> Track:
-            channels = int(getattr(config, "numberOfChannels", None) or track.channels)
+            shape = self._shape
+            channels = int(getattr(config, "numberOfChannels", None) or shape.channels)
             return AudioTrack(
                 id=self.index + 1,
                 codec=self.plan.codec or "",
                 codec_string=str(getattr(config, "codec", None) or self.plan.codec),
                 description=description_bytes(config),
                 timescale=MICROSECONDS,
-                sample_rate=int(getattr(config, "sampleRate", None) or track.sample_rate),
+                sample_rate=int(getattr(config, "sampleRate", None) or shape.sample_rate),
                 channels=channels,
                 language=track.language,
             )
