@@ -19,12 +19,13 @@ VIDEO_CODECS = {"webm": {"vp8", "vp9", "av1"}, "mp4": {"h264"}, "mkv": {"h264"}}
 AUDIO_CODECS = {"webm": {"opus"}, "mp4": {"aac"}, "mkv": {"aac"}}
 
 
-def h264_aac_clip() -> Path:
-    """2 s, 320x240 at 30 fps H.264 with 48 kHz stereo AAC, as plain ffmpeg makes an MP4."""
+def h264_aac_clip(size: str = "320x240", seconds: int = 2) -> Path:
+    """``seconds`` (2) at ``size`` (320x240), 30 fps H.264 with 48 kHz stereo AAC, as plain
+    ffmpeg makes an MP4."""
     return make(
-        "h264-aac-2s.mp4",
-        "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=2",
-        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=2",
+        f"h264-aac-{size}-{seconds}s.mp4",
+        "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=30:duration={seconds}",
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
         "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
         "-c:a", "aac", "-ac", "2", "-shortest",
     )  # fmt: skip

@@ -27,9 +27,10 @@ from app_page import (
     wait_for_file,
     wait_for_state,
 )
+from converted import h264_aac_clip
 from harness import save_blob
 from media import summarize
-from oracle import FIXTURES, decode_errors, ffprobe_packets, ffprobe_streams, make
+from oracle import FIXTURES, decode_errors, ffprobe_packets, ffprobe_streams, hd_720p_20s, make
 from pywebcodecs.encoding import (
     AUDIO_ENCODERS,
     DEFAULT_VIDEO_CODECS,
@@ -57,22 +58,7 @@ def small_clip() -> Path:
 
 def hd_clip() -> Path:
     """3 s of 1280x720 H.264 + AAC: a WebM needs both re-encoded, which takes a while."""
-    return make(
-        "page-720p-3s.mp4",
-        "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=3",
-        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=3",
-        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-        "-c:a", "aac", "-ac", "2", "-shortest",
-    )  # fmt: skip
-
-
-def long_clip() -> Path:
-    """20 s of 1280x720 H.264: converted only to be interrupted, so it must last."""
-    return make(
-        "page-720p-20s.mp4",
-        "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=20",
-        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-    )  # fmt: skip
+    return h264_aac_clip("1280x720", 3)
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +149,7 @@ def test_a_file_dropped_anywhere_opens_and_never_navigates(app: App) -> None:
 def test_only_codecs_this_browser_encodes_are_offered(app: App) -> None:
     page, _ = app
     choose(page, hd_clip())
-    assert wait_for_file(page, "page-720p-3s.mp4") == "ready"
+    assert wait_for_file(page, "h264-aac-1280x720-3s.mp4") == "ready"
     (video,) = (s for s in ffprobe_streams(hd_clip()) if s["codec_type"] == "video")
     fps = float(Fraction(video["avg_frame_rate"]))  # "30/1"
     configs = {
@@ -218,9 +204,9 @@ def test_changing_file_mid_conversion_asks_then_converts_only_the_new_one(
     assert summarize(first)["video"].packets == 60
 
     # A new file clears the old result at once.
-    choose(page, long_clip())
+    choose(page, hd_720p_20s())
     assert page.is_hidden("#result")
-    assert wait_for_file(page, "page-720p-20s.mp4") == "ready"
+    assert wait_for_file(page, "720p30-20s.mp4") == "ready"
     page.click("#convert")
     assert page.evaluate("document.activeElement.id") == "status"
     page.wait_for_function("document.querySelector('#progress').value > 0", timeout=CONVERT_MS)
@@ -324,7 +310,7 @@ def test_keyboard_only_conversion_keeps_the_main_thread_free(app: App, tmp_path:
     with page.expect_file_chooser() as chooser:
         page.keyboard.press("Space")
     chooser.value.set_files(str(hd_clip()))
-    assert wait_for_file(page, "page-720p-3s.mp4") == "ready"
+    assert wait_for_file(page, "h264-aac-1280x720-3s.mp4") == "ready"
     page.evaluate("""() => {
       window.longTasks = [];
       new PerformanceObserver((list) => {
@@ -345,7 +331,7 @@ def test_keyboard_only_conversion_keeps_the_main_thread_free(app: App, tmp_path:
         page.keyboard.press("Enter")
     saved = tmp_path / event.value.suggested_filename
     event.value.save_as(saved)
-    assert event.value.suggested_filename == "page-720p-3s.webm"
+    assert event.value.suggested_filename == "h264-aac-1280x720-3s.webm"
     after = summarize(saved)
     assert (after["video"].codec, after["audio"].codec) in {("vp8", "opus"), ("vp9", "opus"),
                                                             ("av1", "opus")}  # fmt: skip
