@@ -11,6 +11,7 @@ from pathlib import Path
 from oracle import ffprobe_json, make
 from pywebcodecs import convert_media
 from pywebcodecs.sink import FileSink
+from pywebcodecs.track import VideoTrack, pixel_aspect_after
 
 TAGS = {"title": "Tïtle one", "artist": "Ann Artist", "album": "An Album", "date": "2024",
         "comment": "said twice", "genre": "Test"}  # fmt: skip
@@ -145,3 +146,17 @@ async def test_rotation_is_kept_as_metadata_when_copying(tmp_path: Path) -> None
     # ffprobe counts counter-clockwise: -90 is a quarter turn clockwise.
     turns = [streams(out)[0]["side_data_list"][0]["rotation"] for out in (src, mkv, mp4)]
     assert turns == [-90, -90, -90]
+
+
+def test_a_reencoded_picture_keeps_its_shape_on_screen() -> None:
+    """The output's pixel aspect for each geometry re-encoding can give (shown at 16:9)."""
+    track = VideoTrack(id=1, codec="h264", codec_string="avc1", timescale=25, width=160,
+                       height=120, pixel_aspect=(4, 3))  # fmt: skip
+    assert pixel_aspect_after(track, (160, 120), 0, (160, 120)) == (4, 3)
+    assert pixel_aspect_after(track, (160, 120), 0, (320, 180)) == (1, 1)  # resized to 16:9
+    assert pixel_aspect_after(track, (160, 120), 90, (120, 160)) == (3, 4)  # turned
+    assert pixel_aspect_after(track, (80, 120), 0, (80, 120)) == (4, 3)  # cropped
+    square = VideoTrack(id=1, codec="h264", codec_string="avc1", timescale=25, width=160,
+                        height=120)  # fmt: skip
+    assert pixel_aspect_after(square, (160, 120), 0, (160, 120)) == (1, 1)
+    assert pixel_aspect_after(square, (160, 120), 0, (160, 60)) == (1, 2)  # squeezed by resize

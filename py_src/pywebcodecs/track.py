@@ -10,6 +10,7 @@ own ``timescale`` (units per second) so that copying never rounds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Literal
 
 MICROSECONDS = 1_000_000
@@ -73,6 +74,21 @@ class VideoTrack(Track):
 
     def __post_init__(self) -> None:
         self.kind = "video"
+
+
+def pixel_aspect_after(
+    track: VideoTrack, region: tuple[int, int], rotation: int, size: tuple[int, int]
+) -> tuple[int, int]:
+    """The pixel aspect ratio of a re-encoded picture that shows ``region`` (width,
+    height in ``track``'s stored pixels) turned ``rotation`` degrees, at ``size``: the
+    picture keeps the shape it had on screen whatever its pixel size, as ffmpeg's scale
+    filter keeps the display aspect ratio. (1, 1) for square pixels."""
+    h_spacing, v_spacing = track.pixel_aspect if all(track.pixel_aspect) else (1, 1)
+    shown = (region[0] * h_spacing, region[1] * v_spacing)
+    if rotation % 180:
+        shown = shown[1], shown[0]
+    ratio = Fraction(shown[0] * size[1], shown[1] * size[0])
+    return ratio.numerator, ratio.denominator
 
 
 @dataclass(kw_only=True)

@@ -169,7 +169,8 @@ def _print_progress(progress: dict[str, Any]) -> None:
         line += f"  {rate:.1f}x"
     eta_ms = progress.get("eta_ms")
     if isinstance(eta_ms, int | float) and not progress.get("done"):
-        line += f"  {eta_ms / 1000:.0f} s left"
+        seconds = eta_ms / 1000
+        line += f"  {seconds:.1f} s left" if seconds < 10 else f"  {seconds:.0f} s left"
     print(f"{line:<72}", end="", file=sys.stderr, flush=True)
 
 

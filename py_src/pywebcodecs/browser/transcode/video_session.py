@@ -20,7 +20,7 @@ from pyodide.code import run_js
 from ...encoding import video_encoder_config
 from ...errors import CodecError, UnsupportedError
 from ...frame_plan import FrameTimeline, Geometry, KeyframeSchedule, Slot
-from ...track import MICROSECONDS, Track, VideoTrack
+from ...track import MICROSECONDS, Track, VideoTrack, pixel_aspect_after
 from ..capabilities import js_decoder_config, supported
 from ..interop import js_object
 from .frame_transforms import FrameTransform
@@ -141,6 +141,10 @@ class VideoSession(CodecSession):
         assert isinstance(track, VideoTrack) and self.plan.codec is not None
 
         def make_track() -> Track:
+            crop = self.plan.crop
+            region = (crop.width, crop.height) if crop else (track.width, track.height)
+            size = (self.width, self.height)
+            aspect = pixel_aspect_after(track, region, self.plan.rotation, size)
             return VideoTrack(
                 id=self.index + 1,
                 codec=self.plan.codec or "",
@@ -149,8 +153,13 @@ class VideoSession(CodecSession):
                 timescale=MICROSECONDS,
                 width=self.width,
                 height=self.height,
+                display_width=self.width * aspect[0] // aspect[1],
+                display_height=self.height,
+                pixel_aspect=aspect,
                 frame_rate=self.plan.frame_rate or track.frame_rate,
                 language=track.language,
+                name=track.name,
+                is_default=track.is_default,
                 color=track.color,
             )
 
