@@ -14,6 +14,7 @@ from playwright.sync_api import Browser
 
 from converted import assert_converted, h264_aac_clip
 from harness import open_harness, save_blob
+from oracle import ffprobe_streams
 from pywebcodecs_host.site_server import SiteServer
 
 WORKER = """async () => {
@@ -116,6 +117,37 @@ def test_convert_media_takes_left_out_null_and_undefined_options(
         "name": "OptionError",
         "message": "videoCodec must be a string, got 9",
     }
+
+
+DIRECT_CALL = """async () => {
+  const { loadEngine } = await import("./engine.mjs");
+  const pyodide = await loadEngine();
+  const convertMedia = pyodide.pyimport("pywebcodecs").convert_media;
+  const file = fileInput.files[0];
+  const results = [
+    await convertMedia.callKwargs(file, "mkv", { video_codec: null, audio_codec: null,
+        rotate: null, resize: null, api_key: null, on_progress: null, signal: null }),
+    await convertMedia.callKwargs(file, { video_codec: "vp8", resize: [160, null],
+        rotate: null, api_key: null }),
+  ];
+  window.blobs = results.map((result) => result.save());
+  return results.map((result) => result.warnings.toJs());
+}"""
+
+
+@pytest.mark.timeout(300)
+def test_convert_media_called_from_js_takes_null_keywords_and_arrays(
+    browser: Browser, static_dir: Path, tmp_path: Path
+) -> None:
+    """JS calling ``convert_media`` itself: ``null`` means the default (as a left-out
+    option does) and ``[160, null]`` is a resize to 160 wide."""
+    outputs = [tmp_path / "1.mkv", tmp_path / "2.webm"]
+    run_script(browser, static_dir, DIRECT_CALL, outputs)
+    streams = ffprobe_streams(outputs[1])
+    assert [(s["codec_name"], s.get("width"), s.get("height")) for s in streams] == [
+        ("vp8", 160, 120),
+        ("opus", None, None),
+    ]
 
 
 LOAD_ENGINE = """async () => {

@@ -13,12 +13,13 @@ or fails the conversion).
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, ParamSpec, Protocol, cast
 
 from .audio_plan import check_audio_options
 from .capabilities import Capabilities, ProbeRequest
@@ -148,6 +149,33 @@ TrackCallback = Callable[[Track], Any]
 ProgressCallback = Callable[[ConversionProgress], Any]
 
 
+_P = ParamSpec("_P")
+
+
+def _accepts_js_values(
+    convert: Callable[_P, Awaitable[ConversionResult]],
+) -> Callable[_P, Awaitable[ConversionResult]]:
+    """In the browser, JS may call ``convert_media`` itself
+    (``convert_media.callKwargs(file, {video_codec: null})``), past the options boundary
+    (:mod:`.options`) of the Worker, the runner and ``engine.mjs``. Its ``null`` arrives as
+    ``jsnull`` and its arrays as proxies, so the arguments go through
+    :func:`~.browser.interop.from_js` first, and a ``null`` keyword means the default, as
+    a left-out option does."""
+    if not IN_BROWSER:
+        return convert
+    from pyodide.ffi import jsnull
+
+    from .browser.interop import from_js
+
+    @functools.wraps(convert)
+    async def plain(*args: _P.args, **kwargs: _P.kwargs) -> ConversionResult:
+        options = {name: from_js(value) for name, value in kwargs.items() if value is not jsnull}
+        return await cast(Any, convert)(*map(from_js, args), **options)
+
+    return plain
+
+
+@_accepts_js_values
 async def convert_media(
     src: Any,
     container: str = "webm",
