@@ -369,3 +369,28 @@ def test_several_files_are_converted_in_turn_each_with_its_result(app: App, tmp_
         }
         assert decode_errors(saved) == ""
     assert errors == []
+
+
+def test_trim_and_channels_reach_the_output(app: App, tmp_path: Path) -> None:
+    page, errors = app
+    choose(page, small_clip())  # 2 s, mono Opus
+    assert wait_for_file(page, "page-clip.webm") == "ready"
+    page.select_option("#container", "mkv")
+    page.select_option("#track-1", "vp8")  # re-encoded: cut at the frame shown at 0.5 s
+    page.fill("#trim-start", "0.5")
+    page.fill("#trim-end", "1.5")
+    page.select_option("#channels", "2")
+    page.click("#convert")
+    assert wait_for_state(page, "done", "failed", "cancelled") == "done"
+    _, saved = download(page, tmp_path)
+    for field in ("#trim-start", "#trim-end"):
+        page.fill(field, "")
+    page.select_option("#channels", "")
+    after = summarize(saved)
+    frame = 1 / 30
+    assert after["video"].end - after["video"].start == pytest.approx(1.0, abs=frame)
+    assert after["audio"].end - after["audio"].start == pytest.approx(1.0, abs=0.021)  # Opus
+    (audio,) = (s for s in ffprobe_streams(saved) if s["codec_type"] == "audio")
+    assert audio["channels"] == 2
+    assert decode_errors(saved) == ""
+    assert errors == []

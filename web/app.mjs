@@ -245,12 +245,16 @@ function chosenOptions() {
   for (const select of $("track-rows").querySelectorAll("select")) {
     if (select.value) trackChoicesById[select.dataset.trackId] = select.value;
   }
-  const side = (id) => ($(id).value ? Number($(id).value) : null);
-  const resize = side("resize-width") || side("resize-height") ? [side("resize-width"), side("resize-height")] : null;
+  // A field left empty is left out (null): the engine's default.
+  const number = (id) => ($(id).value === "" ? null : Number($(id).value));
+  const pair = (a, b) => (number(a) === null && number(b) === null ? null : [number(a), number(b)]);
   return {
     container: $("container").value,
     rotate: Number($("rotate").value),
-    resize,
+    resize: pair("resize-width", "resize-height"),
+    trim: pair("trim-start", "trim-end"),
+    quality: $("quality").value,
+    channels: number("channels"),
     trackChoices: trackChoicesById,
     apiKey: getApiKey(),
   };
