@@ -2,7 +2,9 @@
 
 ``HeadlessEngine`` serves the built site on loopback, opens its runner page and converts
 local files: the page reads the input by HTTP range requests and PUTs the output back.
-The same code serves ``pywebcodecs convert`` and the benchmark.
+The page hands the output back as it is written, a few MiB at a time (see
+:mod:`pywebcodecs.browser.runner`). The same code serves ``pywebcodecs convert`` and the
+benchmarks.
 """
 
 from __future__ import annotations
@@ -75,6 +77,11 @@ class HeadlessEngine:
         self.engine_ready_ms = (time.monotonic() - started) * 1000
         self.page = page
         return self
+
+    @property
+    def browser(self) -> Browser:
+        assert self._browser is not None, "use the engine in a with block"
+        return self._browser
 
     def __exit__(self, *exc: object) -> None:
         if self._context is not None:

@@ -1,0 +1,79 @@
+"""Peak memory of the tab against input size: a copy into MKV written to OPFS, and one
+re-encode at a small size, in headless Chromium.
+
+    .venv/bin/python build_scripts/bench_memory.py [--sizes-mb 256 1024 2048] [--reencode-mb 1024]
+
+Inputs are loops of a 2 s, ~100 Mbit/s noise clip made by ffmpeg (``-stream_loop`` with
+``-c copy``, so making a 2 GB file takes seconds) in a temporary folder that is removed
+afterwards. For each run it prints the input size, the renderer's peak resident memory
+(``VmHWM`` of the processes DevTools calls renderers: JS heap, Pyodide's WebAssembly
+memory, buffers and all, engine start-up included), the JS heap after the run, the time
+and the output size. Each run has a Chromium of its own, so that one run's peak is not
+another's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from pywebcodecs_host.headless import HeadlessEngine
+from pywebcodecs_host.memory import peak_resident_mib, renderer_pids
+
+CLIP_MB = 26.4  # the loop's size, as ffmpeg writes it
+
+
+def ffmpeg(*args: str | Path) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-y", "-v", "error", *map(str, args)], check=True)
+
+
+def measure(src: Path, out: Path, **options: object) -> dict[str, object]:
+    with HeadlessEngine() as engine:
+        started = time.monotonic()
+        summary = engine.convert(src, out, **options)
+        seconds = time.monotonic() - started
+        peak = peak_resident_mib(renderer_pids(engine.browser))
+        assert engine.page is not None
+        heap = engine.page.evaluate("performance.memory.usedJSHeapSize") / (1 << 20)
+    if not summary.get("ok"):
+        raise SystemExit(f"{src.name}: {summary.get('error')}")
+    return {"input_mb": src.stat().st_size / 1e6, "peak_mib": peak, "js_heap_mib": heap,
+            "seconds": seconds, "output_mb": out.stat().st_size / 1e6,
+            "sink": summary.get("sink")}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes-mb", type=int, nargs="+", default=[256, 1024, 2048])
+    parser.add_argument("--reencode-mb", type=int, default=1024, help="0 to skip")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="pwc-bench-memory-") as folder:
+        tmp = Path(folder)
+        clip = tmp / "clip.mp4"
+        ffmpeg("-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=2",
+               "-vf", "noise=alls=60:allf=t", "-c:v", "libx264", "-preset", "ultrafast",
+               "-qp", "4", "-g", "30", clip)  # fmt: skip
+        copy: dict[str, object] = {"container": "mkv", "sink": "opfs"}
+        runs = [("copy → mkv (opfs)", mb, copy) for mb in args.sizes_mb]
+        if args.reencode_mb:
+            runs.append(("vp8 160x90 → webm (opfs)", args.reencode_mb,
+                         {"container": "webm", "video_codec": "vp8", "resize": [160, 90],
+                          "sink": "opfs"}))  # fmt: skip
+        print(f"{'run':<26} {'input MB':>9} {'peak MiB':>9} {'JS heap':>8} {'s':>7} {'out MB':>8}")
+        for label, mb, options in runs:
+            src, out = tmp / f"in-{mb}.mp4", tmp / "out"
+            loops = max(round(mb / CLIP_MB) - 1, 0)
+            ffmpeg("-stream_loop", str(loops), "-i", clip, "-c", "copy", src)
+            row = measure(src, out, **options)
+            print(f"{label:<26} {row['input_mb']:9.0f} {row['peak_mib']:9.0f} "
+                  f"{row['js_heap_mib']:8.0f} {row['seconds']:7.1f} {row['output_mb']:8.0f}",
+                  flush=True)  # fmt: skip
+            src.unlink()
+            out.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()
