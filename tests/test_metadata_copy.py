@@ -126,6 +126,10 @@ async def test_track_names_and_languages_are_kept(tmp_path: Path) -> None:
     found = [(s["tags"]["language"], s["tags"]["handler_name"]) for s in streams(mp4)]
     assert found[1:] == [("fra", "Commentaire"), ("jpn", "解説")]
     assert found[0][1] == "The picture"
+    # ...and in trak/udta/name, from where the next conversion takes them.
+    again = await copy(mp4, tmp_path / "again.mkv", "mkv")
+    assert [s["tags"].get("title") for s in streams(again)] == [
+        "The picture", "Commentaire", "解説"]  # fmt: skip
 
 
 async def test_wav_tags_go_to_list_info(tmp_path: Path) -> None:

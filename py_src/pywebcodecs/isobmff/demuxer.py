@@ -223,6 +223,7 @@ class IsobmffDemuxer(Demuxer):
             "timescale": timescale,
             "duration": duration,
             "language": _language(language),
+            "name": _track_name(trak),
         }
         track: Track
         if handler == "vide":
@@ -410,6 +411,14 @@ def _video_track(entry: SampleEntry, matrix: tuple[int, ...], common: dict[str, 
         color=entry.color,
         **common,
     )
+
+
+def _track_name(trak: BoxView) -> str | None:
+    """The track's title from ``trak/udta/name``, where ffmpeg writes it (the handler's
+    name is usually the writer's own, such as "VideoHandler", so it is not taken)."""
+    name = trak.path("udta", "name")
+    text = bytes(name.body).split(b"\0", 1)[0] if name is not None else b""
+    return text.decode("utf-8", "replace") or None
 
 
 def _language(code: int) -> str | None:

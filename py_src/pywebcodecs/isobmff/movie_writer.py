@@ -79,6 +79,8 @@ def trak(track: Track, number: int, timing: TrackTiming, stbl_children: Sequence
     hdlr = full_box("hdlr", 0, 0, struct.pack(">I4s12x", 0, handler.encode()),
                     name.encode("utf-8") + b"\0")  # fmt: skip
     children.append(box("mdia", _mdhd(track, media_duration), hdlr, minf))
+    if track.name:  # where ffmpeg writes a track's title, and our reader takes it from
+        children.append(box("udta", box("name", track.name.encode("utf-8"))))
     return box("trak", *children)
 
 
