@@ -8,6 +8,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from oracle import ffprobe_json, make
 from pywebcodecs import convert_media
 from pywebcodecs.sink import FileSink
@@ -112,6 +114,21 @@ async def test_webm_keeps_tags_but_has_no_attachments(tmp_path: Path) -> None:
     tags = format_tags(out)
     assert {name: tags.get(name) for name in TAGS} == TAGS
     assert [s["codec_type"] for s in streams(out)] == ["audio"]
+
+
+@pytest.mark.parametrize(
+    ("name", "codec"),
+    [("opus.webm", "libopus"), ("vorbis.mka", "libvorbis"), ("flac.flac", "flac")],
+)
+async def test_ogg_keeps_tags_as_vorbis_comments(name: str, codec: str, tmp_path: Path) -> None:
+    src = make(f"meta-tagged-{name}", "-f", "lavfi", "-i", "sine=duration=1", "-c:a", codec,
+               *tag_args(TAGS))  # fmt: skip
+    out = await copy(src, tmp_path / "out.ogg", "ogg")
+    tags = {k.lower(): v for k, v in streams(out)[0].get("tags", {}).items()}
+    tags.update(format_tags(out))
+    assert {name: tags.get(name) for name in TAGS} == TAGS
+    assert subprocess.run(["ffmpeg", "-v", "error", "-i", str(out), "-f", "null", "-"],
+                          capture_output=True, text=True).stderr == ""  # fmt: skip
 
 
 async def test_track_names_and_languages_are_kept(tmp_path: Path) -> None:

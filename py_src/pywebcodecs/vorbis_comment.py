@@ -13,6 +13,12 @@ import struct
 from .errors import FormatError
 
 _RENAMES = {"albumartist": "album_artist", "tracknumber": "track", "discnumber": "disc"}
+#: Our tag names → the field names written (the upper-case names of the Vorbis comment
+#: recommendations and ffmpeg). "encoder" is not carried: the writer is not the input's.
+FIELD_NAMES = {"title": "TITLE", "artist": "ARTIST", "album": "ALBUM",
+               "album_artist": "ALBUMARTIST", "date": "DATE", "genre": "GENRE",
+               "comment": "COMMENT", "composer": "COMPOSER", "description": "DESCRIPTION",
+               "copyright": "COPYRIGHT", "track": "TRACKNUMBER"}  # fmt: skip
 _MAX_FIELDS = 100_000
 
 
@@ -38,6 +44,18 @@ def parse_vorbis_comment(data: bytes) -> dict[str, str]:
             key = name.lower()
             tags.setdefault(_RENAMES.get(key, key), value)
     return tags
+
+
+def write_vorbis_comment(vendor: bytes, tags: dict[str, str]) -> bytes:
+    """A comment block: ``vendor`` and one ``NAME=value`` field per tag it has a name for."""
+    fields = [
+        f"{FIELD_NAMES[name]}={value}".encode()
+        for name, value in tags.items()
+        if name in FIELD_NAMES
+    ]
+    parts = [struct.pack("<I", len(vendor)), vendor, struct.pack("<I", len(fields))]
+    parts += [struct.pack("<I", len(field)) + field for field in fields]
+    return b"".join(parts)
 
 
 def _skip_string(data: bytes, pos: int, what: str) -> int:

@@ -64,7 +64,7 @@ class OggMuxer(Muxer):
         if self._started:
             raise UnsupportedError("all tracks must be added before the first packet")
         assert isinstance(track, AudioTrack)
-        headers = header_packets(track, "the Ogg output")
+        headers = header_packets(track, "the Ogg output", self.tags)
         codec = codec_for(headers[0])
         assert codec is not None, f"no Ogg codec for {track.codec}"
         for header in headers[1:]:
