@@ -309,7 +309,8 @@ async def _convert(
         end = target.trim.end if target.trim else None
         delivered = await _pump(demuxer, stages, interleaver, reporter, signal, end)
         for stage in stages.values():
-            await stage.flush()
+            await stage.flush()  # an encoder's queue may take a while: report in between
+            await reporter.report()
         _check_every_track_has_packets(reader.name, kept, interleaver, delivered)
         await interleaver.finish()
         await _sink_step(out_sink, "complete")  # flush, close: the output is whole
