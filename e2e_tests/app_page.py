@@ -43,7 +43,8 @@ def wait_for_file(page: Page, name: str) -> str:
 
 
 def record_state(page: Page, name: str) -> None:
-    """axe-core's check of the page as it is now, and screenshots at 1280x800 and 390x844."""
+    """axe-core's check of the page as it is now (light and dark), and screenshots at
+    1280x800 and 390x844 (and dark at 1280x800)."""
     assert_no_serious_violations(page, name)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for size in (DESKTOP, PHONE):
@@ -52,6 +53,13 @@ def record_state(page: Page, name: str) -> None:
         page.evaluate("document.activeElement?.scrollIntoView({ block: 'nearest' })")
         page.screenshot(path=str(ARTIFACTS / f"{name}-{size['width']}x{size['height']}.png"))
     page.set_viewport_size(DESKTOP)
+    # Dark mode: its own colours, checked for contrast too.
+    page.emulate_media(color_scheme="dark")
+    try:
+        assert_no_serious_violations(page, f"{name}, dark")
+        page.screenshot(path=str(ARTIFACTS / f"{name}-dark-1280x800.png"))
+    finally:
+        page.emulate_media(color_scheme="light")
 
 
 def has_pyscript_error_box(page: Page) -> bool:

@@ -118,6 +118,13 @@ def test_a_file_chosen_before_the_engine_is_ready_is_read_once_it_is(app: App) -
     assert page.get_attribute("body", "data-engine") == "ready"
     assert "Engine ready" in page.inner_text("#engine-status")
     assert page.inner_text("#info-body table").count("vp8") == 1
+    # The poster: the first frame, drawn (not blank: testsrc2 is colourful).
+    page.wait_for_selector("#poster:not([hidden])")
+    assert page.evaluate("""() => {
+      const c = document.querySelector('#poster');
+      const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      return c.width === 320 && data.some((v, i) => i % 4 !== 3 && v > 0);
+    }""")
     record_state(page, "ready")
     assert errors == []
 
