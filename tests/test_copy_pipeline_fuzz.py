@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from copy_fuzz import UNREADABLE_LIKE_INPUT, copy_damaged, mutate, seeds
-from pywebcodecs import FormatError, convert_media
+from pywebcodecs import FormatError, UnsupportedError, convert_media
 from pywebcodecs.codec_data import parse_h264_sps
 
 SEEDS = seeds()
@@ -93,3 +93,19 @@ async def test_a_fragment_decode_time_past_63_bits_is_a_format_error(tmp_path: P
     with pytest.raises(FormatError, match=r"tfdt\.mp4: mp4: at byte \d+: track 1: tfdt decode "
                                           r"time \d+ is out of range"):  # fmt: skip
         await convert_media(str(source), "mkv", video_codec="copy", audio_codec="copy")
+
+
+async def test_a_display_size_past_16_bits_is_refused_for_mp4(tmp_path: Path) -> None:
+    """A damaged pasp (8060929:1) made a 515899456-pixel-wide display size, which an MP4
+    tkhd cannot hold; Matroska can, so the copy into MKV goes on."""
+    seed = next(seed for seed in SEEDS if seed.name == "mp4.mp4")
+    data = bytearray(seed.files[seed.main])
+    at = data.index(b"pasp") + 4  # hSpacing, vSpacing
+    data[at : at + 8] = (8060929).to_bytes(4, "big") + (1).to_bytes(4, "big")
+    source = tmp_path / "pasp.mp4"
+    source.write_bytes(data)
+    with pytest.raises(UnsupportedError, match=r"track 1: a display size of 515899456x48 does "
+                                               r"not fit an MP4 track header"):  # fmt: skip
+        await convert_media(str(source), "mp4", video_codec="copy", audio_codec="copy")
+    result = await convert_media(str(source), "mkv", video_codec="copy", audio_codec="copy")
+    assert result.progress.video_frames == 10

@@ -15,6 +15,7 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..errors import UnsupportedError
 from ..track import AudioTrack, Track, VideoTrack
 from .box_writer import MAX_32, box, full_box
 from .sample_entry_writer import stsd
@@ -101,6 +102,11 @@ def _tkhd(track: Track, number: int, duration: int) -> bytes:
         width = track.display_width or track.width
         height = track.display_height or track.height
         rotation = track.rotation % 360
+    if max(width, height) > 0xFFFF:  # a damaged pixel aspect ratio can make it so
+        raise UnsupportedError(
+            f"track {track.id}: a display size of {width}x{height} does not fit an MP4 "
+            "track header (16.16 fixed point: at most 65535)"
+        )
     middle = struct.pack(">8xhhH2x", 0, 0, volume)
     size = struct.pack(">II", width << 16, height << 16)
     flags = 0x3 if track.is_default or isinstance(track, VideoTrack) else 0x2
