@@ -228,3 +228,21 @@ async def test_variable_frame_rate_video_gets_no_default_duration(tmp_path: Path
         (stream,) = ffprobe_streams(out)
         assert rate is None or stream["r_frame_rate"] == rate
         assert (b"\x23\xe3\x83" in out.read_bytes()) == (rate is not None)  # DefaultDuration
+
+
+async def test_an_unexpected_failure_still_leaves_as_a_pywebcodecs_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The safety net under the fixed causes: a struct.error deep in a writer (as the fuzz
+    found in the tkhd) reaches the caller as the engine's error, naming the file."""
+    import struct
+
+    from pywebcodecs.matroska.muxer import MatroskaMuxer
+
+    async def broken(*args: object) -> None:
+        raise struct.error("'I' format requires 0 <= number <= 4294967295")
+
+    monkeypatch.setattr(MatroskaMuxer, "write_packet", broken)
+    with pytest.raises(PyWebCodecsError, match=r"^video\.mp4: .*\(error: 'I' format") as info:
+        await copy_to(FIXTURES / "video.mp4", tmp_path / "out.mkv", "mkv")
+    assert isinstance(info.value.__cause__, struct.error)

@@ -247,6 +247,17 @@ async def convert_media(
         )  # fmt: skip
         succeeded = True
         return result
+    except PyWebCodecsError:
+        raise
+    except Exception as exc:
+        # The last safety net. Each long fuzz run of the copy path (build_scripts/fuzz_copy.py)
+        # still found a new place in a few thousand damaged inputs (a struct.error in a box
+        # writer, an OverflowError in a sample table), each fixed where it arose; what is
+        # left reaches the caller as the engine's error, naming the input, cause attached.
+        raise PyWebCodecsError(
+            f"{_input_name(src)}: the conversion failed on something the engine does not "
+            f"handle yet ({type(exc).__name__}: {exc}); please report it with the file"
+        ) from exc
     finally:
         if IN_BROWSER:
             from .browser.telemetry import report_usage
@@ -514,6 +525,16 @@ def _as_resize(resize: Resize | tuple[int | None, int | None] | None) -> Resize 
         return resize
     width, height = resize
     return Resize(width, height)
+
+
+def _input_name(src: Any) -> str:
+    """The input's name for a message: a file's or source's name, a path's last part."""
+    name = getattr(src, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    if isinstance(src, str | os.PathLike):
+        return os.path.basename(os.fspath(src)) or str(src)
+    return f"the {type(src).__name__} input"
 
 
 def open_source(src: Any) -> Source:
