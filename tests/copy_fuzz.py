@@ -146,14 +146,10 @@ def copy_damaged(seed: Seed, damaged_file: str, data: bytes, container: str) -> 
                     str(Path(folder) / seed.main), container, sink=sink,
                     on_video_track=choose, on_audio_track=choose,
                 ))  # fmt: skip
-        except PyWebCodecsError as exc:
-            return Outcome("refused", f"{type(exc).__name__}: {exc}")
         except Hang:
             return Outcome("hang")
-        except Exception as exc:
-            frame = traceback.extract_tb(exc.__traceback__)[-1]
-            where = f"{Path(frame.filename).name}:{frame.lineno}"
-            return Outcome("crash", f"{type(exc).__name__} at {where}: {exc}")
+        except Exception as exc:  # a finding to report, not to hide
+            return _failure(exc)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
@@ -164,6 +160,18 @@ def copy_damaged(seed: Seed, damaged_file: str, data: bytes, container: str) -> 
         if problem and _ffprobe_streams(out)[1] and _ffprobe_streams(Path(folder) / seed.main)[1]:
             return Outcome(UNREADABLE_LIKE_INPUT, problem)
     return Outcome("bad output", problem) if problem else Outcome("ok")
+
+
+def _failure(exc: Exception) -> Outcome:
+    """A refusal, or a crash: any other exception, also when convert_media's safety net
+    has wrapped it in a PyWebCodecsError (it is then the error's cause)."""
+    cause = exc.__cause__
+    if isinstance(exc, PyWebCodecsError) and not isinstance(cause, Exception):
+        return Outcome("refused", f"{type(exc).__name__}: {exc}")
+    crash = cause if isinstance(exc, PyWebCodecsError) and isinstance(cause, Exception) else exc
+    frame = traceback.extract_tb(crash.__traceback__)[-1]
+    where = f"{Path(frame.filename).name}:{frame.lineno}"
+    return Outcome("crash", f"{type(crash).__name__} at {where}: {crash}")
 
 
 def _raise_hang(signum: int, frame: object) -> None:
