@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from copy_fuzz import UNREADABLE_LIKE_INPUT, copy_damaged, mutate, seeds
+from copy_fuzz import UNREADABLE_LIKE_INPUT, copy_damaged, ffprobe_problem, mutate, seeds
 from pywebcodecs import FormatError, UnsupportedError, convert_media
 from pywebcodecs.codec_data import parse_h264_sps
 
@@ -109,3 +109,18 @@ async def test_a_display_size_past_16_bits_is_refused_for_mp4(tmp_path: Path) ->
         await convert_media(str(source), "mp4", video_codec="copy", audio_codec="copy")
     result = await convert_media(str(source), "mkv", video_codec="copy", audio_codec="copy")
     assert result.progress.video_frames == 10
+
+
+async def test_a_track_starting_days_late_still_makes_a_readable_mkv(tmp_path: Path) -> None:
+    """A damaged tfdt put the video 2^44 ticks (54 years) after the audio: its DURATION tag
+    grew past its reserved 20 bytes and overwrote the file's structure."""
+    seed = next(seed for seed in SEEDS if seed.name == "fragmented.mp4")
+    data = bytearray(seed.files[seed.main])
+    at = data.index(b"tfdt") + 8
+    data[at : at + 8] = (1 << 44).to_bytes(8, "big")
+    source = tmp_path / "late.mp4"
+    source.write_bytes(data)
+    result = await convert_media(str(source), "mkv", video_codec="copy", audio_codec="copy")
+    out = tmp_path / "late.mkv"
+    out.write_bytes(result.save())
+    assert ffprobe_problem(out, 2) is None

@@ -206,7 +206,9 @@ class MatroskaMuxer(Muxer):
                 ns = round(NANOSECONDS / out.track.frame_rate)
                 default_duration = element(ids.DEFAULT_DURATION, ns.to_bytes(8, "big"))
                 await self.sink.write_at(out.default_duration_offset, default_duration)
-            value = format_duration_tag(out.end_ms).encode()
+            # Past 99 hours (damaged input) the text outgrows its reserved space: its
+            # fraction gives way, never the bytes after it.
+            value = format_duration_tag(out.end_ms).encode()[:DURATION_TAG_SPACE]
             await self.sink.write_at(out.tag_offset, value.ljust(DURATION_TAG_SPACE, b"\0"))
 
     # -- header -------------------------------------------------------------------------
