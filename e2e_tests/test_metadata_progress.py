@@ -16,10 +16,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def anamorphic_clip() -> Path:
-    """3 s of 160x120 H.264 whose pixels are 4:3 wide (a 16:9 picture), with AAC and tags."""
+    """3 s of 960x720 H.264 whose pixels are 4:3 wide (a 16:9 picture), with AAC and tags:
+    large enough that re-encoding lasts several tenths of a second even on a fast machine."""
     return make(
-        "anamorphic-3s.mp4",
-        "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=3",
+        "anamorphic-3s-960.mp4",
+        "-f", "lavfi", "-i", "testsrc2=size=960x720:rate=25:duration=3",
         "-f", "lavfi", "-i", "sine=duration=3",
         "-vf", "setsar=4/3", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
         "-c:a", "aac", "-metadata", "title=Wide", "-metadata", "artist=Someone",
