@@ -1,5 +1,5 @@
-// The engine for JavaScript: boots Pyodide from this site (no CDN), installs the engine
-// wheel with micropip and starts the usage outbox, once per page or worker.
+// The engine for JavaScript: boots Pyodide from this site (no CDN), unpacks the engine
+// wheel into site-packages and starts the usage outbox, once per page or worker.
 // Used by the headless runner page, the Web Worker and your own pages; the main page
 // uses PyScript, which does the same from pyscript.json.
 import { loadPyodide } from "./pyodide/pyodide.mjs";
@@ -19,17 +19,30 @@ export function loadEngine({ onStep = () => {} } = {}) {
 async function boot(onStep) {
   const base = new URL(".", import.meta.url);
   onStep("Loading Python (Pyodide)");
-  const config = await (await fetch(new URL("engine-config.json", base))).json();
+  // The wheel downloads while Pyodide boots. It is pure Python with no dependencies, so it
+  // is unpacked straight into site-packages: micropip would first have to be downloaded,
+  // unpacked and imported, only to resolve dependencies the engine does not have.
+  const wheel = fetchWheel(base);
+  wheel.catch(() => {});  // awaited below; a failure must not also be an unhandled rejection
   const pyodide = await loadPyodide({ indexURL: new URL("pyodide/", base).href });
-  onStep("Installing the package installer (micropip)");
-  await pyodide.loadPackage("micropip");
   onStep("Installing the engine (pywebcodecs)");
-  await pyodide.pyimport("micropip").install(new URL(config.wheel, base).href);
+  const sitePackages = pyodide.runPython("import site; site.getsitepackages()[0]");
+  pyodide.unpackArchive(await wheel, "wheel", { extractDir: sitePackages });
   onStep("Starting the engine");
   pyodide.pyimport("pywebcodecs");
   // Usage events kept while offline leave now, and whenever the browser is back online.
   pyodide.pyimport("pywebcodecs.browser.telemetry").start_outbox();
   return pyodide;
+}
+
+async function fetchWheel(base) {
+  const fetchOk = async (url) => {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`could not load ${url}: HTTP ${response.status}`);
+    return response;
+  };
+  const config = await (await fetchOk(new URL("engine-config.json", base))).json();
+  return (await fetchOk(new URL(config.wheel, base))).arrayBuffer();
 }
 
 // Converts a File, Blob or URL. Options (each may be left out, null or undefined):
