@@ -12,12 +12,14 @@ or fails the conversion).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import errno
 import functools
 import os
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple, ParamSpec, Protocol, cast
 
@@ -318,10 +320,10 @@ async def _convert(
         progress = ConversionProgress(input_bytes=reader.size or 0)
         reporter = _ProgressReporter(on_progress, progress, started, interleaver, demuxer.duration)
         end = target.trim.end if target.trim else None
-        delivered = await _pump(demuxer, stages, interleaver, reporter, signal, end)
-        for stage in stages.values():
-            await stage.flush()  # an encoder's queue may take a while: report in between
-            await reporter.report()
+        with reporter.ticking():
+            delivered = await _pump(demuxer, stages, interleaver, reporter, signal, end)
+            for stage in stages.values():
+                await stage.flush()
         _check_every_track_has_packets(reader.name, kept, interleaver, delivered)
         await interleaver.finish()
         await _sink_step(out_sink, "complete")  # flush, close: the output is whole
@@ -428,6 +430,22 @@ class _ProgressReporter:
 
     def due(self) -> bool:
         return self.callback is not None and time.monotonic() - self._last >= self.INTERVAL
+
+    @contextlib.contextmanager
+    def ticking(self) -> Iterator[None]:
+        """Report every :attr:`INTERVAL` inside the block also while the pipeline waits
+        (for an encoder's queue to drain, for a slow source), not only after a packet."""
+        task = asyncio.ensure_future(self._tick()) if self.callback is not None else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self.INTERVAL)
+            await self.report()
 
     async def report(self, force: bool = False) -> None:
         if not force and not self.due():
