@@ -20,7 +20,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, NamedTuple, ParamSpec, Protocol, cast
 
 from .audio_plan import check_audio_options
@@ -131,17 +131,27 @@ class CopyStage:
     ) -> None:
         self._interleaver = interleaver
         self._index = index
+        self._track = track
         self._trim = trim and PacketTrim(trim, track.timescale, isinstance(track, VideoTrack))
         interleaver.set_track(index, track)
 
     async def push(self, packet: Packet) -> None:
-        for kept in self._trim.push(packet) if self._trim else [packet]:
-            self._interleaver.push(self._index, kept)
+        self._write(self._trim.push(packet) if self._trim else [packet])
 
     async def flush(self) -> None:
-        for kept in self._trim.finish() if self._trim else []:
-            self._interleaver.push(self._index, kept)
+        self._write(self._trim.finish() if self._trim else [])
         self._interleaver.finish_track(self._index)
+
+    def _write(self, packets: list[Packet]) -> None:
+        track = self._track
+        lead_in = self._trim.lead_in if self._trim and packets else 0
+        hides = self._interleaver.muxer.hides_video_lead_in
+        if lead_in and hides and isinstance(track, VideoTrack) and not track.hidden_lead_in:
+            # Before the first packet: the interleaver times the track from it.
+            self._track = replace(track, hidden_lead_in=lead_in)
+            self._interleaver.set_track(self._index, self._track)
+        for kept in packets:
+            self._interleaver.push(self._index, kept)
 
     def close(self) -> None:
         pass

@@ -25,6 +25,9 @@ class Muxer(ABC):
     codecs: ClassVar[frozenset[str]]
     #: MIME type of the output, for the browser's Blob.
     mime_type: ClassVar[str]
+    #: Whether the container can hide the start of a video track (an MP4 edit list), so
+    #: copied video trimmed from an earlier key frame is shown from the trim's start.
+    hides_video_lead_in: ClassVar[bool] = False
 
     def __init__(self, sink: Sink) -> None:
         self.sink = sink

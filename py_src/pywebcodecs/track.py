@@ -56,7 +56,8 @@ class Track:
     @property
     def lead_in(self) -> int:
         """How far (in timescale units) the first packet's pts lies before where the track
-        starts because the decoder drops that much priming (Opus pre-skip); else 0."""
+        starts, because the decoder drops that much priming (Opus pre-skip) or the
+        container hides it (trimmed copied video, :attr:`VideoTrack.hidden_lead_in`)."""
         return 0
 
 
@@ -71,9 +72,16 @@ class VideoTrack(Track):
     color: ColorInfo | None = None
     frame_rate: float | None = None  # average, when known
     alpha: bool = False  # an alpha channel beside the picture (WebM AlphaMode); not carried
+    #: Copied video trimmed from the key frame before the trim's start: how long (timescale
+    #: units) its frames are shown before the start, for a container that can hide them.
+    hidden_lead_in: int = 0
 
     def __post_init__(self) -> None:
         self.kind = "video"
+
+    @property
+    def lead_in(self) -> int:
+        return self.hidden_lead_in
 
 
 def pixel_aspect_after(
@@ -138,6 +146,9 @@ class Packet:
     is_key: bool
     data: bytes
     discard_padding: int = 0  # ns of decoded audio after pts + duration that players drop
+    #: A frame shown after a trim's end, kept only because frames shown before it need it
+    #: to decode (B-frames): a container that can (an MP4 edit list) ends before it.
+    hidden: bool = False
 
 
 @dataclass

@@ -75,6 +75,7 @@ class Mp4Muxer(Muxer):
     """MP4 with H.264, HEVC, VP9, AV1, AAC, Opus, FLAC, MP3, AC-3, E-AC-3, DTS and PCM."""
 
     format_name = "mp4"
+    hides_video_lead_in = True
     mime_type = "video/mp4"
     codecs = frozenset(
         {"h264", "hevc", "vp9", "av1", "aac", "opus", "flac", "mp3", *IN_BAND_CONFIG} | PCM_CODECS
@@ -135,7 +136,8 @@ class Mp4Muxer(Muxer):
         gap = dts - log.dts[-1] if len(log) else 0
         log.add(dts, packet.pts - packet.dts, len(packet.data), packet.is_key,
                 packet.duration if packet.duration > 0 else gap)  # fmt: skip
-        out.end_pts = max(out.end_pts, packet.pts + log.last_duration)
+        if not packet.hidden:  # the edit list ends before a frame shown after a trim
+            out.end_pts = max(out.end_pts, packet.pts + log.last_duration)
         out.start_pts = packet.pts if out.start_pts is None else min(out.start_pts, packet.pts)
         out.pending.append(packet.data)
         out.pending_bytes += len(packet.data)
