@@ -6,7 +6,9 @@ are never rounded. The edit list maps media time to the presentation the way ffm
 reads it back: the media starts at decode time 0, and an edit with ``media_time`` equal
 to the first decode time's distance below zero puts the first presented sample where the
 input had it (AAC priming at -1024 stays at -1024, B-frame video keeps pts 0 and negative
-decode times).
+decode times, and copied video trimmed from the key frame before the trim's start is shown
+from the start: its earlier frames have negative times, which the edit skips). The edit
+ends with the last sample shown, not with a reference frame kept past a trim's end.
 """
 
 from __future__ import annotations
