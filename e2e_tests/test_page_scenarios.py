@@ -401,3 +401,31 @@ def test_trim_and_channels_reach_the_output(app: App, tmp_path: Path) -> None:
     assert audio["channels"] == 2
     assert decode_errors(saved) == ""
     assert errors == []
+
+
+def test_crop_is_checked_in_plain_words_then_reaches_the_output(app: App, tmp_path: Path) -> None:
+    page, errors = app
+    choose(page, small_clip())  # 320x240
+    assert wait_for_file(page, "page-clip.webm") == "ready"
+    page.select_option("#container", "webm")
+    crop = {"#crop-left": "200", "#crop-top": "20", "#crop-width": "200", "#crop-height": "160"}
+    for field, value in crop.items():
+        page.fill(field, value)
+    page.click("#convert")  # 200 + 200 is past the 320 pixels of the picture
+    assert page.is_visible("#crop-error")
+    assert "past the edge of the picture, which is 320\u00d7240" in page.inner_text("#crop-error")
+    assert page.get_attribute("body", "data-state") == "ready"
+    record_state(page, "crop-refused")
+    page.fill("#crop-left", "40")
+    page.dispatch_event("#crop-left", "change")
+    assert not page.is_visible("#crop-error")
+    assert page.eval_on_selector("#track-1 option[value=copy]", "o => o.disabled")
+    page.click("#convert")
+    assert wait_for_state(page, "done", "failed", "cancelled") == "done"
+    _, saved = download(page, tmp_path)
+    for field in crop:
+        page.fill(field, "")
+    (video,) = (s for s in ffprobe_streams(saved) if s["codec_type"] == "video")
+    assert (video["width"], video["height"]) == (200, 160)
+    assert decode_errors(saved) == ""
+    assert errors == []

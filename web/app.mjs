@@ -208,8 +208,40 @@ function drawPoster(file, token) {
 
 // ---------------------------------------------------------------- output choices
 
+const CROP_FIELDS = ["crop-left", "crop-top", "crop-width", "crop-height"];
+
 function transformed() {
-  return $("rotate").value !== "0" || Boolean($("resize-width").value || $("resize-height").value);
+  const fields = ["resize-width", "resize-height", ...CROP_FIELDS];
+  return $("rotate").value !== "0" || fields.some((id) => $(id).value !== "");
+}
+
+// What is wrong with the crop, in plain words, or null: the four numbers go together and
+// must stay inside the picture (the engine would refuse it too, less kindly).
+function cropProblem() {
+  const values = CROP_FIELDS.map((id) => $(id).value);
+  if (values.every((value) => value === "")) return null;
+  if (values.some((value) => value === "")) {
+    return "To crop, fill in all four numbers (from left, from top, width and height), or clear them all.";
+  }
+  const [left, top, width, height] = values.map(Number);
+  if (![left, top, width, height].every(Number.isInteger) || left < 0 || top < 0) {
+    return "Crop with whole numbers of pixels; from left and from top start at 0.";
+  }
+  if (width < 2 || height < 2) return "The cropped picture must be at least 2 pixels wide and 2 high.";
+  const video = page.info?.tracks.find((track) => track.kind === "video");
+  if (video && (left + width > video.width || top + height > video.height)) {
+    return `The crop goes past the edge of the picture, which is ${video.width}×${video.height} pixels: ` +
+      `from left + width can be at most ${video.width}, from top + height at most ${video.height}.`;
+  }
+  return null;
+}
+
+function showCropProblem() {
+  const problem = cropProblem();
+  $("crop-error").textContent = problem ?? "";
+  $("crop-error").hidden = !problem;
+  for (const id of CROP_FIELDS) $(id).setAttribute("aria-invalid", String(Boolean(problem)));
+  return problem;
 }
 
 function renderChoices() {
@@ -253,6 +285,7 @@ function chosenOptions() {
     rotate: Number($("rotate").value),
     resize: pair("resize-width", "resize-height"),
     trim: pair("trim-start", "trim-end"),
+    crop: CROP_FIELDS.every((id) => $(id).value === "") ? null : CROP_FIELDS.map(number),
     quality: $("quality").value,
     channels: number("channels"),
     trackChoices: trackChoicesById,
@@ -264,6 +297,10 @@ function chosenOptions() {
 
 async function convert() {
   if (!page.info || page.state === "converting") return;
+  if (showCropProblem()) {
+    $(CROP_FIELDS.find((id) => $(id).value === "") ?? "crop-left").focus();
+    return null;
+  }
   const token = page.token;
   const options = chosenOptions();
   enter("converting");
@@ -379,8 +416,12 @@ function wire() {
   });
   $("convert").addEventListener("click", convert);
   $("cancel").addEventListener("click", () => page.job && engine.cancel(page.job.id));
-  for (const id of ["container", "rotate", "resize-width", "resize-height"]) {
+  for (const id of ["container", "rotate", "resize-width", "resize-height", ...CROP_FIELDS]) {
     $(id).addEventListener("change", renderChoices);
+  }
+  // Told on Convert; once told, each change says whether it is right now.
+  for (const id of CROP_FIELDS) {
+    $(id).addEventListener("change", () => $("crop-error").hidden || showCropProblem());
   }
   // The whole window takes drops: a file dropped anywhere opens here instead of
   // navigating the tab to it.

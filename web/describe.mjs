@@ -64,7 +64,7 @@ export function trackChoices(track, container, info, transformed) {
   const choices = [["", `automatic: ${automaticWords(plan)}`]];
   if (holds.has(track.codec)) {
     const blocked = transformed && track.kind === "video";
-    choices.push(["copy", `keep as is (${codecName(track.codec)})${blocked ? ": not with rotate/resize" : ""}`, blocked]);
+    choices.push(["copy", `keep as is (${codecName(track.codec)})${blocked ? ": not with crop/rotate/resize" : ""}`, blocked]);
   }
   if (track.decodable) {
     for (const codec of track.encodable) {
