@@ -108,11 +108,13 @@ def first_luma(path: Path) -> float:
     return sum(gray) / len(gray)
 
 
-def copy_trimmed(container: str, tmp_path: Path) -> tuple[Path, list[float], float]:
+def copy_trimmed(
+    container: str, tmp_path: Path, fragmented: bool = False
+) -> tuple[Path, list[float], float]:
     """The ramp copied with trim (1.4, 2.45): the output, the shown frames' times, and
     where its audio starts."""
     output = tmp_path / f"cut.{container}"
-    copy = {"video_codec": "copy", "audio_codec": "copy"}
+    copy = {"video_codec": "copy", "audio_codec": "copy", "fragmented": fragmented}
     sink = FileSink(output)
     asyncio.run(convert_media(str(ramp_source()), container, trim=(1.4, 2.45), sink=sink, **copy))
     sink.close()
@@ -139,10 +141,14 @@ def test_copied_video_in_mp4_plays_from_the_trims_start(tmp_path: Path) -> None:
     assert abs(audio_start) < AAC_FRAME
 
 
-def test_copied_video_in_matroska_starts_at_the_key_frame(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("container", "fragmented"), [("mkv", False), ("mp4", True)])
+def test_copied_video_elsewhere_starts_at_the_key_frame(
+    container: str, fragmented: bool, tmp_path: Path
+) -> None:
     # Matroska cannot hide the frames before the start (its block times cannot be
-    # negative): the key frame at 1.0 s shows at 0, and the audio starts 0.4 s later.
-    output, times, audio_start = copy_trimmed("mkv", tmp_path)
+    # negative), nor can a fragmented MP4 (ffmpeg shows them at negative times): the key
+    # frame at 1.0 s shows at 0, and the audio starts 0.4 s later.
+    output, times, audio_start = copy_trimmed(container, tmp_path, fragmented)
     assert times[0] == pytest.approx(0, abs=0.001)
     assert first_luma(output) == pytest.approx(ramp_luma(10), abs=2)
     assert audio_start == pytest.approx(0.4, abs=AAC_FRAME)

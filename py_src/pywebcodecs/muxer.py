@@ -25,9 +25,9 @@ class Muxer(ABC):
     codecs: ClassVar[frozenset[str]]
     #: MIME type of the output, for the browser's Blob.
     mime_type: ClassVar[str]
-    #: Whether the container can hide the start of a video track (an MP4 edit list), so
-    #: copied video trimmed from an earlier key frame is shown from the trim's start.
-    hides_video_lead_in: ClassVar[bool] = False
+    #: Whether the output can hide the start of a video track (a progressive MP4's edit
+    #: list), so copied video trimmed from an earlier key frame shows from the trim's start.
+    hides_video_lead_in = False
 
     def __init__(self, sink: Sink) -> None:
         self.sink = sink

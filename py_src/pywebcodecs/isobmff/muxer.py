@@ -75,7 +75,6 @@ class Mp4Muxer(Muxer):
     """MP4 with H.264, HEVC, VP9, AV1, AAC, Opus, FLAC, MP3, AC-3, E-AC-3, DTS and PCM."""
 
     format_name = "mp4"
-    hides_video_lead_in = True
     mime_type = "video/mp4"
     codecs = frozenset(
         {"h264", "hevc", "vp9", "av1", "aac", "opus", "flac", "mp3", *IN_BAND_CONFIG} | PCM_CODECS
@@ -87,6 +86,8 @@ class Mp4Muxer(Muxer):
             raise ValueError("fast_start and fragmented are two different layouts; pick one")
         self.fast_start = fast_start
         self.fragmented = fragmented
+        # ffmpeg shows a fragmented file's frames before its edit, at negative times.
+        self.hides_video_lead_in = not fragmented
         self._tracks: list[_OutTrack] = []
         self._started = False
         self._mdat_offset = 0  # file offset of the progressive mdat header
