@@ -15,6 +15,7 @@ another's.
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import tempfile
 import time
@@ -31,13 +32,17 @@ def ffmpeg(*args: str | Path) -> None:
 
 
 def measure(src: Path, out: Path, **options: object) -> dict[str, object]:
-    with HeadlessEngine() as engine:
-        started = time.monotonic()
-        summary = engine.convert(src, out, **options)
-        seconds = time.monotonic() - started
-        peak = peak_resident_mib(renderer_pids(engine.browser))
-        assert engine.page is not None
-        heap = engine.page.evaluate("performance.memory.usedJSHeapSize") / (1 << 20)
+    profile = Path(tempfile.mkdtemp(prefix="pwc-profile-"))  # OPFS on disk, as for a user
+    try:
+        with HeadlessEngine(profile_dir=profile) as engine:
+            started = time.monotonic()
+            summary = engine.convert(src, out, **options)
+            seconds = time.monotonic() - started
+            peak = peak_resident_mib(renderer_pids(profile))
+            assert engine.page is not None
+            heap = engine.page.evaluate("performance.memory.usedJSHeapSize") / (1 << 20)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
     if not summary.get("ok"):
         raise SystemExit(f"{src.name}: {summary.get('error')}")
     return {"input_mb": src.stat().st_size / 1e6, "peak_mib": peak, "js_heap_mib": heap,

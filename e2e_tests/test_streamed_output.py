@@ -45,9 +45,11 @@ def test_a_large_copy_goes_to_opfs_with_the_tab_memory_bounded(tmp_path: Path) -
     ffmpeg("-stream_loop", "9", "-i", noisy_clip(), "-c", "copy", big)  # 20 s, ~264 MB
     out = tmp_path / "big.mkv"
     try:
-        with HeadlessEngine() as engine:  # its own Chromium: its renderers are only ours
+        # Its own Chromium with a profile on disk, as a user's (OPFS is in memory in
+        # Playwright's off-the-record contexts).
+        with HeadlessEngine(profile_dir=tmp_path / "profile") as engine:
             summary = engine.convert(big, out, container="mkv", sink="opfs")
-            peak = peak_resident_mib(renderer_pids(engine.browser))
+            peak = peak_resident_mib(renderer_pids(tmp_path / "profile"))
         assert summary["ok"], summary
         assert summary["sink"] == "FileHandleSink"
         assert peak < MEMORY_LIMIT_MIB, f"renderer peak {peak:.0f} MiB for {big.stat().st_size}"

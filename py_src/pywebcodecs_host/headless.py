@@ -37,11 +37,17 @@ class HeadlessEngine:
     """``with HeadlessEngine() as engine: engine.convert(a, b)``.
 
     Pass ``browser`` to open the runner page in a Chromium that is already running (the
-    tests share one); otherwise the engine launches its own.
+    tests share one); otherwise the engine launches its own. Pass ``profile_dir`` to launch
+    it with that user profile, as a user's browser runs: Playwright's own contexts are
+    off the record, and there OPFS files live in memory, not on disk.
     """
 
     def __init__(
-        self, static_dir: str | os.PathLike[str] | None = None, *, browser: Browser | None = None
+        self,
+        static_dir: str | os.PathLike[str] | None = None,
+        *,
+        browser: Browser | None = None,
+        profile_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         root = Path(static_dir) if static_dir else default_static_dir()
         if not (root / "runner.html").exists():
@@ -51,6 +57,7 @@ class HeadlessEngine:
         self._browser: Browser | None = browser
         self._owns_browser = browser is None
         self._context: BrowserContext | None = None
+        self.profile_dir = profile_dir
         self.page: Page | None = None
         self.engine_ready_ms = 0.0
         self.console: list[str] = []
@@ -58,10 +65,17 @@ class HeadlessEngine:
 
     def __enter__(self) -> HeadlessEngine:
         self.server.start()
-        if self._browser is None:
+        if self.profile_dir is not None:
             self._playwright = sync_playwright().start()
-            self._browser = self._playwright.chromium.launch(**launch_options())  # type: ignore[arg-type]
-        self._context = self._browser.new_context()
+            self._context = self._playwright.chromium.launch_persistent_context(
+                Path(self.profile_dir),
+                **launch_options(),  # type: ignore[arg-type]
+            )
+        else:
+            if self._browser is None:
+                self._playwright = sync_playwright().start()
+                self._browser = self._playwright.chromium.launch(**launch_options())  # type: ignore[arg-type]
+            self._context = self._browser.new_context()
         page = self._context.new_page()
         page.on("console", lambda message: self.console.append(message.text))
         page.expose_function("pwcProgress", self._progress)
@@ -77,11 +91,6 @@ class HeadlessEngine:
         self.engine_ready_ms = (time.monotonic() - started) * 1000
         self.page = page
         return self
-
-    @property
-    def browser(self) -> Browser:
-        assert self._browser is not None, "use the engine in a with block"
-        return self._browser
 
     def __exit__(self, *exc: object) -> None:
         if self._context is not None:

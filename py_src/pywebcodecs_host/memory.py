@@ -1,28 +1,36 @@
 """How much memory the tab used: the peak resident size of Chromium's renderer processes.
 
-Chromium's DevTools protocol names its processes (``SystemInfo.getProcessInfo``: type
-``renderer``, and the OS process id), and the kernel keeps each process's peak resident
-set (``VmHWM`` in ``/proc/PID/status``). That peak counts everything the tab holds:
-the JS heap, Pyodide's WebAssembly memory, decoded frames, Blob parts kept in the
-renderer. It includes the engine's start-up, so it is an upper bound of what a
-conversion needs. For the memory test and ``build_scripts/bench_memory.py``; Linux only.
+The renderers are the processes of the Chromium that runs with a given user profile
+(``--user-data-dir``) whose command line says ``--type=renderer``, and the kernel keeps
+each process's peak resident set (``VmHWM`` in ``/proc/PID/status``). That peak counts
+everything the tab holds: the JS heap, Pyodide's WebAssembly memory, decoded frames,
+buffers on their way to disk. It includes the engine's start-up, so it is an upper bound
+of what a conversion needs. For the memory test and ``build_scripts/bench_memory.py``
+(with :class:`~.headless.HeadlessEngine`'s ``profile_dir``); Linux only.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
-from playwright.sync_api import Browser
 
-
-def renderer_pids(browser: Browser) -> list[int]:
-    """The OS process ids of ``browser``'s renderer processes."""
-    session = browser.new_browser_cdp_session()
-    try:
-        info = session.send("SystemInfo.getProcessInfo")
-    finally:
-        session.detach()
-    return [int(p["id"]) for p in info["processInfo"] if p["type"] == "renderer"]
+def renderer_pids(profile_dir: str | os.PathLike[str]) -> list[int]:
+    """The process ids of the renderers of the Chromium using ``profile_dir`` (each one's
+    command line, which Chromium rewrites as one string, names both)."""
+    flag = re.compile(rb"--user-data-dir=" + re.escape(str(profile_dir).encode()) + rb"(\s|\0|$)")
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        if b"--type=renderer" in command and flag.search(command):
+            found.append(int(entry.name))
+    return found
 
 
 def peak_resident_mib(pids: list[int]) -> float:
