@@ -11,6 +11,7 @@ import pytest
 
 from oracle import decode_errors, ffprobe_format, make
 from pywebcodecs import OptionError, convert_media
+from pywebcodecs.options import conversion_kwargs
 from pywebcodecs.sink import MemorySink, StreamedSink, fast_start_fits, streams_output
 
 TWO_SECONDS = [
@@ -94,3 +95,14 @@ async def test_streamed_sink_patches_sent_and_buffered_bytes(monkeypatch) -> Non
     await sink.flush()
     assert bytes(sink.file) == expected.getvalue()
     assert sink.puts[0] == (0, 12) and sink.position == 16
+
+
+def test_js_options_for_the_output() -> None:
+    assert conversion_kwargs({"sink": "opfs", "fastStart": True, "fragmented": None}) == {
+        "sink": "opfs",
+        "fast_start": True,
+    }
+    with pytest.raises(OptionError, match="fastStart must be true or false"):
+        conversion_kwargs({"fastStart": 1})
+    with pytest.raises(OptionError, match="sink must be 'memory', 'opfs'"):
+        conversion_kwargs({"sink": "disk"})
