@@ -1,0 +1,537 @@
+"""Benchmark: our engine, Mediabunny and a plain-JS limit side by side in one headless Chromium.
+
+    .venv/bin/python build_scripts/bench_peers.py [--runs 3] [--jobs NAME ...]
+
+Every job runs on the built site (``static/``), offline: the inputs are made by ffmpeg,
+Mediabunny (an npm dev dependency) is bundled with esbuild into a temporary folder at run
+time and served next to ``bench_peers.mjs``, which runs one side of one job in the page.
+The rules that keep the comparison fair, which ``tests/test_bench_fairness.py`` guards:
+
+- one input Blob per job, fetched before any clock starts, handed to every side;
+- the same codecs, bitrates and key frame interval on every side, ours given explicitly
+  (the limit uses the engine's own encoder configs and queue depths);
+- every clock stops when the output exists as a Blob (the limit: last chunk encoded);
+- sides interleaved (A B C, then B C A, ...) so none always runs first, ``--runs`` 3;
+- every output checked with ffprobe: video packet counts equal on every side, audio
+  within one packet (the encoders' last partial frame), codecs as asked.
+
+Start-up is timed in fresh browser contexts, from the navigation: a bare ``loadPyodide()``
+against ``loadEngine()``, on a first visit and on a repeat visit (service worker installed).
+Memory is the peak resident size of the renderer processes sampled during each side.
+Prints a table of medians and spreads, then one JSON line of ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+os.environ.setdefault("PYWEBCODECS_MEDIA_CACHE", str(REPO / "build" / "bench-media"))
+Path(os.environ["PYWEBCODECS_MEDIA_CACHE"]).mkdir(parents=True, exist_ok=True)
+sys.path.insert(0, str(REPO / "tests"))
+
+from oracle import FIXTURES, ffmpeg, ffprobe_json, hd_720p_20s, make  # noqa: E402
+from pywebcodecs.encoding import (  # noqa: E402
+    EncoderSettings,
+    audio_encoder_config,
+    video_encoder_config,
+)
+
+SIDES = ("pywebcodecs", "mediabunny", "limit")
+DEFAULT_RUNS = 3
+VIDEO_BITRATE = 2_200_000
+AUDIO_BITRATE = 128_000
+KEYFRAME_INTERVAL = 2.0
+#: The engine's decode/encode queue depths (``MAX_QUEUE`` of browser/transcode/session.py
+#: and ``MAX_AUDIO_QUEUE`` of audio_session.py): the limit waits on the same ones.
+LIMIT_QUEUE = {"video": 8, "audio": 32}
+#: Mediabunny's names for the codecs we name.
+MEDIABUNNY_CODECS = {"vp8": "vp8", "vp9": "vp9", "h264": "avc", "opus": "opus", "pcm": "pcm-s16"}
+COPY = "copy"
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    make: Callable[[], Path]
+    width: int = 0
+    height: int = 0
+    frame_rate: float = 0.0
+    sample_rate: int = 48_000
+    channels: int = 2
+
+
+def long_360p() -> Path:
+    """30 minutes of 640x360 H.264 + AAC: a 10 s clip looped by stream copy (seconds)."""
+    clip = make(
+        "360p-10s.mp4",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=640x360:rate=30:duration=10",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000:duration=10",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-pix_fmt",
+        "yuv420p",
+        "-g",
+        "60",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "96k",
+        "-ac",
+        "2",
+        "-shortest",
+    )
+    out = clip.with_name("360p-30min-noedts.mp4")
+    if not out.exists():
+        partial = out.with_name("partial-" + out.name)
+        ffmpeg(
+            "-stream_loop",
+            "179",
+            "-i",
+            clip,
+            "-c",
+            "copy",
+            "-t",
+            "1800",
+            "-use_editlist",
+            "0",
+            partial,
+        )
+        partial.rename(out)
+    return out
+
+
+def without_edit_list(path: Path) -> Path:
+    """A copy of ``path`` whose AAC starts at 0 (no edit list hiding its priming):
+    Mediabunny re-encodes audio that starts before 0 when the output is Matroska, so a
+    remux input must not, or Mediabunny's "remux" would be a transcode."""
+    out = path.with_name("noedts-" + path.name)
+    if not out.exists():
+        partial = out.with_name("partial-" + out.name)
+        ffmpeg("-i", path, "-c", "copy", "-use_editlist", "0", partial)
+        partial.rename(out)
+    return out
+
+
+HD_720P = Input("720p30-20s.mp4", hd_720p_20s, 1280, 720, 30.0)
+HD_720P_REMUX = Input("noedts-720p30-20s.mp4", lambda: without_edit_list(hd_720p_20s()))
+LONG_360P = Input("360p-30min-noedts.mp4", long_360p, 640, 360, 30.0)
+MP3 = Input(
+    "Toothsome-Meme.VBRv2.mp3", lambda: FIXTURES / "Toothsome-Meme.VBRv2.mp3", sample_rate=24_000
+)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One conversion, described once; each side's options are derived from it."""
+
+    name: str
+    input: Input
+    container: str
+    video: str | None  # a codec to encode, COPY, or None (no video)
+    audio: str  # a codec to encode, or COPY
+    with_limit: bool = False
+
+    @property
+    def sides(self) -> tuple[str, ...]:
+        return SIDES if self.with_limit else SIDES[:2]
+
+    @property
+    def settings(self) -> EncoderSettings:
+        return EncoderSettings(
+            video_bitrate=VIDEO_BITRATE if self.video not in (None, COPY) else None,
+            audio_bitrate=AUDIO_BITRATE if self.audio == "opus" else None,
+            keyframe_interval=KEYFRAME_INTERVAL,
+        )
+
+    def ours(self) -> dict[str, Any]:
+        """``convertMedia``'s options."""
+        options: dict[str, Any] = {"container": self.container}
+        if self.video is not None:
+            options["videoCodec"] = self.video
+        if self.audio != "pcm":  # WAV holds PCM only: decoding to it is the default
+            options["audioCodec"] = self.audio
+        settings = self.settings
+        if settings.video_bitrate:
+            options.update(
+                videoBitrate=settings.video_bitrate,
+                keyframeInterval=settings.keyframe_interval,
+                latencyMode=settings.latency_mode,
+            )
+        if settings.audio_bitrate:
+            options["audioBitrate"] = settings.audio_bitrate
+        if self.container == "mp4":
+            options["fastStart"] = True
+        return options
+
+    def mediabunny(self) -> dict[str, Any]:
+        """``Conversion.init``'s video and audio options (none: copy), and the format."""
+        settings = self.settings
+        options: dict[str, Any] = {"container": self.container}
+        if self.video not in (None, COPY):
+            options["video"] = {
+                "codec": MEDIABUNNY_CODECS[self.video],
+                "bitrate": settings.video_bitrate,
+                "keyFrameInterval": settings.keyframe_interval,
+                "forceTranscode": True,
+            }
+        if self.audio != COPY:
+            audio: dict[str, Any] = {"codec": MEDIABUNNY_CODECS[self.audio], "forceTranscode": True}
+            if settings.audio_bitrate:
+                audio["bitrate"] = settings.audio_bitrate
+            options["audio"] = audio
+        return options
+
+    def limit(self) -> dict[str, Any] | None:
+        """The limit's encoder configs: the ones our engine configures for this job."""
+        if not self.with_limit:
+            return None
+        assert self.video not in (None, COPY) and self.audio == "opus"
+        src, settings = self.input, self.settings
+        video = video_encoder_config(self.video, src.width, src.height, src.frame_rate, settings)
+        audio = audio_encoder_config(self.audio, src.sample_rate, src.channels, settings)
+        return {
+            "video": {
+                "encoder": video,
+                "keyframeIntervalUs": round(settings.keyframe_interval * 1e6),
+            },
+            "audio": {"encoder": audio},
+            "queue": LIMIT_QUEUE,
+        }
+
+
+JOBS = (
+    Job("720p → WebM VP8+Opus", HD_720P, "webm", "vp8", "opus", with_limit=True),
+    Job("720p → MP4 H.264+Opus", HD_720P, "mp4", "h264", "opus", with_limit=True),
+    Job("720p → WebM VP9+Opus", HD_720P, "webm", "vp9", "opus", with_limit=True),
+    Job("720p remux → MP4", HD_720P_REMUX, "mp4", COPY, COPY),
+    Job("720p remux → MKV", HD_720P_REMUX, "mkv", COPY, COPY),
+    Job("30 min 360p remux → MKV", LONG_360P, "mkv", COPY, COPY),
+    Job("MP3 → WAV", MP3, "wav", None, "pcm"),
+)
+
+
+def schedule(jobs: tuple[Job, ...], runs: int) -> Iterator[tuple[int, Job, str]]:
+    """(run, job, side): each run goes through every job, its sides one after the other,
+    the first side rotating from run to run, so no side always has the fresh tab."""
+    for run in range(runs):
+        for job in jobs:
+            shift = run % len(job.sides)
+            for side in job.sides[shift:] + job.sides[:shift]:
+                yield run, job, side
+
+
+# --- outputs -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counts:
+    video: int
+    audio: int
+    codecs: tuple[str, ...]
+
+
+def probe_counts(path: Path) -> Counts:
+    """Packets per kind and codec names, as ffprobe reads the file."""
+    streams = ffprobe_json(path, "-count_packets", "-show_streams")["streams"]
+    count = {"video": 0, "audio": 0}
+    for stream in streams:
+        count[stream["codec_type"]] += int(stream.get("nb_read_packets", 0))
+    return Counts(count["video"], count["audio"], tuple(s["codec_name"] for s in streams))
+
+
+def counts_agree(job: Job, counts: dict[str, Counts]) -> list[str]:
+    """What differs between the sides' outputs: video packets must be equal, audio within
+    one packet (encoders may or may not emit a last partial frame; WAV: the same duration
+    to within one MP3 frame, since PCM packets are cut as each muxer likes)."""
+    problems = []
+    reference = counts["pywebcodecs"]
+    for side, got in counts.items():
+        if got.video != reference.video:
+            problems.append(f"{side}: {got.video} video packets, ours {reference.video}")
+        if job.container != "wav" and abs(got.audio - reference.audio) > 1:
+            problems.append(f"{side}: {got.audio} audio packets, ours {reference.audio}")
+        if side != "limit" and got.codecs != reference.codecs:
+            problems.append(f"{side}: codecs {got.codecs}, ours {reference.codecs}")
+    return problems
+
+
+def wav_seconds(path: Path) -> float:
+    return float(ffprobe_json(path, "-show_format")["format"]["duration"])
+
+
+# --- the browser ---------------------------------------------------------------------
+
+
+class MemorySampler:
+    """The largest resident size of the renderer processes while a side runs."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids, self.peak_mib = pids, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while True:
+            total = 0
+            for pid in self.pids:
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except FileNotFoundError:
+                    continue
+                total += next(
+                    (
+                        int(line.split()[1])
+                        for line in status.splitlines()
+                        if line.startswith("VmRSS:")
+                    ),
+                    0,
+                )
+            self.peak_mib = max(self.peak_mib, total / 1024)
+            if self._stop.wait(0.1):
+                return
+
+
+def renderer_pids(browser: Any) -> list[int]:
+    """The OS process ids of the browser's renderers (DevTools names them)."""
+    session = browser.new_browser_cdp_session()
+    try:
+        processes = session.send("SystemInfo.getProcessInfo")["processInfo"]
+    finally:
+        session.detach()
+    return [int(p["id"]) for p in processes if p["type"] == "renderer"]
+
+
+def bundle_mediabunny(dest: Path) -> None:
+    esbuild = REPO / "node_modules" / ".bin" / "esbuild"
+    entry = REPO / "node_modules" / "mediabunny" / "dist" / "modules" / "src" / "index.js"
+    if not entry.exists():
+        raise SystemExit("node_modules/mediabunny is missing: run `npm ci`")
+    subprocess.run(
+        [
+            str(esbuild),
+            str(entry),
+            "--bundle",
+            "--format=esm",
+            "--log-level=warning",
+            f"--outfile={dest}",
+        ],
+        check=True,
+    )
+
+
+def run_jobs(
+    page: Any, server: Any, jobs: tuple[Job, ...], runs: int, tmp: Path, pids: list[int]
+) -> dict[str, dict[str, list[dict[str, float]]]]:
+    """Every side of every job ``runs`` times; each output checked against the others."""
+    results: dict[str, dict[str, list[dict[str, float]]]] = {}
+    for run, job, side in schedule(jobs, runs):
+        spec = {
+            "inputUrl": server.add_input(f"in/{job.input.name}", job.input.make()),
+            "ours": job.ours(),
+            "mediabunny": job.mediabunny(),
+            "limit": job.limit(),
+        }
+        out = tmp / f"{side}-{run}.{job.container}"
+        spec["outputUrl"] = server.add_output(f"out/{side}-{run}.{job.container}", out)
+        page.evaluate("(job) => window.bench.prepare(job)", spec)
+        with MemorySampler(pids) as memory:
+            answer = page.evaluate("([side, job]) => window.bench.run(side, job)", [side, spec])
+        answer["peak_mib"] = memory.peak_mib
+        if side == "limit":
+            answer["counts"] = Counts(answer["videoPackets"], answer["audioPackets"], ())
+        else:
+            answer["counts"] = probe_counts(out)
+            if job.container == "wav":
+                answer["seconds"] = wav_seconds(out)
+            out.unlink()
+        results.setdefault(job.name, {}).setdefault(side, []).append(answer)
+        print(f"run {run + 1} {job.name} {side}: {answer['ms']:.0f} ms", flush=True)
+        if all(len(results[job.name].get(s, ())) == run + 1 for s in job.sides):
+            check_outputs(job, {s: r[-1] for s, r in results[job.name].items()})
+    return results
+
+
+def check_outputs(job: Job, answers: dict[str, dict[str, Any]]) -> None:
+    problems = counts_agree(job, {side: a["counts"] for side, a in answers.items()})
+    if job.container == "wav":
+        ours, theirs = answers["pywebcodecs"]["seconds"], answers["mediabunny"]["seconds"]
+        if abs(ours - theirs) > 1152 / job.input.sample_rate:
+            problems.append(f"WAV lasts {ours:.4f} s, Mediabunny's {theirs:.4f} s")
+    if problems:
+        raise SystemExit(f"{job.name}: outputs differ: " + "; ".join(problems))
+
+
+def measure_startup(browser: Any, url: str, runs: int) -> dict[str, list[dict[str, Any]]]:
+    """First and repeat visits of a bare ``loadPyodide()`` and of ``loadEngine()``, each
+    pair in a fresh context (empty HTTP cache, no service worker), interleaved."""
+    results: dict[str, list[dict[str, Any]]] = {}
+    modes = ("bare", "engine")
+    for run in range(runs):
+        for mode in modes[run % 2 :] + modes[: run % 2]:
+            context = browser.new_context()
+            try:
+                page = context.new_page()
+                for visit in ("first", "repeat"):
+                    page.goto(f"{url}?mode={mode}")
+                    page.wait_for_function("window.startup !== undefined", timeout=180_000)
+                    answer = page.evaluate("window.startup")
+                    if "error" in answer:
+                        raise SystemExit(f"start-up ({mode}) failed: {answer['error']}")
+                    results.setdefault(f"{mode} {visit}", []).append(answer)
+                    print(
+                        f"run {run + 1} start-up {mode} {visit}: {answer['ms']:.0f} ms", flush=True
+                    )
+                    if visit == "first":
+                        page.evaluate("""async () => {
+                            await navigator.serviceWorker.register('/sw.js');
+                            await navigator.serviceWorker.ready; }""")
+            finally:
+                context.close()
+    return results
+
+
+# --- the report ----------------------------------------------------------------------
+
+
+def cell(answers: list[dict[str, Any]]) -> str:
+    """Median time and spread (fastest-slowest) of a side's runs."""
+    times = [a["ms"] for a in answers]
+    return f"{statistics.median(times):.0f} ({min(times):.0f}-{max(times):.0f})"
+
+
+def median_ms(answers: list[dict[str, Any]]) -> float:
+    return statistics.median(a["ms"] for a in answers)
+
+
+def report(
+    results: dict[str, dict[str, list[dict[str, Any]]]], startup: dict[str, list[dict[str, Any]]]
+) -> dict[str, Any]:
+    """Prints the tables (ms: median (spread)); returns the JSON line's figures. Each
+    ``_vs_`` headline is the worst job of its kind: ours/theirs, limit/ours."""
+    print(f"\n| work | {' | '.join(SIDES)} | ours/Mediabunny | limit/ours | peak MiB ours, MB |")
+    print("| --- " * (len(SIDES) + 4) + "|")
+    figures: dict[str, Any] = {}
+    for name, sides in results.items():
+        ms = {side: median_ms(answers) for side, answers in sides.items()}
+        vs_mb = ms["pywebcodecs"] / ms["mediabunny"]
+        vs_limit = ms["limit"] / ms["pywebcodecs"] if "limit" in ms else None
+        peaks = [max(a["peak_mib"] for a in sides[s]) for s in ("pywebcodecs", "mediabunny")]
+        cells = [cell(sides[s]) if s in sides else "—" for s in SIDES]
+        limit_cell = f"{vs_limit:.2f}" if vs_limit else "—"
+        print(
+            f"| {name} | {' | '.join(cells)} | {vs_mb:.2f} | {limit_cell} "
+            f"| {peaks[0]:.0f}, {peaks[1]:.0f} |"
+        )
+        figures[name] = {"vs_mediabunny": vs_mb, "vs_limit": vs_limit, "peak_mib": peaks[0]}
+    line: dict[str, Any] = {}
+    if startup:
+        print("\n| start-up | first visit | repeat visit |\n| --- | --- | --- |")
+        for mode in ("bare", "engine"):
+            first, repeat = cell(startup[f"{mode} first"]), cell(startup[f"{mode} repeat"])
+            print(f"| {mode} | {first} | {repeat} |")
+        steps = startup["engine first"][-1]["steps"]
+        print(
+            "engine steps (last first visit): "
+            + ", ".join(f"{s['step']} at {s['ms']:.0f} ms" for s in steps)
+        )
+        start = {key: median_ms(answers) for key, answers in startup.items()}
+        line.update(
+            {
+                "startup_vs_bare_pyodide": round(start["engine first"] / start["bare first"], 3),
+                "repeat_startup_ms": round(start["engine repeat"]),
+                "first_startup_ms": round(start["engine first"]),
+                "bare_pyodide_ms": round(start["bare first"]),
+                "bare_pyodide_repeat_ms": round(start["bare repeat"]),
+            }
+        )
+    transcodes = [f for f in figures.values() if f["vs_limit"] is not None]
+    remuxes = [f for n, f in figures.items() if "remux" in n and "30 min" not in n]
+    if transcodes:
+        line["transcode_vs_limit"] = round(min(f["vs_limit"] for f in transcodes), 3)
+        line["transcode_vs_mediabunny"] = round(max(f["vs_mediabunny"] for f in transcodes), 3)
+    if remuxes:
+        line["remux_vs_mediabunny"] = round(max(f["vs_mediabunny"] for f in remuxes), 3)
+    for name, f in figures.items():
+        line[name] = {k: round(v, 3) for k, v in f.items() if v is not None}
+    return line
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help="interleaved runs of each")
+    parser.add_argument("--jobs", nargs="*", help="only jobs whose name contains one of these")
+    parser.add_argument(
+        "--startup",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time start-up too (default: yes)",
+    )
+    args = parser.parse_args()
+    jobs = tuple(j for j in JOBS if not args.jobs or any(k in j.name for k in args.jobs))
+    from playwright.sync_api import sync_playwright
+
+    from pywebcodecs_host.browser import launch_options
+    from pywebcodecs_host.headless import default_static_dir
+    from pywebcodecs_host.site_server import SiteServer
+
+    for job in jobs:
+        job.input.make()  # before any clock: ffmpeg must not share the CPU with a run
+    with (
+        tempfile.TemporaryDirectory() as tmp_name,
+        SiteServer(default_static_dir()) as server,
+        sync_playwright() as playwright,
+    ):
+        tmp = Path(tmp_name)
+        bundle_mediabunny(tmp / "mediabunny.mjs")
+        for name in ("bench_peers.mjs", "bench_startup.html"):
+            server.add_input(f"bench/{name}", REPO / "build_scripts" / name)
+        server.add_input("bench/mediabunny.mjs", tmp / "mediabunny.mjs")
+        browser = playwright.chromium.launch(**launch_options())  # type: ignore[arg-type]
+        print(f"Chromium {browser.version}, {os.cpu_count()} cores, {args.runs} runs", flush=True)
+        startup_url = f"{server.url}/__files/bench/bench_startup.html"
+        startup = measure_startup(browser, startup_url, args.runs) if args.startup else {}
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{server.url}/runner.html")
+        page.wait_for_function("window.engineReady === true", timeout=180_000)
+        page.evaluate(
+            "async (url) => { window.bench = await import(url); }",
+            f"{server.url}/__files/bench/bench_peers.mjs",
+        )
+        results = run_jobs(page, server, jobs, args.runs, tmp, renderer_pids(browser))
+        context.close()
+        browser.close()
+    print(json.dumps(report(results, startup), ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
