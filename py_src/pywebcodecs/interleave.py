@@ -33,7 +33,8 @@ class OutputTrack:
     packets_pushed: int = 0
     packets_written: int = 0
     timeline: TrackTimeline = field(default_factory=TrackTimeline)
-    end: Fraction = Fraction(0)  # seconds: the latest pts + duration written
+    end: int = 0  # the latest pts + duration written, in the track's timescale
+    shift: int | None = None  # what moves its packets to the output's origin, in ticks
 
 
 class Interleaver:
@@ -62,18 +63,20 @@ class Interleaver:
         """Write every packet whose turn has come."""
         if self._origin is None and not self._start():
             return
+        # Decode times are compared as dts_a * scale_b < dts_b * scale_a: the same order as
+        # comparing Fractions, without making two per packet (slow under Pyodide).
         while True:
             best: OutputTrack | None = None
-            best_time = Fraction(0)
+            best_dts, best_scale = 0, 1
             for out in self.tracks:
                 if not out.queue:
                     if out.finished:
                         continue
                     return  # this track may still produce an earlier packet
                 assert out.track is not None
-                time = Fraction(out.queue[0].dts, out.track.timescale)
-                if best is None or time < best_time:
-                    best, best_time = out, time
+                dts, scale = out.queue[0].dts, out.track.timescale
+                if best is None or dts * best_scale < best_dts * scale:
+                    best, best_dts, best_scale = out, dts, scale
             if best is None:
                 return
             await self._write(best, best.queue.popleft())
@@ -106,7 +109,8 @@ class Interleaver:
 
     @property
     def duration(self) -> float:
-        return float(max((out.end for out in self.tracks), default=Fraction(0)))
+        ends = (out.end / out.track.timescale for out in self.tracks if out.track is not None)
+        return max(ends, default=0.0)
 
     def _start(self) -> bool:
         """Add the tracks to the muxer once each has its config and first packet (or ended)."""
@@ -122,7 +126,9 @@ class Interleaver:
 
     async def _write(self, out: OutputTrack, packet: Packet) -> None:
         assert out.track is not None and out.muxer_id is not None and self._origin is not None
-        shift = round(self._origin * out.track.timescale)
+        if out.shift is None:
+            out.shift = round(self._origin * out.track.timescale)
+        shift = out.shift
         if shift:
             packet.pts -= shift
             packet.dts -= shift
@@ -130,4 +136,4 @@ class Interleaver:
         out.timeline.not_before_start(packet, -out.track.lead_in)
         await self.muxer.write_packet(out.muxer_id, packet)
         out.packets_written += 1
-        out.end = max(out.end, Fraction(packet.pts + packet.duration, out.track.timescale))
+        out.end = max(out.end, packet.pts + packet.duration)
