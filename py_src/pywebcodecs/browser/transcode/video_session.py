@@ -31,6 +31,9 @@ from .session import CodecSession, description_bytes, output_decoder_config
 _video_chunk = run_js(
     "(type, timestamp, duration, data) => new EncodedVideoChunk({type, timestamp, duration, data})"
 )
+_retimed_frame = run_js(
+    "(frame, timestamp, duration) => new VideoFrame(frame, {timestamp, duration})"
+)
 _KEY_FRAME = js_object({"keyFrame": True})
 _DELTA_FRAME = js_object({"keyFrame": False})
 
@@ -65,6 +68,7 @@ class VideoSession(CodecSession):
         self._keys = KeyframeSchedule(plan.settings.keyframe_interval)
         self._held: Any = None  # the latest decoded frame, until the next one arrives
         self._held_end: int | None = None  # where it stops showing, when its chunk says
+        self._held_slot: Slot | None = None  # its own time and duration
         self._times: list[int] = []
         self.decoder = js.VideoDecoder.new(self._callbacks(self._on_frame, "video decoding"))
         self.encoder = js.VideoEncoder.new(self._callbacks(self._on_chunk, "video encoding"))
@@ -82,6 +86,7 @@ class VideoSession(CodecSession):
             self._encode_held(self._timeline.push(timestamp))
             duration = kept.duration
             self._held_end = timestamp + int(duration) if duration else None
+            self._held_slot = Slot(timestamp, int(duration)) if duration else None
             self._held, kept = kept, None
         except Exception as exc:
             self._fail(CodecError(f"video frame at {frame.timestamp} µs: {exc}"))
@@ -101,12 +106,16 @@ class VideoSession(CodecSession):
             for slot in slots:
                 if self._transform is not None:
                     out = self._transform.apply(held, slot.timestamp, slot.duration)
+                elif slot == self._held_slot:
+                    # Shown as decoded: encode() copies the frame, so no new VideoFrame
+                    # (most frames of a conversion without trim or frame rate).
+                    out = held
                 else:
-                    init = {"timestamp": slot.timestamp, "duration": slot.duration}
-                    out = js.VideoFrame.new(held, js_object(init))
+                    out = _retimed_frame(held, slot.timestamp, slot.duration)
                 key = self._keys.is_key(slot.timestamp)
                 self.encoder.encode(out, _KEY_FRAME if key else _DELTA_FRAME)
-                out.close()
+                if out is not held:
+                    out.close()
         finally:
             held.close()
 
