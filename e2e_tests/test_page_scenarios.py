@@ -12,6 +12,7 @@ checked with ffprobe/ffmpeg.
 from __future__ import annotations
 
 import base64
+import shutil
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -405,8 +406,10 @@ def test_trim_and_channels_reach_the_output(app: App, tmp_path: Path) -> None:
 
 def test_crop_is_checked_in_plain_words_then_reaches_the_output(app: App, tmp_path: Path) -> None:
     page, errors = app
-    choose(page, small_clip())  # 320x240
-    assert wait_for_file(page, "page-clip.webm") == "ready"
+    clip = tmp_path / "to-crop.webm"  # a name of its own: the page may hold small_clip
+    shutil.copyfile(small_clip(), clip)
+    choose(page, clip)  # 320x240
+    assert wait_for_file(page, clip.name) == "ready"
     page.select_option("#container", "webm")
     crop = {"#crop-left": "200", "#crop-top": "20", "#crop-width": "200", "#crop-height": "160"}
     for field, value in crop.items():

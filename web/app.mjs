@@ -297,9 +297,10 @@ function chosenOptions() {
 
 async function convert() {
   if (!page.info || page.state === "converting") return;
-  if (showCropProblem()) {
+  const cropError = showCropProblem();
+  if (cropError) {
     $(CROP_FIELDS.find((id) => $(id).value === "") ?? "crop-left").focus();
-    return null;
+    return { ok: false, errorName: "OptionError", error: cropError };  // a batch says so
   }
   const token = page.token;
   const options = chosenOptions();
