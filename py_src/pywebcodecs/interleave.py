@@ -35,6 +35,7 @@ class OutputTrack:
     timeline: TrackTimeline = field(default_factory=TrackTimeline)
     end: int = 0  # the latest pts + duration written, in the track's timescale
     shift: int | None = None  # what moves its packets to the output's origin, in ticks
+    lead_in: int = 0  # the track's lead_in, read once (it parses the OpusHead)
 
 
 class Interleaver:
@@ -122,6 +123,7 @@ class Interleaver:
         for out in live:
             assert out.track is not None
             out.muxer_id = self.muxer.add_track(out.track)
+            out.lead_in = out.track.lead_in
         return True
 
     async def _write(self, out: OutputTrack, packet: Packet) -> None:
@@ -133,7 +135,7 @@ class Interleaver:
             packet.pts -= shift
             packet.dts -= shift
         # Priming the decoder drops (Opus pre-skip) may lie before 0.
-        out.timeline.not_before_start(packet, -out.track.lead_in)
+        out.timeline.not_before_start(packet, -out.lead_in)
         await self.muxer.write_packet(out.muxer_id, packet)
         out.packets_written += 1
         out.end = max(out.end, packet.pts + packet.duration)
