@@ -5,6 +5,7 @@ WebM. Every output is checked by ffprobe/ffmpeg."""
 from __future__ import annotations
 
 import struct
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -46,10 +47,15 @@ def test_a_large_copy_goes_to_opfs_with_the_tab_memory_bounded(tmp_path: Path) -
     out = tmp_path / "big.mkv"
     try:
         # Its own Chromium with a profile on disk, as a user's (OPFS is in memory in
-        # Playwright's off-the-record contexts).
-        with HeadlessEngine(profile_dir=tmp_path / "profile") as engine:
-            summary = engine.convert(big, out, container="mkv", sink="opfs")
-            peak = peak_resident_mib(renderer_pids(tmp_path / "profile"))
+        # Playwright's off-the-record contexts). Started on a thread of its own: the
+        # session's sync Playwright holds this thread, and a second one cannot start here.
+        def convert() -> tuple[dict, float]:
+            with HeadlessEngine(profile_dir=tmp_path / "profile") as engine:
+                summary = engine.convert(big, out, container="mkv", sink="opfs")
+                return summary, peak_resident_mib(renderer_pids(tmp_path / "profile"))
+
+        with ThreadPoolExecutor(1) as pool:
+            summary, peak = pool.submit(convert).result()
         assert summary["ok"], summary
         assert summary["sink"] == "FileHandleSink"
         assert peak < MEMORY_LIMIT_MIB, f"renderer peak {peak:.0f} MiB for {big.stat().st_size}"
