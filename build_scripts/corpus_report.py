@@ -97,15 +97,16 @@ def judge(name: str, source: Path, output: Path, target: str, summary: dict) -> 
         if len(found) < len(decodable):
             names = ", ".join(s["codec_name"] for s in decodable)
             problems.append(f"{len(found)} of {len(decodable)} {kind} tracks ({names})")
-    if any(_alpha(s) for s in want) and not any(_alpha(s) for s in have):
-        problems.append("the video's alpha channel is gone")
+    warnings = summary.get("warnings") or []
+    told = any("alpha channel" in warning for warning in warnings)  # a loss said out loud
+    if any(_alpha(s) for s in want) and not any(_alpha(s) for s in have) and not told:
+        problems.append("the video's alpha channel is gone without a warning")
     errors, input_errors = _decode_errors(output), _decode_errors(source)
     if len(errors) > len(input_errors):
         problems.append(f"{len(errors)} decode error lines (the input has {len(input_errors)}): "
                         f"{errors[0][:200]}")  # fmt: skip
     if problems:
         return Row(name, target, "bad output", "; ".join(problems))
-    warnings = summary.get("warnings") or []
     return Row(name, target, "good", "; ".join(warnings))
 
 

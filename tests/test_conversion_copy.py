@@ -204,17 +204,6 @@ async def test_an_input_path_that_cannot_be_opened_is_named(tmp_path: Path, name
         await convert_media(str(tmp_path / name), "mkv")
 
 
-async def test_a_video_with_alpha_is_refused_by_name_unless_dropped(tmp_path: Path) -> None:
-    """The alpha channel (WebM BlockAdditional) is not carried: never lost silently."""
-    source = make("alpha.webm", *CLIP[:8], "-c:v", "libvpx", "-pix_fmt", "yuva420p",
-                  "-auto-alt-ref", "0", "-c:a", "libopus")  # fmt: skip
-    with pytest.raises(UnsupportedError, match=r"alpha\.webm: track 1 \(vp8 video\): its alpha"):
-        await copy_to(source, tmp_path / "out.webm", "webm")
-    result = await copy_to(source, tmp_path / "out.webm", "webm", video_codec="drop")
-    assert [s["codec_type"] for s in ffprobe_streams(tmp_path / "out.webm")] == ["audio"]
-    assert result.progress.audio_frames > 0
-
-
 async def test_variable_frame_rate_video_gets_no_default_duration(tmp_path: Path) -> None:
     """A frame rate that is only an average (frames 0.1 s and 0.3 s apart) must not become
     Matroska's DefaultDuration: ffmpeg would time every frame by it. A constant one does."""

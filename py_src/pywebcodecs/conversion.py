@@ -347,7 +347,8 @@ async def _convert(
     progress.done = True
     await reporter.report(force=True)
     outcomes = [TrackOutcome.of(plan) for plan in plans]
-    warnings = demuxer.warnings + [f"{reader.name}: {line}" for line in interleaver.warnings]
+    warnings = demuxer.warnings + [plan.warning for plan in plans if plan.warning]
+    warnings += [f"{reader.name}: {line}" for line in interleaver.warnings]
     return ConversionResult(container, muxer_type.mime_type, progress, outcomes, out_sink, warnings)
 
 

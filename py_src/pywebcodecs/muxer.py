@@ -28,6 +28,9 @@ class Muxer(ABC):
     #: Whether the output can hide the start of a video track (a progressive MP4's edit
     #: list), so copied video trimmed from an earlier key frame shows from the trim's start.
     hides_video_lead_in = False
+    #: Whether copied packets keep their alpha channel (:attr:`Packet.alpha`, WebM/MKV
+    #: BlockAdditions); elsewhere a copied track loses its transparency, with a warning.
+    keeps_alpha: ClassVar[bool] = False
 
     def __init__(self, sink: Sink) -> None:
         self.sink = sink

@@ -59,6 +59,7 @@ class TrackPlan:
     trim: TrimWindow | None = None  # the part of the input kept (every kept track)
     settings: EncoderSettings = DEFAULT_SETTINGS  # bitrate, quality, key frames (re-encode)
     audio: AudioRemix | None = None  # output rate, channels and mix (re-encoded audio)
+    warning: str = ""  # what the output loses of the track (its alpha), naming file and track
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def plan_track(
     """
     decision = _decide(track, target, choice)
     if isinstance(decision, TrackPlan):
-        return replace(decision, trim=target.trim)
+        return _alpha_kept_or_warned(replace(decision, trim=target.trim), target)
     source = target.source
     caps = capabilities or Capabilities()
     if not caps.decodable:
@@ -137,11 +138,30 @@ def plan_track(
         remix = _remix(track, target, caps, codec)
         assert remix is not None  # usable
         note += f"; {remix.note}" if remix.note else ""
-    return TrackPlan(
+    plan = TrackPlan(
         track, "reencode", codec, decision.rotation, decision.size, note=note,
         crop=decision.crop, frame_rate=target.frame_rate if is_video else None,
         trim=target.trim, settings=target.settings, audio=remix,
     )  # fmt: skip
+    return _alpha_kept_or_warned(plan, target)
+
+
+def _alpha_kept_or_warned(plan: TrackPlan, target: Target) -> TrackPlan:
+    """A video's alpha channel survives only a copy into a container that stores it
+    (WebM/MKV). Elsewhere the picture is still worth having (refusing would make every
+    canvas recording unconvertible), so the loss is a note and a warning, never silent."""
+    track = plan.track
+    if not isinstance(track, VideoTrack) or not track.alpha or plan.action == "drop":
+        return plan
+    if plan.action == "copy" and target.muxer.keeps_alpha:
+        return plan
+    why = (
+        "the re-encoded video has none" if plan.action == "reencode"
+        else f"{target.muxer.format_name.upper()} cannot hold it"
+    )  # fmt: skip
+    lost = f"its alpha channel (transparency) was dropped: {why}"
+    warning = _about(track, target.source, lost)
+    return replace(plan, note=f"{plan.note}; {lost}", warning=warning)
 
 
 def probe_request(track: Track, target: Target, choice: TrackChoice) -> ProbeRequest | None:
@@ -173,11 +193,6 @@ def _decide(track: Track, target: Target, choice: TrackChoice) -> TrackPlan | _R
     changed = _PIXEL_OPTIONS if is_video else _SAMPLE_OPTIONS
     if choice == "drop":
         return TrackPlan(track, "drop", note="dropped by choice")
-    if isinstance(track, VideoTrack) and track.alpha:  # else lost without a word
-        raise _refusal(
-            track, source, "its alpha channel (transparency) cannot be kept by this engine; "
-            "drop the track to convert the rest",
-        )  # fmt: skip
     if choice == "copy":
         _check_holds(track, muxer, track.codec, source)
         if transform:
@@ -245,4 +260,9 @@ def _keep_hint(codec: str) -> str:
 
 
 def _refusal(track: Track, source: str, cause: str) -> UnsupportedError:
-    return UnsupportedError(f"{source}: track {track.id} ({track.codec} {track.kind}): {cause}")
+    return UnsupportedError(_about(track, source, cause))
+
+
+def _about(track: Track, source: str, what: str) -> str:
+    """A refusal's or warning's words: the file, the track and its codec, then ``what``."""
+    return f"{source}: track {track.id} ({track.codec} {track.kind}): {what}"

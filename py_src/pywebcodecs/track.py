@@ -71,7 +71,8 @@ class VideoTrack(Track):
     pixel_aspect: tuple[int, int] = (1, 1)
     color: ColorInfo | None = None
     frame_rate: float | None = None  # average, when known
-    alpha: bool = False  # an alpha channel beside the picture (WebM AlphaMode); not carried
+    #: An alpha channel beside the picture (WebM AlphaMode 1): each packet's ``alpha``.
+    alpha: bool = False
     #: Copied video trimmed from the key frame before the trim's start: how long (timescale
     #: units) its frames are shown before the start, for a container that can hide them.
     hidden_lead_in: int = 0
@@ -149,6 +150,9 @@ class Packet:
     #: A frame shown after a trim's end, kept only because frames shown before it need it
     #: to decode (B-frames): a container that can (an MP4 edit list) ends before it.
     hidden: bool = False
+    #: The frame's alpha channel (transparency), coded apart from the picture in the same
+    #: codec, as WebM stores it (BlockAdditional 1); only Matroska/WebM can keep it.
+    alpha: bytes | None = None
 
 
 @dataclass

@@ -12,7 +12,18 @@ import struct
 from dataclasses import dataclass
 
 from . import ids
-from .ebml import EbmlError, encode_id, encode_size, read_signed_vint, read_size
+from .ebml import (
+    EbmlError,
+    children,
+    decode_uint,
+    element,
+    encode_id,
+    encode_size,
+    master,
+    read_signed_vint,
+    read_size,
+    uint_element,
+)
 
 Buffer = bytes | memoryview
 
@@ -21,6 +32,8 @@ LACING_MASK = 0x06
 XIPH_LACING = 0x02
 FIXED_LACING = 0x04
 EBML_LACING = 0x06
+#: The BlockAddID whose BlockAdditional is the alpha channel (WebM, AlphaMode 1).
+ALPHA_ADD_ID = 1
 
 
 @dataclass
@@ -101,12 +114,50 @@ def simple_block(track: int, relative: int, is_key: bool, size: int) -> bytes:
     return encode_id(ids.SIMPLE_BLOCK) + encode_size(len(header) + size) + header
 
 
-def block_group(track: int, relative: int, size: int, discard_ns: int) -> tuple[bytes, bytes]:
-    """A BlockGroup around one key frame of ``size`` bytes whose last ``discard_ns``
-    nanoseconds players drop: the bytes before the frame data, and the bytes after it."""
+def block_group(
+    track: int,
+    relative: int,
+    size: int,
+    *,
+    reference: int | None,
+    discard_ns: int = 0,
+    alpha: bytes | None = None,
+) -> tuple[bytes, bytes]:
+    """A BlockGroup around one frame of ``size`` bytes: the bytes before the frame data, and
+    the bytes after it. ``reference`` is None for a key frame, else the ReferenceBlock (the
+    relative time of a frame it needs, RFC 9559 section 10.2); players drop the frame's last
+    ``discard_ns`` nanoseconds; ``alpha`` is its alpha channel (BlockAddID 1)."""
     header = _block_header(track, relative, 0)  # a Block without ReferenceBlock is a key
     block = encode_id(ids.BLOCK) + encode_size(len(header) + size) + header
-    value = discard_ns.to_bytes((discard_ns.bit_length() + 8) // 8, "big", signed=True)
-    tail = encode_id(ids.DISCARD_PADDING) + encode_size(len(value)) + value
+    tail = b""
+    if reference is not None:
+        tail += _signed_element(ids.REFERENCE_BLOCK, reference)
+    if discard_ns:
+        tail += _signed_element(ids.DISCARD_PADDING, discard_ns)
+    if alpha is not None:
+        more = master(ids.BLOCK_MORE, uint_element(ids.BLOCK_ADD_ID, ALPHA_ADD_ID),
+                      element(ids.BLOCK_ADDITIONAL, alpha))  # fmt: skip
+        tail += master(ids.BLOCK_ADDITIONS, more)
     head = encode_id(ids.BLOCK_GROUP) + encode_size(len(block) + size + len(tail)) + block
     return head, tail
+
+
+def _signed_element(element_id: int, value: int) -> bytes:
+    return element(element_id, value.to_bytes((value.bit_length() + 8) // 8, "big", signed=True))
+
+
+def read_alpha(buf: Buffer, start: int, end: int) -> bytes | None:
+    """The alpha channel in the BlockAdditions ``buf[start:end]``: the BlockAdditional whose
+    BlockAddID is 1 (its default when left out), or None when there is none."""
+    for child_id, more_start, more_end in children(buf, start, end):
+        if child_id != ids.BLOCK_MORE:
+            continue
+        add_id, data = ALPHA_ADD_ID, None
+        for inner_id, inner_start, inner_end in children(buf, more_start, more_end):
+            if inner_id == ids.BLOCK_ADD_ID:
+                add_id = decode_uint(buf, inner_start, inner_end)
+            elif inner_id == ids.BLOCK_ADDITIONAL:
+                data = bytes(buf[inner_start:inner_end])
+        if add_id == ALPHA_ADD_ID and data is not None:
+            return data
+    return None

@@ -36,7 +36,7 @@ from ..errors import FormatError
 from ..reader import Reader
 from ..track import NANOSECONDS, CoverImage, Packet
 from . import ids
-from .blocks import FLAG_KEY, Block, parse_block
+from .blocks import FLAG_KEY, Block, parse_block, read_alpha
 from .duration_tags import parse_duration_tag
 from .ebml import (
     UNKNOWN_SIZE,
@@ -381,13 +381,17 @@ class MatroskaDemuxer(Demuxer):
                 if data is None:
                     return
                 try:
-                    block, duration, is_key, discard = _read_block(element_id, data)
+                    group = _read_block(element_id, data)
                 except EbmlError as exc:
                     message = f"bad block: {exc.message}"
                     raise self.error(message, data_start + exc.offset) from None
-                packets = self._block_packets(block, data, cluster_time, duration, is_key)
-                if packets and discard > 0:
-                    packets[-1].discard_padding = discard
+                packets = self._block_packets(
+                    group.block, data, cluster_time, group.duration, group.is_key
+                )
+                if packets and group.discard > 0:
+                    packets[-1].discard_padding = group.discard
+                if len(packets) == 1:  # an alpha channel belongs to one frame, never laced
+                    packets[0].alpha = group.alpha
                 for packet in packets:
                     yield packet
 
@@ -468,28 +472,41 @@ def _rescale(nanoseconds: int, scale: int) -> int:
     return (2 * nanoseconds + scale) // (2 * scale)
 
 
-def _read_block(element_id: int, data: bytes) -> tuple[Block, int | None, bool, int]:
+@dataclass
+class _ReadBlock:
+    """A SimpleBlock's or BlockGroup's block and what the group says about it."""
+
+    block: Block
+    duration: int | None = None  # BlockDuration, in timestamp units
+    is_key: bool = True
+    discard: int = 0  # DiscardPadding, ns
+    alpha: bytes | None = None  # BlockAdditional 1 (WebM alpha)
+
+
+def _read_block(element_id: int, data: bytes) -> _ReadBlock:
     """The block of a SimpleBlock or BlockGroup, its BlockDuration, key flag (RFC 9559
-    section 10.2: a Block with a ReferenceBlock is not a keyframe) and DiscardPadding (ns)."""
+    section 10.2: a Block with a ReferenceBlock is not a keyframe), DiscardPadding (ns)
+    and alpha channel."""
     if element_id == ids.SIMPLE_BLOCK:
         block = parse_block(data, 0, len(data))
-        return block, None, bool(block.flags & FLAG_KEY), 0
+        return _ReadBlock(block, is_key=bool(block.flags & FLAG_KEY))
     found: Block | None = None
-    duration = None
-    is_key = True
-    discard = 0
+    group = _ReadBlock(Block(0, 0, 0, []))
     for child_id, start, end in children(data, 0, len(data)):
         if child_id == ids.BLOCK:
             found = parse_block(data, start, end)
         elif child_id == ids.BLOCK_DURATION:
-            duration = decode_uint(data, start, end)
+            group.duration = decode_uint(data, start, end)
         elif child_id == ids.REFERENCE_BLOCK:
-            is_key = False
+            group.is_key = False
         elif child_id == ids.DISCARD_PADDING and end - start <= 8:
-            discard = int.from_bytes(data[start:end], "big", signed=True)
+            group.discard = int.from_bytes(data[start:end], "big", signed=True)
+        elif child_id == ids.BLOCK_ADDITIONS:
+            group.alpha = read_alpha(data, start, end)
     if found is None:
         raise EbmlError("BlockGroup without a Block", 0)
-    return found, duration, is_key, discard
+    group.block = found
+    return group
 
 
 _SECTIONS = frozenset({ids.SEEK_HEAD, ids.INFO, ids.TRACKS, ids.TAGS, ids.ATTACHMENTS})

@@ -10,7 +10,8 @@ Layout, all written front to back with only small patches at the end:
             finish)
         Attachments (Matroska only: cover pictures, as ffmpeg and mkvmerge attach them)
         Cluster* (8-byte size, patched when the cluster closes) of SimpleBlocks, and
-            BlockGroups for the blocks that end in padding (DiscardPadding)
+            BlockGroups for the blocks that end in padding (DiscardPadding) or carry an
+            alpha channel (BlockAdditions, on a track with AlphaMode 1)
         Cues
 
 Timestamps are milliseconds (TimestampScale 1 000 000 ns). A new cluster starts at each
@@ -101,6 +102,7 @@ class _OutTrack:
     default_duration_offset: int = 0
     last_dts: int | None = None
     dts_steps: tuple[int, int] | None = None  # the smallest and largest decode-time step
+    last_time: int = 0  # the latest block's time (ms), for a BlockGroup's ReferenceBlock
 
 
 @dataclass
@@ -115,6 +117,7 @@ class MatroskaMuxer(Muxer):
     """The shared writer; :class:`WebmMuxer` and :class:`MkvMuxer` set the DocType."""
 
     doc_type: ClassVar[str]
+    keeps_alpha = True
 
     def __init__(self, sink: Sink) -> None:
         super().__init__(sink)
@@ -179,9 +182,13 @@ class MatroskaMuxer(Muxer):
             self._add_cue(time, out.number)
         self._cluster_has_video = self._cluster_has_video or is_video
         relative = time - self._cluster_time
-        if packet.discard_padding > 0:
-            head, tail = block_group(out.number, relative, len(packet.data),
-                                     packet.discard_padding)  # fmt: skip
+        previous, out.last_time = out.last_time, time
+        if packet.discard_padding > 0 or packet.alpha is not None:
+            reference = None if packet.is_key else (previous - time or -1)
+            head, tail = block_group(
+                out.number, relative, len(packet.data), reference=reference,
+                discard_ns=max(packet.discard_padding, 0), alpha=packet.alpha,
+            )  # fmt: skip
         else:
             head, tail = simple_block(out.number, relative, packet.is_key, len(packet.data)), b""
         await self.sink.write(head)
@@ -390,6 +397,8 @@ def _video_element(track: VideoTrack) -> bytes:
     if display is not None:
         children.append(uint_element(ids.DISPLAY_WIDTH, display[0]))
         children.append(uint_element(ids.DISPLAY_HEIGHT, display[1]))
+    if track.alpha:  # the packets' BlockAdditional 1 is an alpha channel
+        children.append(uint_element(ids.ALPHA_MODE, 1))
     color = track.color
     if color is not None:
         colour = []
