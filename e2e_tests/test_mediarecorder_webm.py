@@ -10,7 +10,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser
 
-from oracle import ffprobe_format, ffprobe_json, stream_hashes
+from oracle import ffprobe_format, ffprobe_json, ffprobe_streams, libvpx_decoded, stream_hashes
 from pywebcodecs import convert_media
 from pywebcodecs.sink import FileSink
 
@@ -55,6 +55,22 @@ def record(browser: Browser, path: Path) -> Path:
 CUES = bytes.fromhex("1C53BB6B")
 
 
+def alpha_modes(path: Path) -> list[str | None]:
+    """Each stream's ALPHA_MODE tag as ffprobe shows it."""
+    streams = ffprobe_streams(path)
+    return [{k.lower(): v for k, v in s.get("tags", {}).items()}.get("alpha_mode") for s in streams]
+
+
+def packets_with_alpha(path: Path) -> int:
+    """How many packets carry a BlockAdditional (the alpha), as ffprobe demuxes them."""
+    packets = ffprobe_json(path, "-show_packets", "-show_entries", "packet=side_data_list")
+    return sum(
+        any(d.get("side_data_type") == "Matroska BlockAdditional" for d in p["side_data_list"])
+        for p in packets["packets"]
+        if "side_data_list" in p
+    )
+
+
 def vint(data: bytes, at: int, keep_marker: bool) -> tuple[int, int]:
     """An EBML variable-size integer at ``at``: (value, length). IDs keep their marker bit."""
     length = 9 - data[at].bit_length()
@@ -94,6 +110,10 @@ def test_copy_makes_a_mediarecorder_webm_seekable(browser: Browser, tmp_path: Pa
 
     assert [plan.action for plan in result.tracks] == ["copy"]
     assert stream_hashes(fixed) == stream_hashes(recorded)
+    # Chromium writes AlphaMode 1 and the canvas's alpha beside each frame: both are kept.
+    assert alpha_modes(fixed) == alpha_modes(recorded)
+    assert packets_with_alpha(fixed) == packets_with_alpha(recorded)
+    assert libvpx_decoded(fixed, "vp8") == libvpx_decoded(recorded, "vp8")
     duration = float(ffprobe_format(fixed)["duration"])
     assert 1.5 < duration < 2.6
     assert abs(duration - result.progress.output_seconds) < 0.05

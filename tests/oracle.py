@@ -152,3 +152,14 @@ def stream_hashes(path: str | os.PathLike[str]) -> list[str]:
     return [
         line.split(",", 2)[2] for line in result.stdout.splitlines() if line and line[0].isdigit()
     ]
+
+
+def libvpx_decoded(path: str | os.PathLike[str], codec: str, *, alpha_only: bool = False) -> bytes:
+    """VP8/VP9 frames as ffmpeg's libvpx decoders make them (its native ones ignore a WebM
+    alpha channel): raw yuva420p, or only the alpha plane."""
+    decoder = {"vp8": "libvpx", "vp9": "libvpx-vp9"}[codec]
+    plane = ["-vf", "alphaextract", "-pix_fmt", "gray"]
+    picture = plane if alpha_only else ["-pix_fmt", "yuva420p"]
+    command = ["ffmpeg", "-nostdin", "-v", "error", "-c:v", decoder, "-i", str(path),
+               *picture, "-f", "rawvideo", "-"]  # fmt: skip
+    return subprocess.run(command, capture_output=True, timeout=60, check=True).stdout
