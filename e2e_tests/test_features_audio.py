@@ -197,3 +197,46 @@ def test_the_terminal_takes_sample_rate_and_channels(tmp_path: Path) -> None:
     (samples,) = decoded(output, 1)
     assert_level(samples, 1000, 0.5)  # both sides at 0.5, mixed at half each
     assert loudest(samples) == pytest.approx(0.05 * 48000, abs=48)  # within 1 ms
+
+
+#: Rates `sample_rate=` takes that an Opus encoder may refuse (Opus itself codes at 8, 12,
+#: 16, 24 and 48 kHz; a browser resamples the others or refuses them).
+UNUSUAL_RATES = (37800, 44056, 88200, 176400, 192000)
+
+
+def test_an_asked_rate_the_encoder_refuses_is_refused_naming_file_and_track(
+    engine: HeadlessEngine, tmp_path: Path
+) -> None:
+    """The rate is chosen by asking this browser's encoder first: a rate it refuses must be
+    refused by the plan with the file, the track and the cause; when it takes them all,
+    the first one must convert (the shape asked is what reaches the encoder)."""
+    assert engine.page is not None
+    answers = engine.page.evaluate(
+        """async (rates) => Promise.all(rates.map(async (sampleRate) =>
+             (await AudioEncoder.isConfigSupported({codec: "opus", sampleRate,
+                                                    numberOfChannels: 1})).supported))""",
+        list(UNUSUAL_RATES),
+    )
+    refused = [rate for rate, ok in zip(UNUSUAL_RATES, answers, strict=True) if not ok]
+    source = tone_wav("tone-48000-1ch.wav", 48000, 1)
+    rate = refused[0] if refused else UNUSUAL_RATES[0]
+    output = tmp_path / "rate.webm"
+    summary = engine.convert(source, output, container="webm", sample_rate=rate)
+    if refused:
+        assert not summary["ok"]
+        assert summary["error"].startswith(
+            f"tone-48000-1ch.wav: track 1 (pcm_s16le audio): the browser's opus encoder does "
+            f"not take {rate} Hz audio"
+        ) or summary["error"].startswith(
+            f"tone-48000-1ch.wav: track 1 (pcm_s16le audio): this browser cannot encode opus "
+            f"audio at {rate} Hz"
+        ), summary["error"]
+        assert not output.exists()
+        return
+    assert summary["ok"], summary
+    assert summary["tracks"][0]["note"].endswith(f"resampled from 48000 to {rate} Hz (asked)")
+    (stream,) = ffprobe_streams(output)
+    assert (stream["codec_name"], stream["channels"]) == ("opus", 1)
+    assert decoded_audio(output).end == pytest.approx(1.013, abs=MS)
+    (samples,) = decoded(output, 1)
+    assert_level(samples, 1000, 0.5)

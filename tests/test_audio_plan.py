@@ -14,7 +14,7 @@ from pywebcodecs.audio_plan import (
     mix_refusal,
     plan_remix,
 )
-from pywebcodecs.capabilities import Capabilities, EncoderCheck
+from pywebcodecs.capabilities import Capabilities, EncoderCheck, ProbeRequest
 from pywebcodecs.errors import OptionError, UnsupportedError
 from pywebcodecs.options import conversion_kwargs
 from pywebcodecs.plan import Target, plan_track, probe_request
@@ -151,12 +151,47 @@ def test_wav_keeps_six_channels():
 
 
 def test_asking_for_the_refused_rate_is_refused():
-    refused_rate = EncoderCheck("opus", False, rate_refused=True)
-    assert plan_remix(audio(2, 7350), 7350, None, refused_rate) is None
-    assert plan_remix(audio(2, 7350), 24000, None, refused_rate) == AudioRemix(
-        24000, 2, None, "resampled from 7350 to 24000 Hz (the browser's opus encoder does "
-        "not take 7350 Hz)"
-    )  # fmt: skip
+    """The probe asks about the asked rate: its refusal is that rate's, and only a rate
+    the caller left open is changed to 48 kHz."""
+    refused = EncoderCheck("opus", False, rate_refused=True, sample_rate=7350)
+    assert plan_remix(audio(2, 7350), 7350, None, refused) is None
+    asked = EncoderCheck("opus", False, rate_refused=True, sample_rate=24000)
+    assert plan_remix(audio(2, 44100), 24000, None, asked) is None
+
+
+def test_the_encoders_are_asked_about_the_output_shape():
+    track = audio(6, 44100)
+    request = probe_request(track, Target(WebmLike, "a.mp4", sample_rate=24000), None)
+    assert request == ProbeRequest(track, ("opus",), sample_rate=24000)
+    assert request.audio_shape() == (24000, 6)
+    request = probe_request(track, Target(WebmLike, "a.mp4", channels=2), None)
+    assert request is not None and request.audio_shape() == (44100, 2)
+
+
+def test_an_asked_rate_the_encoder_refuses_is_refused_by_the_plan():
+    """Before the session starts, naming the file, the track, the codec and the rate."""
+    caps = Capabilities(encoders={"opus": EncoderCheck("opus", False, rate_refused=True,
+                                                       sample_rate=24000)})  # fmt: skip
+    target = Target(WebmLike, "talk.wav", sample_rate=24000)
+    with pytest.raises(UnsupportedError) as error:
+        plan_track(audio(2, 44100, codec="pcm_s16le"), target, None, caps)
+    assert str(error.value) == (
+        "talk.wav: track 2 (pcm_s16le audio): the browser's opus encoder does not take "
+        "24000 Hz audio"
+    )
+    # Refused with neither cause known: the shape asked is named, not the track's.
+    caps = Capabilities(encoders={"opus": EncoderCheck("opus", False, sample_rate=24000,
+                                                       channels=1)})  # fmt: skip
+    with pytest.raises(UnsupportedError, match=r"cannot encode opus audio at 24000 Hz with 1 "
+                                               r"channel$"):  # fmt: skip
+        plan_track(audio(2, 44100), Target(WebmLike, "t.wav", sample_rate=24000, channels=1),
+                   None, caps)  # fmt: skip
+
+
+def test_a_refused_channel_count_at_an_asked_rate_is_still_downmixed():
+    check = EncoderCheck("opus", False, max_channels=2, sample_rate=24000)
+    remix = plan_remix(audio(6, 44100), 24000, None, check)
+    assert remix is not None and (remix.sample_rate, remix.channels) == (24000, 2)
 
 
 def test_js_names_and_values_of_the_audio_options():

@@ -101,9 +101,10 @@ def plan_remix(
     check: EncoderCheck | None,
 ) -> AudioRemix | None:
     """The shape the encoder of ``check.codec`` is fed, or None when it cannot take the
-    track even remixed. ``check`` is the probe's answer for the track as it is (None:
-    nothing probed, assume yes). When the caller named a shape other than the one probed,
-    the encoder's configure step is the judge."""
+    track even remixed. ``check`` is the probe's answer for the shape asked (the caller's
+    ``sample_rate`` and ``channels``, the track's where not given; None: nothing probed,
+    assume yes), so a refused shape the caller named is refused here, before any work,
+    and only what the caller left open is changed to suit the encoder."""
     rate, count = sample_rate or track.sample_rate, channels or track.channels
     why = "asked"
     if check is not None and not check.supported:
@@ -117,10 +118,9 @@ def plan_remix(
                 return None
             why = f"the browser's {check.codec} encoder takes at most {check.max_channels}"
         elif check.rate_refused:
-            if rate == track.sample_rate:  # not asked, or asked for the refused rate
-                if sample_rate is not None:
-                    return None
-                rate = REFERENCE_RATE
+            if sample_rate is not None:  # the refused rate is the one asked for
+                return None
+            rate = REFERENCE_RATE
             why = f"the browser's {check.codec} encoder does not take {track.sample_rate} Hz"
         else:
             return None

@@ -21,44 +21,58 @@ from .track import AudioTrack, Track, VideoTrack
 @dataclass(frozen=True)
 class ProbeRequest:
     """What a plan may need to know about one track: its decoder, and the encoders of
-    ``codecs`` (in preference order) at the output ``size`` and ``frame_rate`` (video;
-    None keeps the track's) with the caller's encoder ``settings``."""
+    ``codecs`` (in preference order) at the output ``size`` and ``frame_rate`` (video) or
+    ``sample_rate`` and ``channels`` (audio), None keeping the track's, with the caller's
+    encoder ``settings``. The encoders are asked about the shape the output will have, so
+    that a shape they refuse is refused by the plan, naming the file and the track."""
 
     track: Track
     codecs: tuple[str, ...]
     size: tuple[int, int] | None = None
     settings: EncoderSettings = DEFAULT_SETTINGS
     frame_rate: float | None = None
+    sample_rate: int | None = None
+    channels: int | None = None
+
+    def audio_shape(self) -> tuple[int, int]:
+        """The sample rate and channel count the audio encoders are asked about."""
+        track = self.track
+        assert isinstance(track, AudioTrack)
+        return self.sample_rate or track.sample_rate, self.channels or track.channels
 
 
 @dataclass(frozen=True)
 class EncoderCheck:
-    """The encoder of ``codec``'s answer for one track's size, sample rate and channels."""
+    """The encoder of ``codec``'s answer for one track's output size, or its output
+    sample rate and channels (``sample_rate``/``channels``: the shape asked about, None
+    where it is the track's own)."""
 
     codec: str
     supported: bool
-    #: When refused: the most channels it took at the track's sample rate (fewer than the
-    #: track has), i.e. the channel count is the cause.
+    #: When refused: the most channels it took at the asked sample rate (fewer than asked),
+    #: i.e. the channel count is the cause.
     max_channels: int | None = None
-    #: When refused: it took the track's channel count at 48 kHz, so the rate is the cause.
+    #: When refused: it took the asked channel count at 48 kHz, so the rate is the cause.
     rate_refused: bool = False
+    sample_rate: int | None = None
+    channels: int | None = None
 
     def refusal(self, track: Track, size: tuple[int, int] | None) -> str:
         """Why the encoder says no, in words that name the limit that was hit."""
         if isinstance(track, AudioTrack):
+            rate = self.sample_rate or track.sample_rate
+            channels = self.channels or track.channels
+            whose = "this track has" if channels == track.channels else "asked for"
             if self.max_channels is not None:
                 return (
                     f"the browser's {self.codec} encoder takes at most {self.max_channels} "
-                    f"channel{'s' if self.max_channels != 1 else ''}; "
-                    f"this track has {track.channels}"
+                    f"channel{'s' if self.max_channels != 1 else ''}; {whose} {channels}"
                 )
             if self.rate_refused:
-                return (
-                    f"the browser's {self.codec} encoder does not take {track.sample_rate} Hz audio"
-                )
+                return f"the browser's {self.codec} encoder does not take {rate} Hz audio"
             return (
-                f"this browser cannot encode {self.codec} audio at {track.sample_rate} Hz "
-                f"with {track.channels} channels"
+                f"this browser cannot encode {self.codec} audio at {rate} Hz "
+                f"with {channels} channel{'s' if channels != 1 else ''}"
             )
         assert isinstance(track, VideoTrack)
         width, height = size or (track.width, track.height)

@@ -170,8 +170,10 @@ def probe_request(track: Track, target: Target, choice: TrackChoice) -> ProbeReq
     decision = _decide(track, target, choice)
     if isinstance(decision, TrackPlan):
         return None
-    frame_rate = target.frame_rate if isinstance(track, VideoTrack) else None
-    return ProbeRequest(track, decision.codecs, decision.size, target.settings, frame_rate)
+    if isinstance(track, AudioTrack):  # the encoders are asked about the output's shape
+        return ProbeRequest(track, decision.codecs, settings=target.settings,
+                            sample_rate=target.sample_rate, channels=target.channels)  # fmt: skip
+    return ProbeRequest(track, decision.codecs, decision.size, target.settings, target.frame_rate)
 
 
 def _decide(track: Track, target: Target, choice: TrackChoice) -> TrackPlan | _Reencode:

@@ -3,26 +3,26 @@
 Only the tracks a plan may re-encode are asked about, and only about the codecs that plan
 may pick, in its order of preference, stopping at the first the encoder takes. Tracks,
 and each track's decoder and encoders, are asked at the same time (``asyncio.gather``).
-Only an audio encoder that refused a track is asked again, all at once, with fewer
-channels and at 48 kHz, to learn whether the channel count or the sample rate is the
-cause.
+Audio encoders are asked about the output's shape (the caller's ``sample_rate`` and
+``channels``, the track's where not given). Only an audio encoder that refused is asked
+again, all at once, with fewer channels and at 48 kHz, to learn whether the channel count
+or the sample rate is the cause.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import js
 from pyodide.ffi import JsException
 
+from ..audio_plan import REFERENCE_RATE
 from ..capabilities import Capabilities, EncoderCheck, ProbeRequest, decoder_config
 from ..encoding import PCM_ENCODERS, audio_encoder_config, video_encoder_config
 from ..track import AudioTrack, Track, VideoTrack
 from .interop import js_bytes, js_object
-
-#: The sample rate every audio encoder takes, to tell a refused rate from a refused codec.
-_REFERENCE_RATE = 48_000
 
 
 async def probe_capabilities(requests: list[ProbeRequest | None]) -> list[Capabilities | None]:
@@ -77,22 +77,24 @@ async def _encoder_check(request: ProbeRequest, codec: str) -> EncoderCheck:
 
 
 async def _audio_check(track: AudioTrack, codec: str, request: ProbeRequest) -> EncoderCheck:
-    """Whether ``codec``'s encoder takes this track; when not, whether fewer channels or
-    the reference sample rate would have been taken (the cause an error should name)."""
+    """Whether ``codec``'s encoder takes this track at the asked rate and channel count
+    (the track's where not asked); when not, whether fewer channels or the reference
+    sample rate would have been taken (the cause an error should name)."""
     if codec in PCM_ENCODERS:
         return EncoderCheck(codec, True)
-    rate, channels = track.sample_rate, track.channels
+    rate, channels = request.audio_shape()
     settings = request.settings
+    asked = EncoderCheck(codec, True, sample_rate=request.sample_rate, channels=request.channels)
     if await supported(js.AudioEncoder, audio_encoder_config(codec, rate, channels, settings)):
-        return EncoderCheck(codec, True)
+        return asked
     fewer = range(channels - 1, 0, -1)
     answers = await asyncio.gather(
-        supported(js.AudioEncoder, audio_encoder_config(codec, _REFERENCE_RATE, channels)),
+        supported(js.AudioEncoder, audio_encoder_config(codec, REFERENCE_RATE, channels)),
         *(supported(js.AudioEncoder, audio_encoder_config(codec, rate, n)) for n in fewer),
     )
-    rate_refused = rate != _REFERENCE_RATE and answers[0]
+    rate_refused = rate != REFERENCE_RATE and answers[0]
     max_channels = next((n for n, ok in zip(fewer, answers[1:], strict=True) if ok), None)
-    return EncoderCheck(codec, False, max_channels=max_channels, rate_refused=rate_refused)
+    return replace(asked, supported=False, max_channels=max_channels, rate_refused=rate_refused)
 
 
 async def supported(codec_class: Any, config: Any) -> bool:
