@@ -240,3 +240,22 @@ def test_an_asked_rate_the_encoder_refuses_is_refused_naming_file_and_track(
     assert decoded_audio(output).end == pytest.approx(1.013, abs=MS)
     (samples,) = decoded(output, 1)
     assert_level(samples, 1000, 0.5)
+
+
+def test_re_encoded_audio_keeps_its_name_and_default_flag(
+    engine: HeadlessEngine, tmp_path: Path
+) -> None:
+    """Two named AAC tracks in MKV, the second not the default: each Opus track in the
+    WebM keeps its title and its default flag (ffprobe's tags and disposition)."""
+    source = make("named-tracks.mkv", "-f", "lavfi", "-i", "sine=frequency=440:duration=1",
+                  "-f", "lavfi", "-i", "sine=frequency=880:duration=1",
+                  "-map", "0:a", "-map", "1:a", "-c:a", "aac",
+                  "-metadata:s:a:0", "title=Commentary", "-metadata:s:a:1", "title=Music",
+                  "-disposition:a:0", "default", "-disposition:a:1", "0")  # fmt: skip
+    output = tmp_path / "named.webm"
+    summary = engine.convert(source, output, container="webm")
+    assert summary["ok"], summary
+    streams = ffprobe_streams(output)
+    assert [s["codec_name"] for s in streams] == ["opus", "opus"]
+    assert [s.get("tags", {}).get("title") for s in streams] == ["Commentary", "Music"]
+    assert [s["disposition"]["default"] for s in streams] == [1, 0]

@@ -88,7 +88,8 @@ class AudioSession(CodecSession):
             return AudioTrack(id=self.index + 1, codec=codec, codec_string=codec_string,
                               timescale=MICROSECONDS, sample_rate=self._shape.sample_rate,
                               channels=self._shape.channels, bits_per_sample=bits,
-                              language=track.language)  # fmt: skip
+                              language=track.language, name=track.name,
+                              is_default=track.is_default)  # fmt: skip
 
         self._queue(data, timestamp, duration, True, make_track)
 
@@ -192,6 +193,8 @@ class AudioSession(CodecSession):
                 sample_rate=int(getattr(config, "sampleRate", None) or shape.sample_rate),
                 channels=channels,
                 language=track.language,
+                name=track.name,
+                is_default=track.is_default,
             )
 
         try:
