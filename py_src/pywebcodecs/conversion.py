@@ -27,7 +27,14 @@ from .audio_plan import check_audio_options
 from .capabilities import Capabilities, ProbeRequest
 from .demuxer import Demuxer
 from .encoding import EncoderSettings
-from .errors import CodecError, ConversionAborted, FormatError, OptionError, PyWebCodecsError
+from .errors import (
+    CodecError,
+    ConversionAborted,
+    FormatError,
+    OptionError,
+    PyWebCodecsError,
+    UnsupportedError,
+)
 from .formats import muxer_class, open_demuxer
 from .frame_plan import Crop, TrimWindow
 from .interleave import Interleaver
@@ -337,8 +344,12 @@ async def _convert(
         _check_every_track_has_packets(reader.name, kept, interleaver, delivered)
         await interleaver.finish()
         await _sink_step(out_sink, "complete")  # flush, close: the output is whole
-    except BaseException:
+    except BaseException as exc:
         await _sink_step(out_sink, "abort")  # no half-written file left on disk
+        if isinstance(exc, UnsupportedError) and not str(exc).startswith(f"{reader.name}: "):
+            # The muxers and codec sessions know tracks, not files: the input's name goes
+            # in front here, once, rather than threaded through each of them.
+            raise UnsupportedError(f"{reader.name}: {exc}") from exc
         raise
     finally:
         for stage in stages.values():
