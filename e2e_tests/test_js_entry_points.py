@@ -174,3 +174,39 @@ def test_python_from_load_engine_takes_null_and_undefined_options(
     outputs = [tmp_path / "1.webm", tmp_path / "2.webm", tmp_path / "3.mkv"]
     answer = run_script(browser, static_dir, LOAD_ENGINE, outputs)
     assert answer == {"same": True}  # one engine per page, however often it is asked for
+
+
+ENCODER_HINTS = """async () => {
+  const { convertMedia } = await import("./engine.mjs");
+  const file = fileInput.files[0];
+  const failure = (options) => convertMedia(file, options).then(
+    () => null, (error) => ({ name: error.name, message: error.message }));
+  const result = await convertMedia(file, { container: "webm", videoCodec: "vp8",
+    hardwareAcceleration: "prefer-software", latencyMode: "realtime" });
+  window.blobs = [result.blob];
+  return {
+    tracks: result.tracks.map((track) => [track.action, track.output_codec]),
+    hardware: await failure({ videoCodec: "vp8", hardwareAcceleration: "fast" }),
+    latency: await failure({ videoCodec: "vp8", latencyMode: "fastest" }),
+  };
+}"""
+
+
+@pytest.mark.timeout(300)
+def test_convert_media_takes_hardware_acceleration_and_latency_mode(
+    browser: Browser, static_dir: Path, tmp_path: Path
+) -> None:
+    """The encoder hints reach a real re-encode (a software VP8 encoder in realtime mode
+    still writes every frame: ffprobe's count), and a value WebCodecs does not define is
+    an OptionError naming the option and its choices."""
+    answer = run_script(browser, static_dir, ENCODER_HINTS, [tmp_path / "hints.webm"])
+    assert answer["tracks"] == [["reencode", "vp8"], ["reencode", "opus"]]
+    assert answer["hardware"] == {
+        "name": "OptionError",
+        "message": "hardware_acceleration must be one of no-preference, prefer-hardware, "
+        "prefer-software, got 'fast'",
+    }
+    assert answer["latency"] == {
+        "name": "OptionError",
+        "message": "latency_mode must be one of quality, realtime, got 'fastest'",
+    }
