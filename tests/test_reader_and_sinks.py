@@ -27,6 +27,28 @@ async def test_large_reads_go_straight_through_and_keep_the_window():
     assert reader.fetches == 2
 
 
+class LoggedSource(BytesSource):
+    """Records the offset of each read, to see whether the reader walks forward."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.offsets: list[int] = []
+
+    async def read(self, offset: int, size: int) -> bytes:
+        self.offsets.append(offset)
+        return await super().read(offset, size)
+
+
+async def test_a_read_past_the_window_reads_on_from_its_end():
+    source = LoggedSource(DATA)
+    reader = await Reader.open(source, window=1024)
+    assert await reader.read(0, 1000) == DATA[:1000]
+    assert await reader.read(1000, 100) == DATA[1000:1100]  # 24 bytes kept, 1000 read on
+    assert await reader.read(2000, 100) == DATA[2000:2100]
+    assert source.offsets == [0, 1024, 2024]
+    assert await reader.read(len(DATA) - 10, 20) == DATA[-10:]
+
+
 async def test_reads_stop_at_the_end_of_the_file():
     reader = await Reader.open(BytesSource(DATA))
     assert await reader.read(len(DATA) - 3, 10) == DATA[-3:]

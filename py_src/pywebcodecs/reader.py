@@ -54,7 +54,15 @@ class Reader:
             # Large payloads (a big video frame, a whole moov) go straight through
             # without evicting the window that the parser is walking.
             return await self._fetch(offset, size)
-        self._buf = await self._fetch(offset, self.window)
+        buf_end = buf_start + len(self._buf)
+        if buf_start <= offset < buf_end:
+            # The request runs past the window: keep its start and read on from the
+            # window's end, so that the source sees one forward walk (a streamed URL
+            # continues its response instead of starting a new request).
+            kept = self._buf[offset - buf_start :]
+            self._buf = kept + await self._fetch(buf_end, self.window - len(kept))
+        else:
+            self._buf = await self._fetch(offset, self.window)
         self._buf_start = offset
         return self._buf[:size]
 

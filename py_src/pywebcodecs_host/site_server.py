@@ -14,6 +14,7 @@ without base64 round trips:
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
 import os
 import re
@@ -160,7 +161,9 @@ def _make_handler(server: SiteServer) -> type[SimpleHTTPRequestHandler]:
             self.end_headers()
             with open(path, "rb") as f:
                 f.seek(start)
-                _copy_exactly(f, self.wfile, end - start + 1)
+                # The page may cancel a streamed range once it has read what it needed.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    _copy_exactly(f, self.wfile, end - start + 1)
 
     return Handler
 
