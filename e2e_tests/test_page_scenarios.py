@@ -81,22 +81,28 @@ def release_engine() -> None:
 
 
 @pytest.fixture(scope="module")
-def app(browser: Browser, static_dir: Path) -> Iterator[App]:
-    """The page just opened (engine not yet ready), and the page errors it raises."""
+def site(static_dir: Path) -> Iterator[SiteServer]:
+    """The page's origin; it also serves the inputs a test opens by link."""
     with SiteServer(static_dir) as site:
-        context = browser.new_context(accept_downloads=True, viewport=DESKTOP)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        # Pyodide's wasm is held back until the first test has chosen its file, so that
-        # the engine is still starting then, however fast this machine boots it.
-        context.route("**/pyodide.asm.wasm", hold_engine)
-        page.goto(f"{site.url}/index.html")
-        try:
-            yield page, errors
-        finally:
-            release_engine()
-        context.close()
+        yield site
+
+
+@pytest.fixture(scope="module")
+def app(browser: Browser, site: SiteServer) -> Iterator[App]:
+    """The page just opened (engine not yet ready), and the page errors it raises."""
+    context = browser.new_context(accept_downloads=True, viewport=DESKTOP)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    # Pyodide's wasm is held back until the first test has chosen its file, so that
+    # the engine is still starting then, however fast this machine boots it.
+    context.route("**/pyodide.asm.wasm", hold_engine)
+    page.goto(f"{site.url}/index.html")
+    try:
+        yield page, errors
+    finally:
+        release_engine()
+    context.close()
 
 
 def choose(page: Page, path: Path, *, accept: bool | None = None) -> list[str]:
@@ -458,5 +464,34 @@ def test_crop_is_checked_in_plain_words_then_reaches_the_output(app: App, tmp_pa
         page.fill(field, "")
     (video,) = (s for s in ffprobe_streams(saved) if s["codec_type"] == "video")
     assert (video["width"], video["height"]) == (200, 160)
+    assert decode_errors(saved) == ""
+    assert errors == []
+
+
+def test_a_pasted_link_is_read_by_ranges_and_converted(
+    app: App, site: SiteServer, tmp_path: Path
+) -> None:
+    """A link to a clip on this origin, pasted into the link field and opened with Enter:
+    the page reads it (by ranges, from the server) and converts it like a chosen file."""
+    page, errors = app
+    clip = tmp_path / "linked-clip.webm"  # a name of its own: the page may hold small_clip
+    shutil.copyfile(small_clip(), clip)
+    url = site.add_input(clip.name, clip)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url)
+    page.evaluate("(url) => navigator.clipboard.writeText(url)", url)
+    page.focus("#url-input")
+    page.keyboard.press("ControlOrMeta+V")  # a real paste: the page's paste listener runs
+    assert page.input_value("#url-input") == url
+    page.keyboard.press("Enter")
+    assert wait_for_file(page, clip.name) == "ready"
+    page.select_option("#container", "mkv")
+    page.click("#convert")
+    assert wait_for_state(page, "done", "failed", "cancelled") == "done"
+    record_state(page, "done-from-link")
+    name, saved = download(page, tmp_path)
+    assert name != clip.name and name.endswith(".mkv")
+    streams = ffprobe_streams(saved)
+    assert [s["codec_name"] for s in streams] == ["vp8", "opus"]
+    assert summarize(saved)["video"].packets == summarize(clip)["video"].packets
     assert decode_errors(saved) == ""
     assert errors == []
