@@ -26,8 +26,9 @@ from .session import CodecSession, description_bytes, output_decoder_config
 #: Audio chunks are tiny and decode in microseconds: a deeper queue means fewer waits.
 MAX_AUDIO_QUEUE = 32
 
-_audio_chunk = run_js(
-    "(type, timestamp, duration, data) => new EncodedAudioChunk({type, timestamp, duration, data})"
+_audio_chunk = run_js(  # takes the data's buffer, as video chunks do (CodecSession.push)
+    "(type, timestamp, duration, data) =>"
+    " new EncodedAudioChunk({type, timestamp, duration, data, transfer: [data.buffer]})"
 )
 
 

@@ -27,9 +27,11 @@ from .frame_transforms import FrameTransform
 from .session import CodecSession, description_bytes, output_decoder_config
 
 # Made once: building these objects from Python dicts per chunk (to_js) would cost more
-# than everything else the pipeline does per frame.
+# than everything else the pipeline does per frame. The chunk takes the data's buffer
+# (``transfer``, see CodecSession.push) instead of copying it.
 _video_chunk = run_js(
-    "(type, timestamp, duration, data) => new EncodedVideoChunk({type, timestamp, duration, data})"
+    "(type, timestamp, duration, data) =>"
+    " new EncodedVideoChunk({type, timestamp, duration, data, transfer: [data.buffer]})"
 )
 _retimed_frame = run_js(
     "(frame, timestamp, duration) => new VideoFrame(frame, {timestamp, duration})"
