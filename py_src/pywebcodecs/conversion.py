@@ -39,7 +39,7 @@ from .formats import muxer_class, open_demuxer
 from .frame_plan import Crop, TrimWindow
 from .interleave import Interleaver
 from .plan import Resize, Target, TrackChoice, TrackPlan, plan_track, probe_request
-from .reader import Reader
+from .reader import DEFAULT_WINDOW, Reader
 from .runtime import IN_BROWSER
 from .sink import MemorySink, Sink, fast_start_fits
 from .source import Source
@@ -299,7 +299,7 @@ async def _convert(
 ) -> ConversionResult:
     muxer_type = muxer_class(container)
     source = open_source(src)
-    reader = await Reader.open(source)
+    reader = await Reader.open(source, window=getattr(source, "read_window", DEFAULT_WINDOW))
     demuxer = await open_demuxer(reader)
     choices = []
     for track in demuxer.tracks:

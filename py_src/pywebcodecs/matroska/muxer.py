@@ -103,6 +103,7 @@ class _OutTrack:
     last_dts: int | None = None
     dts_steps: tuple[int, int] | None = None  # the smallest and largest decode-time step
     last_time: int = 0  # the latest block's time (ms), for a BlockGroup's ReferenceBlock
+    is_video: bool = False
 
 
 @dataclass
@@ -142,6 +143,7 @@ class MatroskaMuxer(Muxer):
             number=len(self._tracks) + 1, track=track, codec_private=codec_private(track)
         )
         out.lead_in = track.lead_in
+        out.is_video = isinstance(track, VideoTrack)
         self._tracks.append(out)
         self._has_video = self._has_video or isinstance(track, VideoTrack)
         return out.number
@@ -153,48 +155,56 @@ class MatroskaMuxer(Muxer):
             raise ValueError(f"unknown track id {track_id}")
         out = self._tracks[track_id - 1]
         scale = out.track.timescale
-        time = to_ms(packet.pts + out.lead_in, scale)
+        pts = packet.pts
+        time = to_ms(pts + out.lead_in, scale)
         if time < 0:
             raise ValueError(
-                f"track {track_id}: packet pts {packet.pts}/{scale} s is before the start; "
+                f"track {track_id}: packet pts {pts}/{scale} s is before the start; "
                 "Matroska block timestamps cannot be negative (shift the timeline first)"
             )
-        if packet.pts > out.last_pts:
-            out.step = packet.pts - out.last_pts if out.last_pts >= 0 else 0
-            out.last_pts = packet.pts
+        if pts > out.last_pts:
+            out.step = pts - out.last_pts if out.last_pts >= 0 else 0
+            out.last_pts = pts
+        dts = packet.dts
         if out.last_dts is not None:
-            step = packet.dts - out.last_dts
-            low, high = out.dts_steps or (step, step)
-            out.dts_steps = (min(low, step), max(high, step))
-        out.last_dts = packet.dts
+            step = dts - out.last_dts
+            if out.dts_steps is None:
+                out.dts_steps = (step, step)
+            elif not out.dts_steps[0] <= step <= out.dts_steps[1]:
+                low, high = out.dts_steps
+                out.dts_steps = (min(low, step), max(high, step))
+        out.last_dts = dts
         # A packet without a duration (WebCodecs chunks may have none) lasts as long as
         # the gap before it, so Duration covers the last frame.
         duration = packet.duration if packet.duration > 0 else out.step
-        out.end_ms = max(out.end_ms, to_ms(packet.pts + duration, scale))
-        self._duration_ms = max(self._duration_ms, out.end_ms)
-        is_video = isinstance(out.track, VideoTrack)
-        if self._needs_cluster(time, is_video and packet.is_key):
+        end_ms = to_ms(pts + duration, scale)
+        if end_ms > out.end_ms:
+            out.end_ms = end_ms
+            if end_ms > self._duration_ms:
+                self._duration_ms = end_ms
+        is_video, video_key = out.is_video, out.is_video and packet.is_key
+        if self._needs_cluster(time, video_key):
             await self._open_cluster(time)
             if not self._has_video:
                 self._add_cue(time, out.number)
-        assert self._cluster_offset is not None
-        if is_video and packet.is_key:
+        if video_key:
             self._add_cue(time, out.number)
         self._cluster_has_video = self._cluster_has_video or is_video
         relative = time - self._cluster_time
         previous, out.last_time = out.last_time, time
+        data = packet.data
         if packet.discard_padding > 0 or packet.alpha is not None:
             reference = None if packet.is_key else (previous - time or -1)
             head, tail = block_group(
-                out.number, relative, len(packet.data), reference=reference,
+                out.number, relative, len(data), reference=reference,
                 discard_ns=max(packet.discard_padding, 0), alpha=packet.alpha,
             )  # fmt: skip
+            await self.sink.write(head + data + tail)
         else:
-            head, tail = simple_block(out.number, relative, packet.is_key, len(packet.data)), b""
-        await self.sink.write(head)
-        await self.sink.write(packet.data)
-        if tail:
-            await self.sink.write(tail)
+            # One write per block: in Pyodide an await costs more than copying a frame.
+            await self.sink.write(
+                simple_block(out.number, relative, packet.is_key, len(data)) + data
+            )
 
     async def finish(self) -> None:
         if not self._started:
