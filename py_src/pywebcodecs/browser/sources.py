@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import js
+from pyodide.code import run_js
 from pyodide.ffi import JsException, JsProxy
 
 from ..errors import FormatError, PyWebCodecsError
@@ -50,6 +51,31 @@ SKIP_BYTES = 1 << 20
 READ_BUFFER_BYTES = 1 << 20
 
 
+_body_state = run_js("(reader, byob, buffer) => ({reader, byob, buffer, left: null})")
+# Reads up to `size` bytes of a body into its buffer: a BYOB reader fills it in place (each
+# read hands the buffer back), a default reader's chunks are copied and their rest kept.
+_fill = run_js("""async (s, size) => {
+  let got = 0;
+  while (got < size) {
+    if (s.left) {
+      const n = Math.min(s.left.length, size - got);
+      new Uint8Array(s.buffer, got, n).set(s.left.subarray(0, n));
+      s.left = n < s.left.length ? s.left.subarray(n) : null;
+      got += n;
+      continue;
+    }
+    const { done, value } = s.byob
+      ? await s.reader.read(new Uint8Array(s.buffer, got, size - got))
+      : await s.reader.read();
+    if (s.byob && value) s.buffer = value.buffer;
+    if (done) break;
+    if (s.byob) got += value.byteLength;
+    else s.left = value;
+  }
+  return new Uint8Array(s.buffer, 0, got);
+}""")
+
+
 class UrlSource:
     """A URL read by HTTP range requests, streamed: a read continues the open response
     when it starts where the last one ended (or a little after), which is how demuxers
@@ -59,11 +85,8 @@ class UrlSource:
         self._url = str(js.URL.new(url, js.globalThis.location.href).href)
         self._size: int | None = None
         self._whole: bytes | None = None
-        self._reader: Any = None  # the open response body's ReadableStream reader
-        self._byob = False
+        self._body: Any = None  # the open response body's reader and buffer (_body_state)
         self._position = 0  # the file offset of the open body's next byte
-        self._left: Any = None  # bytes a default reader gave beyond the last read
-        self._buffer: Any = None  # the ArrayBuffer a BYOB reader fills, reused
 
     @property
     def name(self) -> str:
@@ -76,19 +99,19 @@ class UrlSource:
         return self._size
 
     async def read(self, offset: int, size: int) -> bytes:
-        if self._whole is None and self._reader is not None:
+        if self._whole is None and self._body is not None:
             gap = offset - self._position
             if 0 < gap <= SKIP_BYTES:
                 await self.read(self._position, gap)
         out = bytearray(size)
         got = 0
         while got < size and self._whole is None:
-            opened = self._reader is None or self._position != offset + got
+            opened = self._body is None or self._position != offset + got
             if opened and (not await self._open(offset + got) or self._whole is not None):
                 break
             chunk = await self._chunk(size - got)
             if chunk is None:  # the end of this range: the next one is a new request
-                self._reader = None
+                self._body = None
                 if opened:  # an empty range: the file ends here
                     break
                 continue
@@ -102,9 +125,10 @@ class UrlSource:
 
     async def _open(self, offset: int) -> bool:
         """Start a request at ``offset``; False when the file ends before it."""
-        if self._reader is not None:
-            await self._reader.cancel()
-            self._reader = None
+        buffer = None
+        if self._body is not None:
+            await self._body.reader.cancel()
+            buffer, self._body = self._body.buffer, None
         if self._size is not None and offset >= self._size:
             return False
         last = offset + STREAM_SPAN_BYTES - 1
@@ -126,37 +150,23 @@ class UrlSource:
         if total.isdigit():
             self._size = int(total)
         try:
-            self._reader = response.body.getReader(js_object({"mode": "byob"}))
-            self._byob = True
+            reader, byob = response.body.getReader(js_object({"mode": "byob"})), True
         except JsException:  # a body that is not a byte stream
-            self._reader = response.body.getReader()
-            self._byob = False
-        self._left = None
+            reader, byob = response.body.getReader(), False
+        buffer = buffer or js.ArrayBuffer.new(READ_BUFFER_BYTES)
+        self._body = _body_state(reader, byob, buffer)
         self._position = offset
         return True
 
     async def _chunk(self, most: int) -> Any:
-        """The open body's next bytes (a ``Uint8Array`` of at most ``most``), or None at
-        its end. A BYOB reader fills the one reused buffer; a default one hands out
-        chunks of its own size, whose rest waits for the next call."""
+        """The open body's next bytes (a ``Uint8Array`` of at most ``most`` in the reused
+        buffer), or None at its end: one call to JS however many pieces the network
+        delivered them in, so that a read makes no garbage per piece."""
         try:
-            if self._left is None and self._byob:
-                if self._buffer is None:
-                    self._buffer = js.ArrayBuffer.new(READ_BUFFER_BYTES)
-                view = js.Uint8Array.new(self._buffer, 0, min(most, READ_BUFFER_BYTES))
-                result = await self._reader.read(view)
-                self._buffer = result.value.buffer if result.value is not None else None
-                return None if result.done else result.value
-            if self._left is None:
-                result = await self._reader.read()
-                if result.done:
-                    return None
-                self._left = result.value
+            view = await _fill(self._body, min(most, READ_BUFFER_BYTES))
         except JsException as exc:
             raise PyWebCodecsError(f"{self._url}: network error: {exc}") from exc
-        chunk = self._left.subarray(0, most)
-        self._left = self._left.subarray(most) if self._left.length > most else None
-        return chunk
+        return view if view.byteLength else None
 
     def open_relative(self, reference: str) -> UrlSource:
         return UrlSource(str(js.URL.new(reference, self._url).href))
