@@ -18,6 +18,9 @@ The rules that keep the comparison fair, which ``tests/test_bench_fairness.py`` 
 Start-up is timed in fresh browser contexts, from the navigation: a bare ``loadPyodide()``
 against ``loadEngine()``, on a first visit and on a repeat visit (service worker installed).
 Memory is the peak resident size of the renderer processes sampled during each side.
+``--terminal`` also times ``pywebcodecs convert`` on a 1.2 GB MP4 (made from a 10 s clip
+looped by stream copy, deleted after) remuxed to MKV against the same remux in the page
+from a Blob, with the peak resident size of each one's process tree.
 Prints a table of medians and spreads, then one JSON line of ratios.
 """
 
@@ -31,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +121,22 @@ def long_360p() -> Path:
             partial,
         )
         partial.rename(out)
+    return out
+
+
+def big_720p(folder: Path) -> Path:
+    """About 1.2 GB of 1280x720 H.264 + AAC at ~80 Mb/s (a high bitrate keeps the packet
+    count small, so the size is what is measured): a 10 s clip looped 12 times by copy."""
+    clip = folder / "big-clip.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=10",
+           "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=10",
+           "-vf", "noise=alls=40:allf=t+u",  # noise, so the encoder reaches the bitrate
+           "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "80M", "-maxrate", "80M",
+           "-bufsize", "80M", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
+           clip)  # fmt: skip
+    out = folder / "big-720p.mp4"
+    ffmpeg("-stream_loop", "11", "-i", clip, "-c", "copy", "-use_editlist", "0", out)
+    clip.unlink()
     return out
 
 
@@ -300,23 +320,98 @@ class MemorySampler:
 
     def _sample(self) -> None:
         while True:
-            total = 0
-            for pid in self.pids:
-                try:
-                    status = Path(f"/proc/{pid}/status").read_text()
-                except FileNotFoundError:
-                    continue
-                total += next(
-                    (
-                        int(line.split()[1])
-                        for line in status.splitlines()
-                        if line.startswith("VmRSS:")
-                    ),
-                    0,
-                )
-            self.peak_mib = max(self.peak_mib, total / 1024)
+            self._sample_once()
             if self._stop.wait(0.1):
                 return
+
+    def _sample_once(self) -> None:
+        total = 0
+        for pid in self.pids:
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            total += next(
+                (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")),
+                0,
+            )
+        self.peak_mib = max(self.peak_mib, total / 1024)
+
+
+class TreeSampler(MemorySampler):
+    """The summed resident size of a process and all its descendants, sampled."""
+
+    def __init__(self, root: int) -> None:
+        super().__init__([])
+        self.root = root
+
+    def _sample(self) -> None:
+        while True:
+            self.pids = process_tree(self.root)
+            super()._sample_once()
+            if self._stop.wait(0.1):
+                return
+
+
+def process_tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (FileNotFoundError, ProcessLookupError, ValueError, IndexError, NotADirectoryError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, ()))
+    return tree
+
+
+def measure_terminal(
+    page: Any, server: Any, tmp: Path, pids: list[int], runs: int
+) -> dict[str, list[dict[str, float]]]:
+    """``pywebcodecs convert BIG.mp4 OUT.mkv`` against ``convertMedia`` of the same file
+    from a Blob in the page (fetched before the clock), interleaved; ffprobe checks that
+    both outputs hold the same packets. The big input is deleted at the end."""
+    big = big_720p(tmp)
+    results: dict[str, list[dict[str, float]]] = {"terminal": [], "page": []}
+    try:
+        spec = {"inputUrl": server.add_input("in/big-720p.mp4", big), "ours": {"container": "mkv"}}
+        for run in range(runs):
+            for side in ("terminal", "page")[run % 2 :] + ("terminal", "page")[: run % 2]:
+                out = tmp / f"big-{side}.mkv"
+                if side == "terminal":
+                    command = [str(Path(sys.executable).with_name("pywebcodecs")), "convert",
+                               str(big), str(out)]  # fmt: skip
+                    started = time.perf_counter()
+                    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+                    with TreeSampler(process.pid) as memory:
+                        if process.wait(timeout=900):
+                            raise SystemExit(f"{' '.join(command)} failed")
+                    answer = {"ms": (time.perf_counter() - started) * 1000}
+                else:
+                    spec["outputUrl"] = server.add_output("out/big-page.mkv", out)
+                    page.evaluate("(job) => window.bench.prepare(job)", spec)
+                    with MemorySampler(pids) as memory:
+                        answer = page.evaluate(
+                            "(job) => window.bench.run('pywebcodecs', job)", spec
+                        )
+                answer["peak_mib"] = memory.peak_mib
+                answer["counts"] = probe_counts(out)
+                out.unlink()
+                results[side].append(answer)
+                print(f"run {run + 1} 1.2 GB remux → MKV {side}: {answer['ms']:.0f} ms, "
+                      f"{memory.peak_mib:.0f} MiB", flush=True)  # fmt: skip
+            if results["terminal"][-1]["counts"] != results["page"][-1]["counts"]:
+                raise SystemExit("1.2 GB remux: the terminal's and the page's outputs differ")
+        page.evaluate("(url) => window.bench.forget(url)", spec["inputUrl"])
+    finally:
+        big.unlink()
+    return results
 
 
 def renderer_pids(browser: Any) -> list[int]:
@@ -431,6 +526,19 @@ def median_ms(answers: list[dict[str, Any]]) -> float:
     return statistics.median(a["ms"] for a in answers)
 
 
+def report_terminal(results: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Prints the terminal section's table; returns its JSON figures."""
+    print("\n| 1.2 GB remux → MKV | time | peak MiB (process tree) |\n| --- | --- | --- |")
+    for side in ("page", "terminal"):
+        peak = max(a["peak_mib"] for a in results[side])
+        print(f"| {side} | {cell(results[side])} | {peak:.0f} |")
+    return {
+        "terminal_vs_page": round(median_ms(results["terminal"]) / median_ms(results["page"]), 3),
+        "terminal_peak_mib": round(max(a["peak_mib"] for a in results["terminal"])),
+        "page_peak_mib": round(max(a["peak_mib"] for a in results["page"])),
+    }
+
+
 def report(
     results: dict[str, dict[str, list[dict[str, Any]]]], startup: dict[str, list[dict[str, Any]]]
 ) -> dict[str, Any]:
@@ -494,6 +602,12 @@ def main() -> int:
         default=True,
         help="time start-up too (default: yes)",
     )
+    parser.add_argument(
+        "--terminal",
+        action="store_true",
+        help="also time `pywebcodecs convert` against the page on a 1.2 GB file (needs 2.5 GB "
+        "of disk)",
+    )
     args = parser.parse_args()
     jobs = tuple(j for j in JOBS if not args.jobs or any(k in j.name for k in args.jobs))
     from playwright.sync_api import sync_playwright
@@ -526,10 +640,15 @@ def main() -> int:
             "async (url) => { window.bench = await import(url); }",
             f"{server.url}/__files/bench/bench_peers.mjs",
         )
-        results = run_jobs(page, server, jobs, args.runs, tmp, renderer_pids(browser))
+        pids = renderer_pids(browser)
+        results = run_jobs(page, server, jobs, args.runs, tmp, pids)
+        terminal = measure_terminal(page, server, tmp, pids, args.runs) if args.terminal else {}
         context.close()
         browser.close()
-    print(json.dumps(report(results, startup), ensure_ascii=False))
+    line = report(results, startup)
+    if terminal:
+        line.update(report_terminal(terminal))
+    print(json.dumps(line, ensure_ascii=False))
     return 0
 
 
