@@ -14,12 +14,13 @@ from oracle import decode_errors, ffmpeg, ffprobe_format, ffprobe_streams, make
 from pywebcodecs_host.headless import HeadlessEngine
 from pywebcodecs_host.memory import peak_resident_mib, renderer_pids
 
-#: The renderer's peak resident memory, whatever the file's size. Measured here: Pyodide's
-#: start-up alone peaks at 240-290 MiB; a copy through OPFS of 1 and 2 GB at 285-300 MiB
-#: (issue 10's 400 MB met), of this 0.26 GB at 340-430 MiB: a 5 s run ends before V8
-#: collects the start-up's and the run's garbage. build_scripts/bench_memory.py measures
-#: more sizes and a re-encode.
-MEMORY_LIMIT_MIB = 460
+#: The renderer's peak resident memory must show that the output never sat in memory.
+#: Measured here: Pyodide's start-up alone peaks at 240-290 MiB; a copy through OPFS of 1
+#: and 2 GB at 285-312 MiB, of this 0.26 GB at 340-463 MiB (a 5 s run ends before V8
+#: collects the start-up's and the run's garbage); the same copy into an in-memory Blob at
+#: 690-930 MiB. The bound sits between the two; the figures against input size are
+#: build_scripts/bench_memory.py's to print, not a test's to race.
+MEMORY_LIMIT_MIB = 600
 
 
 def noisy_clip() -> Path:
