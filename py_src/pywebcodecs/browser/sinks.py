@@ -44,7 +44,7 @@ class BlobSink(StreamedSink):
             chunk = self._chunks[index]
             start = offset - self._starts[index]
             take = min(int(chunk.length) - start, len(view))
-            chunk.set(js_bytes(view[:take]), start)
+            chunk.subarray(start, start + take).assign(view[:take])  # one copy, in place
             view = view[take:]
             offset += take
 

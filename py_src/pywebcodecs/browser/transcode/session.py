@@ -189,4 +189,4 @@ def description_bytes(config: Any) -> bytes | None:
     description = getattr(config, "description", None) if config is not None else None
     if description is None:
         return None
-    return bytes(js.Uint8Array.new(description).to_bytes())
+    return js.Uint8Array.new(description).to_bytes()
