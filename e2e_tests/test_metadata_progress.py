@@ -16,12 +16,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def anamorphic_clip() -> Path:
-    """3 s of 960x720 H.264 whose pixels are 4:3 wide (a 16:9 picture), with AAC and tags:
-    large enough that re-encoding lasts several tenths of a second even on a fast machine."""
+    """8 s of 960x720 H.264 whose pixels are 4:3 wide (a 16:9 picture), with AAC and tags:
+    long enough that re-encoding spans several progress reports even on an idle machine."""
     return make(
-        "anamorphic-3s-960.mp4",
-        "-f", "lavfi", "-i", "testsrc2=size=960x720:rate=25:duration=3",
-        "-f", "lavfi", "-i", "sine=duration=3",
+        "anamorphic-8s-960.mp4",
+        "-f", "lavfi", "-i", "testsrc2=size=960x720:rate=25:duration=8",
+        "-f", "lavfi", "-i", "sine=duration=8",
         "-vf", "setsar=4/3", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
         "-c:a", "aac", "-metadata", "title=Wide", "-metadata", "artist=Someone",
     )  # fmt: skip
@@ -53,7 +53,7 @@ def test_reencoded_video_keeps_pixel_aspect_and_progress_counts_frames(
     assert len([r for r in during if r["video_frames"] > 0]) >= 3, during
     frames = [r["video_frames"] for r in reports]
     assert frames == sorted(frames) and reports[-1]["done"]
-    assert reports[-1]["video_frames"] == summary["video_frames"] == 75
+    assert reports[-1]["video_frames"] == summary["video_frames"] == 200
     assert all(r["rate"] > 0 for r in during if r["video_frames"] > 0)
 
 
