@@ -3,7 +3,7 @@
 The host serves the input at a URL (range reads), calls :func:`run` through Playwright
 with ``inputUrl``, ``outputUrl`` and the JS conversion options (camelCase, any left out or
 ``null``), and receives the output as it is written: each few MiB are ``PUT`` with their
-offset (:class:`~.sinks.HttpRangeSink`), so large files never travel as base64 through the
+offset (:class:`~.http_sink.HttpRangeSink`), so large files never travel as base64 through the
 automation channel and neither the tab nor the host holds the whole output.
 """
 
@@ -18,8 +18,8 @@ import js
 from ..conversion import ConversionProgress, convert_media
 from ..errors import PyWebCodecsError
 from ..options import conversion_kwargs
+from .http_sink import HttpRangeSink
 from .interop import from_js, js_object
-from .sinks import HttpRangeSink
 
 
 async def run(options: Any) -> Any:

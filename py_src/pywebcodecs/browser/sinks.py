@@ -1,5 +1,6 @@
-"""The browser-side outputs: a JS ``Blob`` in memory, a file on disk (the Origin Private
-File System, or a file the user picked), and the terminal command's file over HTTP.
+"""The browser-side outputs: a JS ``Blob`` in memory, or a file on disk (the Origin Private
+File System, or a file the user picked). The terminal command's output over HTTP is
+:mod:`.http_sink`.
 
 Each is a :class:`~pywebcodecs.sink.StreamedSink`: writes gather in a Python buffer of a
 few MiB and then move to JS in one call, so the output never sits whole in Python memory
@@ -129,26 +130,6 @@ class FileHandleSink(StreamedSink):
         if self._writable is not None:
             await self._writable.close()
             self._writable = None
-
-
-class HttpRangeSink(StreamedSink):
-    """The terminal command's output: each chunk is ``PUT`` to the host with a
-    ``Content-Range`` naming its offset, and the host writes it into the file there."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__()
-        self.url = url
-
-    async def put(self, offset: int, data: bytes | bytearray | memoryview) -> None:
-        last = offset + len(data) - 1
-        headers = {"Content-Range": f"bytes {offset}-{last}/*"}
-        init = js_object({"method": "PUT", "body": js_bytes(data), "headers": headers})
-        response = await js.fetch(self.url, init)
-        if not response.ok:
-            raise PyWebCodecsError(f"could not hand the output back: HTTP {response.status}")
-
-    async def complete(self) -> None:
-        await self.flush()
 
 
 async def open_sink(sink: Any, input_size: int, extension: str) -> Sink:
