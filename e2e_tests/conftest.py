@@ -7,6 +7,7 @@ missing site is a failure, never a skip.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,9 @@ from pywebcodecs_host.browser import launch_options  # noqa: E402
 from pywebcodecs_host.headless import HeadlessEngine  # noqa: E402
 from time_limits import limit_time  # noqa: E402
 
-STATIC = REPO / "static"
+#: The built site under test: ``$PYWEBCODECS_STATIC`` (a build of its own, so that work on
+#: the tree does not change the site under a running test), else ``static/``.
+STATIC = Path(os.environ.get("PYWEBCODECS_STATIC") or REPO / "static")
 #: Booting Pyodide and converting a few seconds of media in Chromium takes well under a
 #: minute; five leave room for a loaded 2-core machine and the first test's browser start.
 E2E_TEST_SECONDS = 300
