@@ -259,3 +259,35 @@ def test_re_encoded_audio_keeps_its_name_and_default_flag(
     assert [s["codec_name"] for s in streams] == ["opus", "opus"]
     assert [s.get("tags", {}).get("title") for s in streams] == ["Commentary", "Music"]
     assert [s["disposition"]["default"] for s in streams] == [1, 0]
+
+
+@pytest.mark.parametrize("container", ["webm", "ogg"])
+@pytest.mark.parametrize("rate", [8000, 11025, 22050, 44100])
+@pytest.mark.parametrize("kind", ["wav", "mp3"])
+def test_opus_ends_where_the_input_does_at_any_rate(
+    engine: HeadlessEngine, tmp_path: Path, kind: str, rate: int, container: str
+) -> None:
+    """Left to Chromium's Opus encoder, 11025 and 22050 Hz lost their last partial frame
+    on flush (the output ended 39.5 and 19.5 ms early), and the audio came 2.9 ms late at
+    11025 Hz (its resampler's delay), 5.4 ms at 8000 (its pre-skip counted at 8 kHz).
+    The decoded Opus (pre-skip and padding applied) must last as long as ffmpeg's decode
+    of the input, start at 0, and keep the click where it was. The MP3 has no LAME tag
+    (``-write_xing 0``), so every decoded sample is the input's, for ffmpeg as for us."""
+    source = tone_wav(f"tone-{rate}-1ch.wav", rate, 1)
+    if kind == "mp3":
+        source = make(f"tone-{rate}-1ch.mp3", "-i", str(source), "-c:a", "libmp3lame",
+                      "-write_xing", "0")  # fmt: skip
+    output = tmp_path / f"out.{container}"
+    summary = engine.convert(source, output, container=container)
+    assert summary["ok"], summary
+    (stream,) = ffprobe_streams(output)
+    assert (stream["codec_name"], stream["channels"]) == ("opus", 1)
+    given = decoded_audio(source)
+    audio = decoded_audio(output)
+    assert audio.start == pytest.approx(0, abs=MS)
+    assert audio.end - audio.start == pytest.approx(given.end - given.start, abs=MS)
+    (samples,) = decoded(output, 1)
+    if kind == "wav":  # the MP3's own priming moves the click; the WAV's is at 0.05 s
+        assert loudest(samples) == pytest.approx(round(0.05 * rate) / rate * 48000, abs=48)
+    assert_level(samples, 1000, 0.5)
+    assert decode_errors(output) == ""

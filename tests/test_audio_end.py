@@ -3,7 +3,7 @@ encoder added (counted in samples, never assumed from one encoder's habits)."""
 
 from __future__ import annotations
 
-from pywebcodecs.audio_end import EncodedAudioEnd
+from pywebcodecs.audio_end import FLUSH_SILENCE, EncodedAudioEnd
 from pywebcodecs.track import MICROSECONDS, Packet
 
 FRAME_US = 20_000  # an Opus frame
@@ -100,3 +100,28 @@ def test_pcm_past_the_input_end_is_cut_out_of_the_data() -> None:
     assert len(first) == 1 and len(first[0].data) == 4096
     assert len(last.data) == 676 * 4 and last.discard_padding == 0
     assert last.pts + last.duration == end.end
+
+
+def test_silence_fed_before_the_flush_starts_where_the_fed_samples_end() -> None:
+    """The silence is not counted as fed: the end stays the input's, and the packets the
+    encoder makes of the silence are cut there like any padding."""
+    end = EncodedAudioEnd(MICROSECONDS)
+    assert end.flush_silence() is None  # nothing fed, nothing to push out
+    end.fed(0, 48_624, 48_000)
+    assert end.flush_silence() == (1_013_000, 4_800)
+    assert FLUSH_SILENCE * 48_000 == 4_800
+    early, final = run(end, opus_packets(56))  # 1.12 s: the silence encoded too
+    packets = early + final
+    assert len(packets) == 51 and packets[-1].pts + packets[-1].duration == end.end == 1_013_000
+    assert end.short_by == 0
+
+
+def test_an_encoder_that_gives_less_than_it_was_fed_is_told() -> None:
+    """11025 Hz left to Chromium's Opus encoder: 49 frames for 1.013 s fed."""
+    end = EncodedAudioEnd(MICROSECONDS)
+    end.fed(0, 11_168, 11_025)
+    run(end, opus_packets(49))
+    assert end.short_by == 1_012_971 - (49 * FRAME_US - PRE_SKIP_US)
+    nothing = EncodedAudioEnd(MICROSECONDS)
+    nothing.fed(500_000, 480, 48_000)
+    assert nothing.short_by == 10_000  # no packet at all: all of it is missing

@@ -11,6 +11,7 @@ from pywebcodecs.audio_plan import (
     AudioRemix,
     changes_audio,
     check_audio_options,
+    encoder_rate,
     mix_refusal,
     plan_remix,
 )
@@ -207,3 +208,12 @@ def test_js_names_and_values_of_the_audio_options():
 async def test_convert_media_refuses_a_bad_shape_before_reading(tmp_path):
     with pytest.raises(OptionError, match="channels must be a whole number from 1 to 8"):
         await convert_media(tmp_path / "never-read.wav", "wav", channels=0)
+
+
+def test_opus_is_fed_48_khz_whatever_the_shape_other_codecs_their_shape():
+    """Opus codes at 48 kHz: our resampler feeds it, not the browser's encoder (whose own
+    resampling delayed the audio and lost its end)."""
+    for rate in (8000, 11025, 22050, 44100, 48000, 96000):
+        assert encoder_rate("opus", rate) == 48000
+        assert encoder_rate("aac", rate) == rate
+        assert encoder_rate("pcm_s16le", rate) == rate

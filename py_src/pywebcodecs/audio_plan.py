@@ -69,6 +69,18 @@ class AudioRemix:
     note: str = ""
 
 
+def encoder_rate(codec: str, sample_rate: int) -> int:
+    """The rate an encoder of ``codec`` is fed audio shaped at ``sample_rate``: Opus codes
+    at 48 kHz whatever its input (RFC 6716 section 2; its decoders give 48 kHz), so Opus
+    is fed 48 kHz resampled by our aligned resampler rather than left to the encoder.
+    Measured in Chromium 156: its Opus encoder resamples other rates itself with a delay
+    of 32 input samples it does not count (audio 2.9 ms late at 11025 Hz, 0.7 ms at
+    44100), at 8, 12, 16 and 24 kHz codes natively but states the pre-skip in input
+    samples where RFC 7845 wants 48 kHz ones (5.4 ms late at 8 kHz), and at 11025 and
+    22050 Hz lost up to 39.5 ms at the end. Other codecs are fed their shape's rate."""
+    return REFERENCE_RATE if codec == "opus" else sample_rate
+
+
 def check_audio_options(sample_rate: object, channels: object) -> None:
     """An :class:`OptionError` naming ``sample_rate``/``channels`` when either is not a
     whole number in range (None means "keep the input's")."""

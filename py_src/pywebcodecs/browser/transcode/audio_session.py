@@ -13,13 +13,13 @@ import js
 from pyodide.code import run_js
 
 from ...audio_end import EncodedAudioEnd
-from ...audio_plan import MIXES, AudioRemix
+from ...audio_plan import MIXES, AudioRemix, encoder_rate
 from ...encoding import audio_encoder_config
 from ...errors import CodecError, UnsupportedError
 from ...track import MICROSECONDS, AudioTrack, Packet, Track
 from ..capabilities import js_decoder_config, supported
 from ..interop import js_object
-from .audio_transforms import audio_reshaper, slice_frames
+from .audio_transforms import audio_reshaper, silence, slice_frames
 from .pcm_encoder import PcmEncoder
 from .session import CodecSession, description_bytes, output_decoder_config
 
@@ -52,6 +52,14 @@ class AudioSession(CodecSession):
         self._shape = self.plan.audio or AudioRemix(track.sample_rate, track.channels)
         self._reshaper: Any = None
         self._shape_checked = False
+        #: The rate the encoder is fed, and the JS resampler to it from the shape's rate.
+        self._feed_rate = encoder_rate(self.plan.codec, self._shape.sample_rate)
+        self._to_encoder: Any = None
+        if self._feed_rate != self._shape.sample_rate:
+            channels = self._shape.channels
+            self._to_encoder = audio_reshaper(
+                channels, self._shape.sample_rate, None, channels, self._feed_rate
+            )
         trim = self.plan.trim
         #: The kept part of the input in µs: before 0 is the input's priming.
         self._keep_from = (trim.start_in(MICROSECONDS) if trim else None) or 0
@@ -69,7 +77,7 @@ class AudioSession(CodecSession):
 
     async def _start_encoder(self, track: AudioTrack) -> None:
         assert self.plan.codec is not None
-        rate, channels = self._shape.sample_rate, self._shape.channels
+        rate, channels = self._feed_rate, self._shape.channels
         encoder_config = audio_encoder_config(self.plan.codec, rate, channels, self.plan.settings)
         if not await supported(js.AudioEncoder, encoder_config):
             raise UnsupportedError(
@@ -141,7 +149,18 @@ class AudioSession(CodecSession):
         self._reshaper = audio_reshaper(channels, rate, matrix, shape.channels, shape.sample_rate)
 
     def _encode(self, data: Any, *, owned: bool) -> None:
-        """Encode ``data`` (closing it if it is ours), noting what was fed for the end."""
+        """Encode ``data`` (closing it if it is ours), noting what was fed for the end;
+        resampled to the encoder's rate first where that differs."""
+        if self._to_encoder is not None:
+            frames = int(data.numberOfFrames)
+            for resampled in self._to_encoder.push(data, 0, frames, int(data.timestamp)):
+                self._encode_now(resampled, owned=True)
+            if owned:
+                data.close()
+            return
+        self._encode_now(data, owned=owned)
+
+    def _encode_now(self, data: Any, *, owned: bool) -> None:
         if self._end is not None:
             self._end.fed(int(data.timestamp), int(data.numberOfFrames), int(data.sampleRate))
         self.encoder.encode(data)
@@ -149,10 +168,21 @@ class AudioSession(CodecSession):
             data.close()
 
     async def _decoded_all(self) -> None:
-        """The resampler's tail: the samples it held back for its kernel's look-ahead."""
+        """The resampler's tail (the samples it held back for its kernel's look-ahead),
+        then, for a real encoder, silence not counted as fed (``FLUSH_SILENCE``): what
+        the encoder loses at its flush is that silence, not the input."""
         if self._reshaper is not None:
             for shaped in self._reshaper.finish():
                 self._encode(shaped, owned=True)
+        if self._to_encoder is not None:
+            for resampled in self._to_encoder.finish():
+                self._encode_now(resampled, owned=True)
+        tail = self._end.flush_silence() if self._end is not None else None
+        if tail is not None and not isinstance(self.encoder, PcmEncoder):
+            timestamp, frames = tail
+            padding = silence(self._shape.channels, self._feed_rate, frames, timestamp)
+            self.encoder.encode(padding)
+            padding.close()
 
     def _deliver(self, packet: Packet) -> None:
         """An encoded packet, dated where its decoded samples go: an Opus encoder's chunk
@@ -173,9 +203,16 @@ class AudioSession(CodecSession):
             self._end.decoding(timestamp - self._keep_from, duration)
 
     def _flushed(self) -> None:
-        if self._end is not None:
-            for ready in self._end.finish():
-                super()._deliver(ready)
+        if self._end is None:
+            return
+        for ready in self._end.finish():
+            super()._deliver(ready)
+        if self._end.short_by:
+            track = self.plan.track
+            raise CodecError(
+                f"track {track.id} ({track.codec} audio): the browser's {self.plan.codec} "
+                f"encoder gave {self._end.short_by / 1000:.1f} ms less audio than it was fed"
+            )
 
     def _on_chunk(self, chunk: Any, metadata: Any = None) -> None:
         config = output_decoder_config(metadata)

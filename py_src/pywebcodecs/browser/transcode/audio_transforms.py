@@ -34,6 +34,20 @@ def slice_frames(data: Any, skip: int, frames: int, timestamp: int) -> Any:
     return js.AudioData.new(js_object(init))
 
 
+def silence(channels: int, rate: int, frames: int, timestamp: int) -> Any:
+    """A new ``AudioData`` of ``frames`` silent frames dated ``timestamp`` (µs): fed to an
+    encoder after the input's end, so that what it loses on flush is not the input's."""
+    init = {
+        "format": "f32-planar",
+        "sampleRate": rate,
+        "numberOfFrames": frames,
+        "numberOfChannels": channels,
+        "timestamp": timestamp,
+        "data": js.Float32Array.new(frames * channels),
+    }
+    return js.AudioData.new(js_object(init))
+
+
 #: Remix (a matrix over planar float samples) and resampling (a Blackman-windowed sinc,
 #: 32 taps at full bandwidth, tabulated once per phase: 160 phases for 44.1 → 48 kHz; its
 #: state carried from one ``AudioData`` to the next so that chunk boundaries leave no
