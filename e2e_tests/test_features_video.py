@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -124,6 +125,59 @@ def test_crop_rotate_and_resize_in_one_pass(engine: HeadlessEngine, tmp_path: Pa
     left, right = pixel(output, 25, 40), pixel(output, 95, 40)
     assert min(left) > 200, left  # white
     assert right[1] > 180 and right[0] < 80 and right[2] < 80, right  # green
+
+
+COLOURS = {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255), "white": (255, 255, 255)}
+
+
+def colour_at(path: Path, x: int, y: int) -> str:
+    """The name of the quadrant colour ffmpeg decodes at (x, y), checked to be near it."""
+    rgb = pixel(path, x, y)
+    name, distance = min(((name, math.dist(rgb, ref)) for name, ref in COLOURS.items()),
+                         key=lambda item: item[1])  # fmt: skip
+    assert distance < 80, (x, y, rgb)
+    return name
+
+
+def corners(path: Path) -> list[str]:
+    """The colours a quarter of the way in from each corner: top left, top right, bottom
+    left, bottom right."""
+    video = ffprobe_json(path, "-select_streams", "v:0", "-show_streams")["streams"][0]
+    width, height = video["width"], video["height"]
+    return [colour_at(path, x, y) for y in (height // 4, height * 3 // 4)
+            for x in (width // 4, width * 3 // 4)]  # fmt: skip
+
+
+@pytest.mark.parametrize("crop", [[80, 60, 160, 120], [81, 61, 159, 119]])
+def test_crop_alone_keeps_the_rectangle_asked(engine: HeadlessEngine, tmp_path: Path,
+                                              crop: list[int]) -> None:  # fmt: skip
+    """The middle of the quadrants, so each corner of the output is another colour; an odd
+    rectangle lands on the 2x2 chroma grid (80, 60, 160, 120)."""
+    output = tmp_path / "crop.webm"
+    summary = engine.convert(quadrants(), output, container="webm", crop=crop)
+    assert summary["ok"], summary
+    video = ffprobe_json(output, "-select_streams", "v:0", "-show_streams")["streams"][0]
+    assert (video["width"], video["height"]) == (160, 120)
+    assert corners(output) == ["red", "green", "blue", "white"]
+    assert decode_errors(output) == ""
+
+
+@pytest.mark.parametrize(
+    ("rotate", "size", "expected"),
+    [(90, (240, 320), ["blue", "red", "white", "green"]),
+     (180, (320, 240), ["white", "blue", "green", "red"]),
+     (270, (240, 320), ["green", "white", "red", "blue"])],
+)  # fmt: skip
+def test_rotate_alone_turns_the_picture_clockwise(engine: HeadlessEngine, tmp_path: Path,
+                                                  rotate: int, size: tuple[int, int],
+                                                  expected: list[str]) -> None:  # fmt: skip
+    output = tmp_path / "rotate.webm"
+    summary = engine.convert(quadrants(), output, container="webm", rotate=rotate)
+    assert summary["ok"], summary
+    video = ffprobe_json(output, "-select_streams", "v:0", "-show_streams")["streams"][0]
+    assert (video["width"], video["height"]) == size
+    assert corners(output) == expected
+    assert decode_errors(output) == ""
 
 
 def test_60_to_30_fps_halves_the_frames_at_constant_intervals(engine: HeadlessEngine,

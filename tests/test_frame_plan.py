@@ -34,6 +34,21 @@ def test_crop_then_rotate_then_resize_with_even_sizes() -> None:
     assert video_geometry(TRACK, 0, Crop(0, 0, 640, 360), None).size == (640, 360)
 
 
+@pytest.mark.parametrize("crop", [Crop(81, 61, 159, 119), Crop(80, 60, 161, 121),
+                                  Crop(81, 61, 160, 120), Crop(80, 60, 160, 120)])  # fmt: skip
+def test_an_odd_crop_lands_on_the_even_grid_at_or_before_each_edge(crop: Crop) -> None:
+    """Even left and top (a visibleRect on a 4:2:0 frame must start on a chroma sample)
+    and even sizes: every one of these becomes (80, 60) 160x120."""
+    assert video_geometry(TRACK, 0, crop, None).crop == Crop(80, 60, 160, 120)
+
+
+def test_an_odd_picture_crops_to_an_even_rectangle_inside_it() -> None:
+    odd = VideoTrack(id=1, codec="h264", codec_string="avc1.64001f", timescale=90000,
+                     width=853, height=479)  # fmt: skip
+    geometry = video_geometry(odd, 0, Crop(0, 0, 853, 479), None)
+    assert (geometry.crop, geometry.size) == (Crop(0, 0, 852, 478), (852, 478))
+
+
 def test_a_crop_outside_the_picture_is_an_option_error() -> None:
     with pytest.raises(OptionError, match=r"crop \(600, 0, 100, 100\) reaches outside the 640x360"):
         video_geometry(TRACK, 0, Crop(600, 0, 100, 100), None)

@@ -59,7 +59,11 @@ class Crop:
 
     def fitted(self, width: int, height: int) -> Crop:
         """This rectangle on an even grid (4:2:0 chroma covers 2x2 pixels), checked to lie
-        inside a ``width`` x ``height`` picture."""
+        inside a ``width`` x ``height`` picture. The browser needs even ``left`` and ``top``
+        for a crop made as a ``VideoFrame``'s ``visibleRect`` (a 4:2:0 frame cannot start
+        between two chroma samples), and encoders want even sizes: each edge moves to the
+        even pixel line at or before it, so an odd rectangle shifts by at most one pixel
+        left or up (and keeps at least 2x2)."""
         if min(self.left, self.top) < 0 or min(self.width, self.height) <= 0:
             raise OptionError(f"crop {self.shown()} must have left, top >= 0 and a size > 0")
         if self.left + self.width > width or self.top + self.height > height:
@@ -75,7 +79,7 @@ class Crop:
 
 @dataclass(frozen=True)
 class Geometry:
-    """Crop, then rotate (clockwise), then scale to ``size``: one canvas draw."""
+    """Crop, then rotate (clockwise), then scale to ``size`` (the encoder's part)."""
 
     crop: Crop | None
     rotation: int
