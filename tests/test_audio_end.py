@@ -125,3 +125,16 @@ def test_an_encoder_that_gives_less_than_it_was_fed_is_told() -> None:
     nothing = EncodedAudioEnd(MICROSECONDS)
     nothing.fed(500_000, 480, 48_000)
     assert nothing.short_by == 10_000  # no packet at all: all of it is missing
+
+
+def test_fed_samples_at_two_rates_end_where_both_together_do() -> None:
+    """Whole-number counting per rate (no Fraction per call) still adds up across a change
+    of rate: 0.5 s at 44.1 kHz then 0.25 s at 48 kHz."""
+    end = EncodedAudioEnd(MICROSECONDS)
+    for _ in range(50):
+        end.fed(0, 441, 44_100)
+    assert end.end == 500_000
+    end.fed(500_000, 12_000, 48_000)
+    assert end.end == 750_000
+    end.fed(750_000, 1, 48_000)  # 20.83 µs more: rounded to the nearest
+    assert end.end == 750_021

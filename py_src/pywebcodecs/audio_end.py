@@ -43,7 +43,8 @@ class EncodedAudioEnd:
         self.timescale = timescale
         self.raw = raw  # the packets are the PCM samples themselves
         self._start: int | None = None  # the first fed sample's timestamp
-        self._fed = Fraction(0)  # seconds of samples fed since then
+        self._fed_before = Fraction(0)  # seconds fed at earlier rates than the latest
+        self._frames = 0  # frames fed at the latest rate (counted whole: no Fraction a call)
         self._rate = 0  # the latest fed sample rate
         self._input_pts: int | None = None  # the latest input packet's pts
         self._input_end: int | None = None  # ... and where it ends, when it says
@@ -60,15 +61,23 @@ class EncodedAudioEnd:
         """``frames`` samples starting at ``timestamp`` went to the encoder."""
         if self._start is None:
             self._start = timestamp
-        self._fed += Fraction(frames, sample_rate)
-        self._rate = sample_rate
+        if sample_rate != self._rate:
+            if self._rate:
+                self._fed_before += Fraction(self._frames, self._rate)
+            self._frames, self._rate = 0, sample_rate
+        self._frames += frames
 
     @property
     def fed_end(self) -> int | None:
         """Where the fed samples end; None before any was fed."""
         if self._start is None:
             return None
-        return self._start + round(self._fed * self.timescale)
+        if not self._fed_before:  # one rate throughout: whole numbers, rounded half up
+            scaled = self._frames * self.timescale
+            return self._start + (2 * scaled + self._rate) // (2 * self._rate)
+        return self._start + round(
+            (self._fed_before + Fraction(self._frames, self._rate)) * self.timescale
+        )
 
     @property
     def end(self) -> int | None:
