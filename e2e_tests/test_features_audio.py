@@ -13,10 +13,13 @@ from array import array
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 
 from audio_span import decoded_audio, edited_audio
+from harness import open_harness
 from oracle import REPO, decode_errors, ffprobe_streams, make
 from pywebcodecs_host.headless import HeadlessEngine
+from pywebcodecs_host.site_server import SiteServer
 
 MS = 0.001
 #: A tone that should be there is within 1 dB of its ITU level: Opus at 64 kb/s a channel
@@ -291,3 +294,43 @@ def test_opus_ends_where_the_input_does_at_any_rate(
         assert loudest(samples) == pytest.approx(round(0.05 * rate) / rate * 48000, abs=48)
     assert_level(samples, 1000, 0.5)
     assert decode_errors(output) == ""
+
+
+STALLED_AUDIO = """async () => {
+  const { loadEngine, convertMedia } = await import("./engine.mjs");
+  const pyodide = await loadEngine();
+  pyodide.runPython(
+    "import pywebcodecs.browser.transcode.session as s; s.STALL_SECONDS = 1.5");
+  const Real = AudioDecoder;
+  globalThis.AudioDecoder = class extends Real {
+    get decodeQueueSize() { return 1000; }
+  };
+  const started = performance.now();
+  try {
+    await convertMedia(fileInput.files[0], { container: "wav" });
+    return { ok: true };
+  } catch (error) {
+    return { name: error.name, message: error.message, ms: performance.now() - started };
+  } finally {
+    globalThis.AudioDecoder = Real;
+  }
+}"""
+
+
+def test_a_stalled_audio_decoder_fails_naming_the_track_instead_of_hanging(
+    browser: Browser, static_dir: Path
+) -> None:
+    """Audio waits for a full queue to drain to a low mark on its own (one JS promise
+    per wait, with its own stall timer): a decoder whose queue looks full forever must
+    fail the conversion after the stall period, naming the track, not hang it."""
+    source = make("tone-48000-1ch.mp3", "-i", str(tone_wav("tone-48000-1ch.wav", 48000, 1)),
+                  "-c:a", "libmp3lame")  # fmt: skip
+    with SiteServer(static_dir) as site:
+        page = open_harness(browser, site.url, source)
+        try:
+            answer = page.evaluate(STALLED_AUDIO)
+        finally:
+            page.context.close()
+    assert answer.get("name") == "CodecError", answer
+    assert answer["message"] == "mp3 track 1: the browser's codecs made no progress for 1.5 s"
+    assert 1500 <= answer["ms"] < 1500 + 20_000, answer

@@ -19,9 +19,10 @@ from ...errors import CodecError, UnsupportedError
 from ...track import MICROSECONDS, AudioTrack, Packet, Track
 from ..capabilities import js_decoder_config, supported
 from ..interop import js_object
+from . import session
 from .audio_transforms import audio_reshaper, silence, slice_frames
 from .pcm_encoder import PcmEncoder
-from .session import STALL_SECONDS, CodecSession, description_bytes, output_decoder_config
+from .session import CodecSession, description_bytes, output_decoder_config
 
 #: Audio chunks are tiny and decode in microseconds: a deeper queue means fewer waits.
 MAX_AUDIO_QUEUE = 64
@@ -118,12 +119,13 @@ class AudioSession(CodecSession):
     async def push(self, packet: Packet) -> None:
         """Once a queue is full, wait until it is down to ``LOW_AUDIO_QUEUE`` before the
         session's own wait for room, which then finds plenty."""
+        stall = session.STALL_SECONDS  # read here, so that a test can shorten it
         wait = _drained(self.decoder, self._queueing_encoder, MAX_AUDIO_QUEUE, LOW_AUDIO_QUEUE,
-                        STALL_SECONDS * 1000)  # fmt: skip
+                        stall * 1000)  # fmt: skip
         if wait is not None and not await wait:
             raise CodecError(
                 f"{self.plan.track.codec} track {self.plan.track.id}: the browser's codecs "
-                f"made no progress for {STALL_SECONDS:g} s"
+                f"made no progress for {stall:g} s"
             )
         await super().push(packet)
 
