@@ -165,8 +165,10 @@ class IsobmffDemuxer(Demuxer):
         )
         defaults = _track_defaults(moov)
         states: dict[int, _TrackState] = {}
-        for trak in moov.all("trak"):
-            state = self._read_track(trak, movie_scale)
+        traks = moov.all("trak")
+        chapters = {ref for trak in traks for ref in _references(trak, "chap")}
+        for trak in traks:
+            state = self._read_track(trak, movie_scale, chapters)
             if state is not None:
                 states[state.track.id] = state
         self._read_fragments(moofs, states, defaults)
@@ -182,7 +184,9 @@ class IsobmffDemuxer(Demuxer):
             self.duration = max(spans, default=None)
         return states
 
-    def _read_track(self, trak: BoxView, movie_scale: int) -> _TrackState | None:
+    def _read_track(
+        self, trak: BoxView, movie_scale: int, chapters: set[int]
+    ) -> _TrackState | None:
         tkhd = trak.child("tkhd")
         mdia = trak.child("mdia")
         if tkhd is None or mdia is None:
@@ -202,9 +206,11 @@ class IsobmffDemuxer(Demuxer):
         if timescale == 0:
             raise FormatError(f"track {track_id}: mdhd timescale is 0", offset=mdhd.body_offset)
         handler = bytes(hdlr.body[8:12]).decode("latin-1")
-        if handler not in ("vide", "soun"):
-            return None
         stsd = stbl.child("stsd")
+        if handler not in ("vide", "soun"):
+            note = _dropped_track(track_id, handler, stsd, chapters)
+            self.warnings.append(f"{self.reader.name}: {note}")
+            return None
         if stsd is None:
             raise FormatError(f"track {track_id}: no stsd box", offset=stbl.body_offset)
         entry = parse_sample_entry(stsd, handler)
@@ -426,3 +432,28 @@ def _language(code: int) -> str | None:
     if code in (0, 0x7FFF, 0x55C4):
         return "und" if code == 0x55C4 else None
     return "".join(chr(((code >> shift) & 0x1F) + 0x60) for shift in (10, 5, 0))
+
+
+#: What a track other than audio or video holds, by its handler (QuickTime File Format
+#: and ISO/IEC 14496-12 8.4.3; 'text' and 'sbtl' are QuickTime's, 'subt' MP4's).
+_OTHER_HANDLERS = {"text": "text", "sbtl": "subtitle", "subt": "subtitle", "clcp": "caption",
+                   "tmcd": "timecode", "meta": "timed metadata", "hint": "hint"}  # fmt: skip
+
+
+def _references(trak: BoxView, kind: str) -> list[int]:
+    """The track IDs that ``trak/tref/<kind>`` points at ('chap': its chapter list)."""
+    reference = trak.path("tref", kind)
+    if reference is None:
+        return []
+    count = len(reference.body) // 4
+    return list(struct.unpack_from(f">{count}I", reference.body))
+
+
+def _dropped_track(track_id: int, handler: str, stsd: BoxView | None, chapters: set[int]) -> str:
+    """The warning for a track this reader leaves out: a conversion drops subtitles, chapter
+    lists, timecodes and timed metadata (phones' and action cameras' sensor tracks), and
+    says which, with the sample entry's format so that the user knows what it was."""
+    what = "chapter list" if track_id in chapters else _OTHER_HANDLERS.get(handler, "data")
+    entry = "" if stsd is None or len(stsd.body) < 16 else bytes(stsd.body[12:16]).decode("latin-1")
+    return (f"track {track_id} ({what} {entry or handler!r}) is dropped: only audio and "
+            "video tracks are converted")  # fmt: skip
