@@ -200,7 +200,9 @@ class MatroskaDemuxer(Demuxer):
         media = []
         for entry in entries:
             if entry.type not in (VIDEO, AUDIO):
-                self.warnings.append(f"track {entry.number} (type {entry.type}) is not read")
+                kind = _TRACK_TYPES.get(entry.type, f"type {entry.type}")
+                self.warnings.append(f"track {entry.number} ({kind}, {entry.codec_id}) is "
+                                     f"dropped: {ONLY_AUDIO_AND_VIDEO}")  # fmt: skip
                 continue
             if entry.number in numbers or entry.number == 0:
                 raise self.error(f"TrackNumber {entry.number} is 0 or repeated", entry.offset)
@@ -233,9 +235,8 @@ class MatroskaDemuxer(Demuxer):
             if duration_tag:
                 track.duration = parse_duration_tag(duration_tag, timescale)
             if track.codec == "unknown":
-                self.warnings.append(
-                    f"track {entry.number}: codec {entry.codec_id!r} is not supported"
-                )
+                self.warnings.append(f"track {entry.number}: codec {_codec_name(entry)} is "
+                                     "not supported")  # fmt: skip
             self.tracks.append(track)
 
     async def _first_keyframes(self, wanted: set[int]) -> dict[int, bytes]:
@@ -286,7 +287,10 @@ class MatroskaDemuxer(Demuxer):
             elif element_id == ids.TAGS:
                 parse_tags(data, 0, size, headers.tags)
             else:
-                headers.images += parse_attachments(data, 0, size)
+                images, others = parse_attachments(data, 0, size)
+                headers.images += images
+                self.warnings += [f"attachment {other} is dropped: only cover pictures are "
+                                  "kept" for other in others]  # fmt: skip
         except EbmlError as exc:
             raise self.error(
                 f"in element 0x{element_id:X}: {exc.message}", start + exc.offset
@@ -510,3 +514,17 @@ def _read_block(element_id: int, data: bytes) -> _ReadBlock:
 
 
 _SECTIONS = frozenset({ids.SEEK_HEAD, ids.INFO, ids.TRACKS, ids.TAGS, ids.ATTACHMENTS})
+
+ONLY_AUDIO_AND_VIDEO = "only audio and video tracks are converted"
+#: TrackType values other than video and audio (RFC 9559 section 5.1.4.1.3).
+_TRACK_TYPES = {3: "complex", 16: "logo", 17: "subtitle", 18: "buttons", 32: "control",
+                33: "metadata"}  # fmt: skip
+
+
+def _codec_name(entry: TrackEntry) -> str:
+    """The CodecID, with the BITMAPINFOHEADER's fourcc for a Video for Windows track (old
+    AVI-to-MKV remuxes: ``V_MS/VFW/FOURCC`` alone does not say which codec it is)."""
+    private = entry.codec_private or b""
+    if entry.codec_id == "V_MS/VFW/FOURCC" and len(private) >= 20:
+        return f"{entry.codec_id!r} (fourcc {private[16:20].decode('latin-1')!r})"
+    return repr(entry.codec_id)

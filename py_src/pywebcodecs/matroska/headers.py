@@ -248,21 +248,28 @@ def parse_tags(buf: Buffer, start: int, end: int, tags: Tags) -> None:
             tags.tracks.setdefault(uid, {}).update(values)
 
 
-def parse_attachments(buf: Buffer, start: int, end: int) -> list[CoverImage]:
-    """The attached files that are images (cover art), RFC 9559 section 5.1.6."""
+def parse_attachments(buf: Buffer, start: int, end: int) -> tuple[list[CoverImage], list[str]]:
+    """The attached files that are images (cover art), RFC 9559 section 5.1.6, and the
+    names (with media type) of the others, fonts mostly: no output keeps those, and the
+    conversion says so rather than losing them unsaid."""
     images = []
+    others = []
     for element_id, s, e in children(buf, start, end):
         if element_id != ids.ATTACHED_FILE:
             continue
-        mime = description = ""
+        mime = description = name = ""
         data = b""
         for child_id, cs, ce in children(buf, s, e):
             if child_id == ids.FILE_MEDIA_TYPE:
                 mime = decode_string(buf, cs, ce)
             elif child_id == ids.FILE_DESCRIPTION:
                 description = decode_string(buf, cs, ce)
+            elif child_id == ids.FILE_NAME:
+                name = decode_string(buf, cs, ce)
             elif child_id == ids.FILE_DATA:
                 data = bytes(buf[cs:ce])
         if mime.startswith("image/"):
             images.append(CoverImage(mime_type=mime, data=data, description=description))
-    return images
+        else:
+            others.append(f"{name!r} ({mime or 'no media type'})")
+    return images, others
