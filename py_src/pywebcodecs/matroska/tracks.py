@@ -19,6 +19,7 @@ from typing import Any
 
 from ..codec_data import (
     aac_codec_string,
+    audio_specific_config,
     av1_codec_string,
     avc_codec_string,
     hevc_codec_string,
@@ -163,7 +164,21 @@ def description(entry: TrackEntry, codec: str) -> bytes | None:
     VP8/VP9 need none (their CodecPrivate, when present, is a feature list)."""
     if codec in ("vp8", "vp9", "mjpeg") or codec.startswith("pcm"):
         return None
+    if codec == "aac" and not entry.codec_private:
+        return _aac_config(entry)
     return entry.codec_private or None
+
+
+def _aac_config(entry: TrackEntry) -> bytes:
+    """The AudioSpecificConfig of an AAC track that old muxers stored without one, the
+    profile only in the CodecID (``A_AAC/MPEG4/LC``, ``A_AAC/MPEG2/MAIN``): raw AAC frames
+    decode only with it (without a description WebCodecs expects ADTS headers), and MP4
+    cannot hold them without it. Made as ffmpeg's reader makes it: from the profile, the
+    rate and the channels; an SBR (HE-AAC) track is described by its AAC-LC core, whose
+    decoders find the SBR data in the frames (implicit signalling)."""
+    profile = AAC_PROFILES.get(entry.codec_id.rsplit("/", 1)[-1], 2)
+    rate = round(entry.sampling_frequency)
+    return audio_specific_config(2 if profile == 5 else profile, rate, entry.channels)
 
 
 def codec_string(entry: TrackEntry, codec: str, vp9_header: bytes | None) -> str:
