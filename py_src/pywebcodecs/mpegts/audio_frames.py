@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ac3 import parse_syncframe
-from ..codec_data import AAC_SAMPLE_RATES
+from ..codec_data import AAC_SAMPLE_RATES, parse_audio_specific_config
 from ..dts import SUBSTREAM_SYNC, parse_core_frame
+from ..errors import FormatError
 
 _AAC_CHANNELS = (0, 1, 2, 3, 4, 5, 6, 8)
 _MPEG_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
@@ -53,6 +54,28 @@ def adts_frame(data: bytes, pos: int) -> AudioFrame | None:
     channels = _AAC_CHANNELS[(h[2] & 1) << 2 | h[3] >> 6]
     return AudioFrame(pos + header, pos + length, 1024 * blocks, AAC_SAMPLE_RATES[rate_index],
                       channels, (h[2] >> 6) + 1)  # fmt: skip
+
+
+def latm_frame(data: bytes, pos: int) -> AudioFrame | None:
+    """The LOAS frame at ``pos`` (AudioSyncStream, ISO/IEC 14496-3 section 1.7.2) when its
+    AudioMuxElement carries a StreamMuxConfig (audioMuxVersion 0, section 1.7.3), which
+    says the AAC object type, rate and channels; None for other frames. Only the track's
+    description is read from LATM: no browser decodes it and no output container holds it,
+    so the track is listed (and refused unless dropped) rather than lost unsaid."""
+    if pos + 3 > len(data) or data[pos] != 0x56 or data[pos + 1] & 0xE0 != 0xE0:
+        return None
+    length = (data[pos + 1] & 0x1F) << 8 | data[pos + 2]
+    head = int.from_bytes(data[pos + 3 : pos + 11].ljust(8, b"\0"), "big")
+    if head >> 62:  # useSameStreamMux, or an audioMuxVersion 1 config
+        return None
+    # allStreamsSameTimeFraming (1), numSubFrames (6), numProgram (4), numLayer (3), then
+    # the first layer's AudioSpecificConfig.
+    config = (head << 16 & (1 << 64) - 1).to_bytes(8, "big")
+    try:
+        object_type, rate, channels = parse_audio_specific_config(config)
+    except FormatError:
+        return None
+    return AudioFrame(pos + 3, pos + 3 + length, 1024, rate, channels, object_type)
 
 
 def mpeg_audio_frame(data: bytes, pos: int) -> AudioFrame | None:

@@ -15,7 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..track import Packet, Track
-from .audio_frames import AudioFrame, ac3_frame, adts_frame, dts_frame, mpeg_audio_frame
+from .audio_frames import (
+    AudioFrame,
+    ac3_frame,
+    adts_frame,
+    dts_frame,
+    latm_frame,
+    mpeg_audio_frame,
+)
 
 TIMESCALE = 90_000
 #: Each audio family's frame parser and the first byte of its sync word.
@@ -24,14 +31,16 @@ FRAMES: dict[str, tuple[Callable[[bytes, int], AudioFrame | None], bytes]] = {
     "mpeg_audio": (mpeg_audio_frame, b"\xff"),
     "ac3": (ac3_frame, b"\x0b"),
     "dts": (dts_frame, b"\x7f"),
+    "aac_latm": (latm_frame, b"\x56"),
 }
 _EAC3_DEPENDENT = 1  # strmtyp (table E.1.1)
 
 
 def family(codec: str) -> str:
-    """The frame syntax of a track's codec: "aac", "ac3" (also E-AC-3), "dts" or
-    "mpeg_audio"."""
-    return {"aac": "aac", "ac3": "ac3", "eac3": "ac3", "dts": "dts"}.get(codec, "mpeg_audio")
+    """The frame syntax of a track's codec: "aac", "ac3" (also E-AC-3), "dts", "aac_latm"
+    or "mpeg_audio"."""
+    families = {"aac": "aac", "ac3": "ac3", "eac3": "ac3", "dts": "dts", "aac_latm": "aac_latm"}
+    return families.get(codec, "mpeg_audio")
 
 
 def first_frame(codec_family: str, payload: bytes) -> AudioFrame | None:

@@ -212,6 +212,8 @@ class MpegTsDemuxer(Demuxer):
             codec, codec_string = ("eac3", "ec-3") if frame.profile > 10 else ("ac3", "ac-3")
         elif setup.codec == "dts":
             codec, codec_string = "dts", "dtsc"  # no WebCodecs name: the MP4 sample entry's
+        elif setup.codec == "aac_latm":
+            codec = codec_string = "aac_latm"  # ffprobe's name; WebCodecs has none
         else:
             codec, codec_string = _MPEG_AUDIO_CODECS[frame.profile]
             setup.codec = codec
@@ -225,7 +227,9 @@ class MpegTsDemuxer(Demuxer):
     async def packets(self) -> AsyncIterator[Packet]:
         parser = TransportParser(self._packet_size, self._streams)
         audio = {
-            pid: AudioPackets(t) for pid, t in self._tracks_by_pid.items() if t.kind == "audio"
+            pid: AudioPackets(t)
+            for pid, t in self._tracks_by_pid.items()
+            if t.kind == "audio" and t.codec != "aac_latm"  # listed only (see latm_frame)
         }
         # An access unit is complete only when the next one begins, in a later PES: ffmpeg's
         # parsers wait the same way, which gives ffprobe's interleaving.
@@ -259,6 +263,12 @@ class MpegTsDemuxer(Demuxer):
         if parser.resyncs:
             self.warnings.append(f"lost packet sync {len(parser.resyncs)} times, first at byte "
                                  f"{parser.resyncs[0]}")  # fmt: skip
+        for pid, (count, first) in parser.damaged.items():
+            kind = self._tracks_by_pid[pid].kind if pid in self._tracks_by_pid else "stream"
+            self.warnings.append(str(self.error(
+                f"PID {pid} ({kind}): TS packets are missing (continuity counter gaps); the "
+                f"{count} PES packets they belonged to were dropped", first,
+            )))  # fmt: skip
 
     @overload
     def _unwrap(self, ts: int) -> int: ...
@@ -281,7 +291,7 @@ class MpegTsDemuxer(Demuxer):
         self, pes: Pes, audio: dict[int, AudioPackets], video: dict[int, VideoPackets]
     ) -> list[Packet]:
         track = self._tracks_by_pid.get(pes.pid)
-        if track is None or not pes.payload:
+        if track is None or not pes.payload or (track.kind == "audio" and pes.pid not in audio):
             return []
         if track.kind == "video":
             return video[pes.pid].feed(pes.payload, pes.pts, pes.dts)

@@ -18,6 +18,7 @@ _BY_TYPE = {
     0x1B: "h264",
     0x24: "hevc",
     0x0F: "aac",
+    0x11: "aac_latm",  # AAC in LATM/LOAS (DVB-T2 and ISDB broadcasts)
     0x03: "mpeg_audio",
     0x04: "mpeg_audio",
     0x81: "ac3",  # ATSC A/53 part 3: AC-3 audio
@@ -33,8 +34,9 @@ _BY_DESCRIPTOR = {0x6A: "ac3", 0x7A: "ac3", 0x7B: "dts", 0x81: "ac3", 0xCC: "ac3
 
 
 def stream_codec(stream: ElementaryStream) -> str | None:
-    """The codec family the PMT entry declares: "h264", "hevc", "aac", "mpeg_audio",
-    "ac3" (AC-3 or E-AC-3), "dts", "private" (to be told by content) or None (not read)."""
+    """The codec family the PMT entry declares: "h264", "hevc", "aac", "aac_latm",
+    "mpeg_audio", "ac3" (AC-3 or E-AC-3), "dts", "private" (to be told by content) or None
+    (not read)."""
     registration = stream.descriptor(_REGISTRATION)
     if registration is not None and registration[:4] in _BY_REGISTRATION:
         return _BY_REGISTRATION[registration[:4]]

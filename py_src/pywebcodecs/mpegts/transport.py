@@ -6,6 +6,12 @@ complete: when its PES_packet_length is reached, or else (video usually has leng
 the next PES of the same PID starts, the same moments ffmpeg's demuxer picks, so packets
 of different streams come out in the same order. Lost sync (a byte other than 0x47 where a
 packet should start) is recovered by searching for three packet starts in a row.
+
+Lost packets (a gap in a PID's continuity_counter, section 2.4.3.3, as a damaged recording
+or download has) leave a hole in the PES they fell in: that PES is dropped whole and
+counted in :attr:`TransportParser.damaged`, for the demuxer to warn about. Passed on, a
+damaged AAC frame stops a WebCodecs decoder for good ("Decoding error"), and a damaged
+picture decodes as garbage; ffmpeg's decoders conceal such frames, ours cannot.
 """
 
 from __future__ import annotations
@@ -94,6 +100,10 @@ class TransportParser:
         self._pes_size: dict[int, int | None] = {}  # declared sizes of the PES in _pes
         self._stream_pids = {s.pid for s in self.streams}
         self.resyncs: list[int] = []  # file offsets where sync was lost
+        #: PID → (PES dropped for lost packets, file offset of the first loss)
+        self.damaged: dict[int, tuple[int, int]] = {}
+        self._counters: dict[int, int] = {}  # PID → the last continuity_counter
+        self._broken: set[int] = set()  # PIDs whose open PES lost packets
         self.section_error: StreamError | None = None
 
     def feed(self, data: bytes, offset: int) -> tuple[list[Pes], int]:
@@ -141,9 +151,29 @@ class TransportParser:
         payload = packet[start:]
         unit_start = bool(b1 & 0x40)
         if pid in self._stream_pids:
+            if not self._continues(pid, packet, offset):
+                return
             self._pes_payload(pid, payload, unit_start, offset, done)
         elif pid == PAT_PID or pid in self._pmt_pids:
             self._section_payload(pid, payload, unit_start, offset)
+
+    def _continues(self, pid: int, packet: bytes, offset: int) -> bool:
+        """Checks ``packet``'s continuity_counter (it has a payload): False for a repeated
+        packet (same counter, to be skipped); a gap marks the PID's open PES as damaged,
+        unless the adaptation field's discontinuity_indicator announces it."""
+        counter = packet[3] & 15
+        last = self._counters.get(pid)
+        self._counters[pid] = counter
+        announced = packet[3] & 0x20 and packet[4] and packet[5] & 0x80
+        if last is None or announced:
+            return True
+        if counter == last:
+            return False
+        if counter != (last + 1) & 15 and pid in self._pes:
+            self._broken.add(pid)
+            count, first = self.damaged.get(pid, (0, offset))
+            self.damaged[pid] = (count + 1, first)
+        return True
 
     def _pes_payload(
         self, pid: int, payload: bytes, unit_start: bool, offset: int, done: list[Pes]
@@ -174,6 +204,9 @@ class TransportParser:
 
     def _complete(self, pid: int, done: list[Pes]) -> None:
         buffer = self._pes.pop(pid)
+        if pid in self._broken:
+            self._broken.discard(pid)
+            return
         data = bytes(buffer)
         header = parse_pes_header(data)
         if header is None:
