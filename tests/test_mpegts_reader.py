@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from oracle import make
+from oracle import ffprobe_json, make
 from pywebcodecs.errors import FormatError
 from pywebcodecs.mpegts import MpegTsDemuxer
 from pywebcodecs.reader import Reader
@@ -110,3 +110,15 @@ async def test_a_pmt_with_a_bad_crc_is_refused_with_its_offset() -> None:
     # ffmpeg writes the SDT, the PAT, then the PMT: the third packet.
     with pytest.raises(FormatError, match="at byte 376: CRC_32 mismatch in the table_id 2 section"):
         await demux(MpegTsDemuxer, BytesSource(bytes(data), "bad.ts"))
+
+
+async def test_video_pictures_last_one_frame_step_as_ffprobe_shows() -> None:
+    """A muxer ends a track at its latest pts plus that picture's duration; with B-frames
+    the picture shown last is not the one decoded last, so each needs its own duration
+    (the first is 0: no step is known yet)."""
+    path = variant("h264-bframes-aac.ts")
+    demuxer, packets = await demux(MpegTsDemuxer, FileSource(path))
+    video = [p for p in packets if p.track_id == demuxer.tracks[0].id]
+    durations = ffprobe_json(path, "-select_streams", "v", "-show_entries", "packet=duration")
+    theirs = [int(p["duration"]) for p in durations["packets"]]
+    assert [p.duration for p in video] == [0, *theirs[1:]]

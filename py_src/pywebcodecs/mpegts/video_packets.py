@@ -107,4 +107,7 @@ class VideoPackets:
             self.dropped += 1
             return []
         data = b"".join(len(nal).to_bytes(4, "big") + nal for nal in unit.nals)
-        return [Packet(self._track.id, pts, dts, 0, key, data)]
+        # Each picture lasts one frame step, as ffprobe shows (0 until a step is known): a
+        # muxer ends the track at the latest pts plus its duration, and the picture shown
+        # last is rarely the one decoded last.
+        return [Packet(self._track.id, pts, dts, self._step or 0, key, data)]
