@@ -19,7 +19,7 @@ from pywebcodecs.ogg.comments import parse_comments
 from pywebcodecs.ogg.page import page_crc
 from pywebcodecs.reader import Reader
 from pywebcodecs.source import BytesSource, FileSource
-from pywebcodecs.track import AudioTrack, Packet
+from pywebcodecs.track import AudioTrack, Packet, VideoTrack
 
 TONE = ["-f", "lavfi", "-i", "sine=frequency=440:duration=1.5:sample_rate=48000"]
 TONE_44K = ["-f", "lavfi", "-i", "sine=frequency=330:duration=1.5:sample_rate=44100"]
@@ -88,24 +88,52 @@ async def test_packets_and_tracks_match_ffprobe(name: str) -> None:
         assert track.duration == played
 
 
-async def test_chained_links_continue_the_track_as_in_ffprobe(tmp_path: Path) -> None:
+async def test_chained_links_continue_the_track_one_after_the_other(tmp_path: Path) -> None:
     # Two files one after the other (RFC 3533 section 4, "chaining"); ffmpeg keeps one
-    # stream and its timestamps start again with the second link.
+    # stream and its timestamps start again with each link, which written as they are
+    # would run a converted track backwards: each link starts where the one before ended.
     path = tmp_path / "chained.ogg"
     first, second = variant("opus-stereo.ogg"), variant("tags.ogg")
     path.write_bytes(first.read_bytes() + second.read_bytes() + first.read_bytes())
     demuxer, packets = await demux(path)
     assert len(demuxer.tracks) == 1
-    ours = [(p.pts, len(p.data)) for p in packets]
-    assert ours == [(p.pts, p.size) for p in ffprobe_packets(path)]
+    theirs = ffprobe_packets(path)
+    assert [len(p.data) for p in packets] == [p.size for p in theirs]
+    starts = [0] + [i for i in range(1, len(theirs)) if theirs[i].pts < theirs[i - 1].pts]
+    assert len(starts) == 3
+    for start, end in zip(starts, [*starts[1:], len(theirs)], strict=True):
+        shifts = {
+            ours.pts - probe.pts
+            for ours, probe in zip(packets[start:end], theirs[start:end], strict=True)
+        }
+        assert len(shifts) == 1  # each link keeps ffprobe's timing, moved as a whole
+        if start:
+            before = packets[start - 1]
+            assert packets[start].pts == before.pts + before.duration
+    assert demuxer.tracks[0].duration is None  # the tail's granule is only the last link's
 
 
-async def test_a_theora_stream_is_skipped_and_the_audio_matches_ffprobe() -> None:
+async def test_a_chained_link_that_changes_the_rate_is_refused_where_it_starts(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "chained.ogg"
+    first, second = variant("vorbis-stereo.ogg"), make("ogg-vorbis-48k.ogg", *TONE, "-ac", "2",
+                                                       "-c:a", "libvorbis")  # fmt: skip
+    path.write_bytes(first.read_bytes() + second.read_bytes())
+    with pytest.raises(FormatError, match=r"stream \d+, chained after track \d+, changes its "
+                       r"sample rate 44100 -> 48000, Vorbis codebooks") as error:  # fmt: skip
+        await demux(path)
+    assert first.stat().st_size < error.value.offset < path.stat().st_size
+
+
+async def test_a_theora_stream_is_listed_for_refusal_and_the_audio_matches_ffprobe() -> None:
     path = make("ogg-theora-vorbis.ogg", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:d=1",
                 *TONE_44K, "-c:v", "libtheora", "-c:a", "libvorbis", "-shortest")  # fmt: skip
     demuxer, packets = await demux(path)
-    assert [t.codec for t in demuxer.tracks] == ["vorbis"]
-    assert any("does not know" in w for w in demuxer.warnings)
+    video, audio_track = demuxer.tracks
+    assert (video.codec, video.codec_string, audio_track.codec) == ("theora", "theora", "vorbis")
+    assert isinstance(video, VideoTrack) and (video.width, video.height) == (160, 120)
+    assert video.frame_rate == 10 and not demuxer.warnings
     audio = [p for p in ffprobe_packets(path) if p.stream_index == 1]
     assert [(p.pts, len(p.data)) for p in packets] == [(p.pts, p.size) for p in audio]
 

@@ -20,7 +20,7 @@ from ..flac.metadata import (
     parse_picture,
     parse_streaminfo,
 )
-from ..track import AudioTrack
+from ..track import AudioTrack, VideoTrack
 from .comments import Comments, parse_comments
 from .vorbis_setup import VorbisDurations, parse_identification, parse_setup
 
@@ -199,3 +199,18 @@ def codec_for(first: bytes) -> OggCodec | None:
     if first[:5] == b"\x7fFLAC":
         return FlacCodec(first)
     return None
+
+
+def theora_track(first: bytes, serial: int) -> VideoTrack | None:
+    """The track a Theora identification header (``\\x80theora``, Theora specification
+    section 6.2) describes, or None for other packets. Theora is listed, not read: no
+    browser's WebCodecs decodes it, so the conversion refuses the track by name (or drops it
+    when asked) instead of skipping a video track unsaid."""
+    if first[:7] != b"\x80theora" or len(first) < 42:
+        return None
+    width = int.from_bytes(first[14:17], "big")
+    height = int.from_bytes(first[17:20], "big")
+    numerator, denominator = struct.unpack_from(">II", first, 22)
+    return VideoTrack(id=serial, codec="theora", codec_string="theora", description=None,
+                      timescale=numerator or 1, duration=None, width=width, height=height,
+                      frame_rate=numerator / denominator if denominator else None)  # fmt: skip

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from ..demuxer import Demuxer
 from ..errors import FormatError
 from ..reader import Reader
-from ..track import NANOSECONDS, Packet
-from .codecs import OggCodec, codec_for
+from ..track import NANOSECONDS, AudioTrack, Packet
+from .codecs import OggCodec, codec_for, theora_track
 from .page import (
     CAPTURE,
     FLAG_CONTINUED,
@@ -50,6 +50,11 @@ class _Stream:
     partial: bytearray | None = None  # the start of a packet continued on the next page
     next_pts: int | None = None  # None until the first audio packet
     granule_pts: int | None = None  # set by a page that ends a packet: the next packet's pts
+    #: Added to every timestamp: a chained stream (one file after another, as internet radio
+    #: and ``cat a.ogg b.ogg`` make) starts again at granule 0; its packets are dated on
+    #: from where the previous link ended, so the track's time runs on instead of back.
+    base: int = 0
+    chained: bool = False
 
 
 class OggDemuxer(Demuxer):
@@ -107,8 +112,10 @@ class OggDemuxer(Demuxer):
             if isinstance(parsed, PageHeader) and parsed.granule != NO_GRANULE:
                 last[parsed.serial] = parsed.granule
             at = tail.find(CAPTURE, at + 1)
+        if set(last) - {track.id for track in self.tracks}:
+            return  # chained streams: the last link's granule is not the track's end
         for track in self.tracks:
-            if track.duration is None and track.id in last:
+            if track.duration is None and track.id in last and track.id in codecs:
                 track.duration = max(0, codecs[track.id].granule_to_pts(last[track.id]))
         ends = [t.duration / t.timescale for t in self.tracks if t.duration is not None]
         self.duration = max(ends, default=None)
@@ -117,14 +124,19 @@ class OggDemuxer(Demuxer):
         streams: dict[int, _Stream] = {}
         for known in self._codecs.values():
             known.reset()
+        ends: dict[int, int] = {}  # track id → where its last packet ended
         async for header, packets in self._packets_by_page(streams, codecs=self._codecs):
             stream = streams[header.serial]
             codec = stream.codec
             audio = self._audio(stream, header, packets)
             if codec is None or not audio:
                 continue
+            if stream.chained and stream.next_pts is None:
+                self._check_link(stream, header)
             if stream.next_pts is None:
                 stream.next_pts = self._first_pts(codec, header, audio)
+                if stream.chained:
+                    stream.base = ends.get(stream.track_id, 0) - stream.next_pts
             end_pts = codec.granule_to_pts(header.granule)
             for index, data in enumerate(audio):
                 pts = stream.next_pts if stream.granule_pts is None else stream.granule_pts
@@ -133,8 +145,10 @@ class OggDemuxer(Demuxer):
                 if index == len(audio) - 1 and header.flags & FLAG_LAST:
                     duration = max(0, end_pts - pts)
                 stream.next_pts = pts + duration
+                ends[stream.track_id] = stream.base + pts + duration
                 if data:
-                    packet = Packet(stream.track_id, pts, pts, duration, True, data)
+                    at = stream.base + pts
+                    packet = Packet(stream.track_id, at, at, duration, True, data)
                     if whole > duration:
                         rate = self.track(stream.track_id).timescale
                         cut = (whole - duration) * NANOSECONDS
@@ -142,6 +156,27 @@ class OggDemuxer(Demuxer):
                     yield packet
             if header.granule != NO_GRANULE and header.lacing[-1:] != b"\xff":
                 stream.granule_pts = end_pts
+
+    def _check_link(self, stream: _Stream, header: PageHeader) -> None:
+        """A chained stream continues its track only with what the track's decoder was set
+        up for: the same rate, and for Vorbis and FLAC the same channels (an Opus decoder
+        takes mono and stereo packets alike), for Vorbis the same codebooks (setup header).
+        Links that change them would decode wrongly as one track: refused."""
+        assert stream.codec is not None
+        first, link = self._codecs[stream.track_id], stream.codec
+        old, new = self.track(stream.track_id), link.track(stream.serial)
+        assert isinstance(old, AudioTrack) and isinstance(new, AudioTrack)
+        changed = []
+        if new.sample_rate != old.sample_rate:
+            changed.append(f"sample rate {old.sample_rate} -> {new.sample_rate}")
+        if new.channels != old.channels and link.codec != "opus":
+            changed.append(f"channels {old.channels} -> {new.channels}")
+        if link.codec == "vorbis" and link.headers[2:] != first.headers[2:]:
+            changed.append("Vorbis codebooks (setup header)")
+        if changed:
+            raise self.error(f"stream {stream.serial}, chained after track {stream.track_id}, "
+                             f"changes its {', '.join(changed)}: one track cannot hold both; "
+                             "split the file at this link", header.offset)  # fmt: skip
 
     def _audio(self, stream: _Stream, header: PageHeader, packets: list[bytes]) -> list[bytes]:
         """The audio packets among ``packets``; header packets go to the codec."""
@@ -203,12 +238,19 @@ class OggDemuxer(Demuxer):
         except FormatError as error:
             raise self.error(error.message, header.offset) from None
         track_id = header.serial
+        chained = False
         if codecs is not None:
             same = [t.id for t in self.tracks if codec is not None and t.codec == codec.codec]
             if len(self.tracks) != 1 or not same:
                 codec = None
             else:
                 track_id = same[0]
+                chained = True
+        listed = theora_track(first[0], header.serial) if first and codec is None else None
+        if listed is not None:
+            if codecs is None:  # open(): listed once; the packet pass skips its pages
+                self.tracks.append(listed)
+            return _Stream(header.serial, None, header.serial, 1)
         if codec is None:
             note = str(self.error(
                 f"stream {header.serial}: a codec this reader does not know, or a chained "
@@ -217,7 +259,7 @@ class OggDemuxer(Demuxer):
             ))  # fmt: skip
             if note not in self.warnings:  # the packet pass meets it again
                 self.warnings.append(note)
-        return _Stream(header.serial, codec, track_id, 1)
+        return _Stream(header.serial, codec, track_id, 1, chained=chained)
 
     def _reassemble(self, stream: _Stream, header: PageHeader, body: bytes) -> list[bytes]:
         """The packets completed on this page (RFC 3533 section 5): a continued page's first
