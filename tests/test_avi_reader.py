@@ -210,3 +210,19 @@ async def test_a_file_cut_inside_movi_keeps_the_complete_packets() -> None:
 async def test_broken_headers_raise_format_errors(data: bytes, message: str) -> None:
     with pytest.raises(FormatError, match=message):
         await demux_source(BytesSource(data, "bad.avi"), AviDemuxer)
+
+
+async def test_a_file_cut_before_the_first_parameter_sets_says_it_is_cut_off() -> None:
+    """ffmpeg's AVI muxer reserves ~10 KiB of header room: a small download cut at half its
+    size can end inside the first H.264 chunk, where the parameter sets are. The refusal
+    says the file is cut off, not that the stream lacks parameter sets."""
+    data = variant("h264-aac.avi").read_bytes()
+    movi = data.index(b"movi") + 4
+    first_chunk_size = struct.unpack_from("<I", data, movi + 4)[0]
+    cut = data[: movi + 8 + first_chunk_size // 2]
+    with (
+        pytest.warns(UserWarning, match="cut off"),
+        pytest.raises(FormatError, match=rf"cut.avi: avi: at byte {len(cut)}: the file is cut off "
+                      r"before stream 0's first h264 parameter sets"),
+    ):  # fmt: skip
+        await demux_source(BytesSource(cut, "cut.avi"), AviDemuxer)

@@ -185,6 +185,7 @@ class AviDemuxer(Demuxer):
     async def _first_parameter_sets(self, index: int, codec: str) -> VideoConfig:
         """The decoder config from the stream's first chunks (within :data:`_CONFIG_SCAN`)."""
         nals: list[bytes] = []
+        cut = len(self.warnings)
         async for chunk_index, offset, size in self._chunk_headers(self._movi[:1]):
             if offset > self._movi[0][0] + _CONFIG_SCAN:
                 break
@@ -193,6 +194,10 @@ class AviDemuxer(Demuxer):
                 config = video_config(codec, nals)
                 if config:
                     return config
+        if len(self.warnings) > cut:  # the walk met the end of a cut-off file
+            raise self.error(f"the file is cut off before stream {index}'s first {codec} "
+                             "parameter sets: no picture of it can be decoded",
+                             self._file_size)  # fmt: skip
         raise self.error(f"no {codec} parameter sets in the first {_CONFIG_SCAN} bytes of movi")
 
     async def _chunk_headers(
