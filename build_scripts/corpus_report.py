@@ -5,14 +5,16 @@ One row per file and target:
 
 * ``good``: ``pywebcodecs convert IN OUT --json`` succeeded, ffprobe finds every track of
   the input that a browser can decode (kind by kind; cover pictures aside), a video's
-  alpha channel (``ALPHA_MODE``) is still there, and a full ffmpeg decode of the output
-  prints no more error lines than the same decode of the input;
+  alpha channel (``ALPHA_MODE``) is still there, the output lasts as long as the input
+  (within :data:`DURATION_SLACK`; shorter only with a warning that says why, as for a
+  cut-off input), and a full ffmpeg decode of the output prints no more error lines than
+  the same decode of the input;
 * ``refused``: the command failed; its reason is shown (a refusal must name its cause);
 * ``bad output``: it succeeded, but one of those checks failed (which one is shown).
 
 Then the totals. Playlists (``.m3u8``) are inputs; the segments and keys in a playlist's
 folder are not. Run: ``.venv/bin/python build_scripts/corpus_report.py DIR [--targets
-webm,mp4]``; the suite
+webm,mp4,mkv]``; the suite
 runs it on ``tests/corpus.py``'s corpus in ``e2e_tests/test_corpus_report.py``.
 """
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -36,6 +39,10 @@ DECODABLE = {
     "audio": {"aac", "mp3", "flac", "vorbis", "opus"},
 }
 SECONDS_PER_FILE = 600
+#: How far an output's duration may stray from the input's: (seconds, fraction), the larger
+#: applies. Encoders' priming and a last frame's length move it by tens of milliseconds;
+#: a lost half or a timeline run twice moves it by far more.
+DURATION_SLACK = (0.25, 0.1)
 
 #: (input, output, container) → the command's JSON summary (``ok``, ``error``, ...).
 Converter = Callable[[Path, Path, str], dict]
@@ -101,7 +108,8 @@ def judge(name: str, source: Path, output: Path, target: str, summary: dict) -> 
     told = any("alpha channel" in warning for warning in warnings)  # a loss said out loud
     if any(_alpha(s) for s in want) and not any(_alpha(s) for s in have) and not told:
         problems.append("the video's alpha channel is gone without a warning")
-    errors, input_errors = _decode_errors(output), _decode_errors(source)
+    (errors, seconds), (input_errors, input_seconds) = _decode(output), _decode(source)
+    problems += _duration_problems(input_seconds, seconds, warnings)
     if len(errors) > len(input_errors):
         problems.append(f"{len(errors)} decode error lines (the input has {len(input_errors)}): "
                         f"{errors[0][:200]}")  # fmt: skip
@@ -119,6 +127,18 @@ def _streams(path: Path) -> list[dict]:
     return [s for s in streams if not s.get("disposition", {}).get("attached_pic")]
 
 
+def _duration_problems(want: float | None, have: float | None, warnings: list[str]) -> list[str]:
+    """A duration unlike the input's, both as ffmpeg plays them (a chained Ogg plays all its
+    links; ffprobe's format duration is the first link's): longer at all, or shorter with
+    no warning at all (a cut-off input converts shorter, saying so)."""
+    if want is None or have is None:
+        return [] if want is None else ["ffmpeg plays no time of the output"]
+    slack = max(DURATION_SLACK[0], DURATION_SLACK[1] * want)
+    if have > want + slack or (have < want - slack and not warnings):
+        return [f"it plays {have:.2f} s, the input {want:.2f} s"]
+    return []
+
+
 def _decodable(stream: dict, codecs: set[str]) -> bool:
     codec = stream.get("codec_name", "")
     return codec in codecs or (stream["codec_type"] == "audio" and codec.startswith("pcm_"))
@@ -129,15 +149,26 @@ def _alpha(stream: dict) -> bool:
     return stream["codec_type"] == "video" and tags.get("alpha_mode") == "1"
 
 
-def _decode_errors(path: Path) -> list[str]:
-    """The error lines of ``ffmpeg -v error -i PATH -f null -``."""
+def _decode(path: Path) -> tuple[list[str], float | None]:
+    """The error lines of ``ffmpeg -v error -i PATH -f null -`` and the time it decoded to
+    (its last progress line's ``time=``)."""
     hls = ["-allowed_extensions", "ALL"] if path.suffix == ".m3u8" else []  # its key file
     result = subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", *hls, "-i", str(path), "-f", "null", "-"],
-        capture_output=True, text=True, timeout=SECONDS_PER_FILE,
+        ["ffmpeg", "-nostdin", "-v", "error", "-stats", *hls, "-i", str(path), "-f", "null",
+         "-"], capture_output=True, text=True, timeout=SECONDS_PER_FILE,
     )  # fmt: skip
-    lines = result.stderr.strip().splitlines()
-    return lines if result.returncode == 0 else [*lines, f"exit {result.returncode}"]
+    lines = result.stderr.replace("\r", "\n").strip().splitlines()
+    times = [_PROGRESS.search(line) for line in lines]
+    errors = [line for line, time in zip(lines, times, strict=True) if not time and line.strip()]
+    last = next((time for time in reversed(times) if time), None)
+    seconds = None if last is None else sum(
+        float(part) * 60**power for power, part in enumerate(reversed(last.groups()))
+    )  # fmt: skip
+    return (errors if result.returncode == 0 else [*errors, f"exit {result.returncode}"]), seconds
+
+
+#: ffmpeg's progress line (``-stats``): its ``time=HH:MM:SS.ss``.
+_PROGRESS = re.compile(r"time=\s*(\d+):(\d+):(\d+(?:\.\d+)?) ")
 
 
 def print_report(rows: list[Row]) -> None:
@@ -152,7 +183,8 @@ def print_report(rows: list[Row]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", type=Path)
-    parser.add_argument("--targets", default=",".join(TARGETS), help="default: webm,mp4")
+    choices = "output containers, e.g. webm,mp4,mkv (default: webm,mp4)"
+    parser.add_argument("--targets", default=",".join(TARGETS), help=choices)
     args = parser.parse_args()
     print_report(report(args.folder, targets=tuple(args.targets.split(","))))
 

@@ -30,6 +30,8 @@ from pywebcodecs.matroska.ebml import (
     string_element,
     uint_element,
 )
+from test_matroska_old_muxers import write_old_mkvmerge_file
+from test_mpegts_damage import without_audio_packets
 
 VIDEO = ["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=1"]
 AUDIO = ["-f", "lavfi", "-i", "sine=duration=1:sample_rate=48000"]
@@ -170,6 +172,23 @@ def _hls_aes128(folder: Path) -> None:
     info.unlink()
 
 
+def _chained_ogg(out: Path) -> None:
+    """Two Vorbis files one after the other (Ogg chaining, as internet radio records and
+    ``cat`` make): the second link's timestamps start again at 0."""
+    with tempfile.TemporaryDirectory() as folder:
+        links = [Path(folder) / f"{frequency}.ogg" for frequency in (440, 880)]
+        for link in links:
+            ffmpeg("-f", "lavfi", "-i", f"sine=frequency={link.stem}:duration=1:sample_rate=48000",
+                   "-c:a", "libvorbis", link)  # fmt: skip
+        out.write_bytes(b"".join(link.read_bytes() for link in links))
+
+
+def _ts_lost_packets(out: Path) -> None:
+    """A recording that lost three audio TS packets (continuity counter gaps)."""
+    ffmpeg(*VIDEO, *AUDIO, *H264, "-c:a", "aac", "-f", "mpegts", out)
+    out.write_bytes(without_audio_packets(out.read_bytes())[0])
+
+
 #: file name → how to make it (HLS: a folder whose playlist is ``index.m3u8``).
 MAKERS: dict[str, Callable[[Path], None]] = {
     "vfr.mp4": _ffmpeg_file(*VIDEO, "-vf", "select='lt(mod(n\\,4)\\,2)'", "-fps_mode", "vfr",
@@ -199,6 +218,11 @@ MAKERS: dict[str, Callable[[Path], None]] = {
                                    "-deadline", "realtime", "-cpu-used", "8"),
     "ts-without-auds.ts": _ts_without_auds,
     "ac3.mp4": _ffmpeg_file(*VIDEO, *AUDIO, *H264, "-c:a", "ac3", "-f", "mp4"),
+    "chained.ogg": _chained_ogg,
+    "ts-lost-packets.ts": _ts_lost_packets,
+    "latm-aac.ts": _ffmpeg_file(*VIDEO, *AUDIO, *H264, "-c:a", "aac", "-mpegts_flags", "latm",
+                                "-f", "mpegts"),
+    "old-mkvmerge-blockgroups.mkv": write_old_mkvmerge_file,
 }  # fmt: skip
 
 #: An outcome the report may give: "good", or ("refused" or "good", a regex the reason or
@@ -223,6 +247,11 @@ EXPECTED: dict[str, dict[str, tuple[Outcome, ...]]] = {
     "vp9-alpha.webm": ALPHA_KEPT_OR_WARNED,
     "ac3.mp4": {"webm": (GOOD, ("refused", r"track 2 \(ac3 audio\): .*cannot decode ac3")),
                 "mp4": (GOOD,)},
+    "ts-lost-packets.ts": {target: ((GOOD, r"PID 257 \(audio\): TS packets are missing"),)
+                           for target in ("webm", "mp4")},
+    "latm-aac.ts": {target: (("refused", r"latm-aac.ts: track 257 \(aac_latm audio\): this "
+                                         r"browser cannot decode aac_latm"),)
+                    for target in ("webm", "mp4")},
 }  # fmt: skip
 del EXPECTED["hls-aes128"]
 
