@@ -49,4 +49,5 @@ async def test_a_video_for_windows_track_is_named_by_its_fourcc() -> None:
     (theirs,) = ffprobe_streams(path)
     assert (theirs["codec_name"], theirs["codec_tag_string"]) == ("msmpeg4v2", "MP42")
     demuxer, _ = await demux(path)
-    assert demuxer.warnings == ["track 1: codec 'V_MS/VFW/FOURCC' (fourcc 'MP42') is not supported"]
+    assert demuxer.tracks[0].codec_string == "V_MS/VFW/FOURCC MP42"  # the refusal names it
+    assert demuxer.warnings == ["track 1: codec 'V_MS/VFW/FOURCC MP42' is not supported"]

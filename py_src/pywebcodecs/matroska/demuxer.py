@@ -235,7 +235,7 @@ class MatroskaDemuxer(Demuxer):
             if duration_tag:
                 track.duration = parse_duration_tag(duration_tag, timescale)
             if track.codec == "unknown":
-                self.warnings.append(f"track {entry.number}: codec {_codec_name(entry)} is "
+                self.warnings.append(f"track {entry.number}: codec {track.codec_string!r} is "
                                      "not supported")  # fmt: skip
             self.tracks.append(track)
 
@@ -519,12 +519,3 @@ ONLY_AUDIO_AND_VIDEO = "only audio and video tracks are converted"
 #: TrackType values other than video and audio (RFC 9559 section 5.1.4.1.3).
 _TRACK_TYPES = {3: "complex", 16: "logo", 17: "subtitle", 18: "buttons", 32: "control",
                 33: "metadata"}  # fmt: skip
-
-
-def _codec_name(entry: TrackEntry) -> str:
-    """The CodecID, with the BITMAPINFOHEADER's fourcc for a Video for Windows track (old
-    AVI-to-MKV remuxes: ``V_MS/VFW/FOURCC`` alone does not say which codec it is)."""
-    private = entry.codec_private or b""
-    if entry.codec_id == "V_MS/VFW/FOURCC" and len(private) >= 20:
-        return f"{entry.codec_id!r} (fourcc {private[16:20].decode('latin-1')!r})"
-    return repr(entry.codec_id)

@@ -198,7 +198,19 @@ def codec_string(entry: TrackEntry, codec: str, vp9_header: bytes | None) -> str
         return f"mp4a.40.{profile}"
     if codec == "vp9":
         return _vp9_codec_string(private, vp9_header, entry.pixel_width * entry.pixel_height)
+    if codec == "unknown":
+        return _unknown_codec_label(entry)
     return FIXED_CODEC_STRINGS.get(codec, codec)
+
+
+def _unknown_codec_label(entry: TrackEntry) -> str:
+    """What a codec this reader does not know is called, for the warning and the refusal
+    that name it: the CodecID, and for a Video for Windows track (old AVI-to-MKV remuxes)
+    the BITMAPINFOHEADER's fourcc, since ``V_MS/VFW/FOURCC`` alone does not say which."""
+    private = entry.codec_private or b""
+    if entry.codec_id == "V_MS/VFW/FOURCC" and len(private) >= 20:
+        return f"{entry.codec_id} {private[16:20].decode('latin-1')}"
+    return entry.codec_id
 
 
 def _vp9_codec_string(private: bytes, keyframe: bytes | None, picture_size: int) -> str:
