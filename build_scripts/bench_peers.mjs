@@ -97,7 +97,7 @@ async function predemux(blob) {
 
 // The throughput limit: decode and re-encode pre-demuxed packets with WebCodecs and keep
 // the encoded chunks, with our engine's encoder configs and queue depths, no muxing.
-async function limit({ packets, tracks }, { video, audio, queue }) {
+async function limit({ packets, tracks }, { video, audio, queue, resume }) {
   let failure = null;
   const fail = (error) => { failure ??= error; };
   const counts = { video: 0, audio: 0 };
@@ -127,16 +127,23 @@ async function limit({ packets, tracks }, { video, audio, queue }) {
     error: fail,
   });
   adec.configure(tracks.audio);
-  const pairs = { video: [vdec, venc, queue.video], audio: [adec, aenc, queue.audio] };
+  const pairs = {
+    video: [vdec, venc, queue.video, resume.video],
+    audio: [adec, aenc, queue.audio, resume.audio],
+  };
   for (const { kind, packet } of packets) {
-    const [dec, enc, depth] = pairs[kind];
-    while (dec.decodeQueueSize > depth || enc.encodeQueueSize > depth) {
-      await new Promise((resolve) => {
-        const stop = new AbortController();
-        const done = () => { stop.abort(); resolve(); };
-        dec.addEventListener("dequeue", done, { signal: stop.signal });
-        enc.addEventListener("dequeue", done, { signal: stop.signal });
-      });
+    // A full queue (over depth) is waited on until it is down to low, as the engine does.
+    const [dec, enc, depth, low] = pairs[kind];
+    const over = (limit) => dec.decodeQueueSize > limit || enc.encodeQueueSize > limit;
+    if (over(depth)) {
+      while (over(low)) {
+        await new Promise((resolve) => {
+          const stop = new AbortController();
+          const done = () => { stop.abort(); resolve(); };
+          dec.addEventListener("dequeue", done, { signal: stop.signal });
+          enc.addEventListener("dequeue", done, { signal: stop.signal });
+        });
+      }
     }
     dec.decode(kind === "video" ? packet.toEncodedVideoChunk() : packet.toEncodedAudioChunk());
   }

@@ -59,7 +59,10 @@ AUDIO_BITRATE = 128_000
 KEYFRAME_INTERVAL = 2.0
 #: The engine's decode/encode queue depths (``MAX_QUEUE`` of browser/transcode/session.py
 #: and ``MAX_AUDIO_QUEUE`` of audio_session.py): the limit waits on the same ones.
-LIMIT_QUEUE = {"video": 8, "audio": 32}
+LIMIT_QUEUE = {"video": 8, "audio": 64}
+#: What a full queue is waited down to before the next packet, as the engine does: video
+#: to room for one more (``MAX_QUEUE``), audio to ``LOW_AUDIO_QUEUE`` of audio_session.py.
+LIMIT_RESUME = {"video": 8, "audio": 16}
 #: Mediabunny's names for the codecs we name.
 MEDIABUNNY_CODECS = {"vp8": "vp8", "vp9": "vp9", "h264": "avc", "opus": "opus", "pcm": "pcm-s16"}
 COPY = "copy"
@@ -236,6 +239,7 @@ class Job:
             },
             "audio": {"encoder": audio},
             "queue": LIMIT_QUEUE,
+            "resume": LIMIT_RESUME,
         }
 
 

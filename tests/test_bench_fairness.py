@@ -101,6 +101,12 @@ def test_the_limit_waits_on_the_engines_queue_depths() -> None:
         "audio": _constant(transcode / "audio_session.py", "MAX_AUDIO_QUEUE"),
     }
     assert engine == bench_peers.LIMIT_QUEUE
+    # A full queue is waited down to: room for one more video packet; LOW_AUDIO_QUEUE.
+    resume = {
+        "video": _constant(transcode / "session.py", "MAX_QUEUE"),
+        "audio": _constant(transcode / "audio_session.py", "LOW_AUDIO_QUEUE"),
+    }
+    assert resume == bench_peers.LIMIT_RESUME
 
 
 def test_sides_interleave_and_take_turns_going_first() -> None:
