@@ -59,7 +59,7 @@ def measure(src: Path, out: Path, **options: object) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes-mb", type=int, nargs="+", default=[256, 1024, 2048])
+    parser.add_argument("--sizes-mb", type=int, nargs="*", default=[256, 1024, 2048])
     parser.add_argument("--reencode-mb", type=int, nargs="*", default=[256, 1024])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pwc-bench-memory-") as folder:
