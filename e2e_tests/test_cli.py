@@ -78,3 +78,17 @@ def test_convert_with_only_the_video_codec(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1])["ok"] is True
     assert_converted(source, output, "webm", video="vp9")
+
+
+def test_convert_into_a_missing_folder_fails_naming_the_output(tmp_path: Path) -> None:
+    """The host cannot write the output (here its folder does not exist; a full disk goes
+    the same way): the server refuses the page's PUT with the cause, and the command exits
+    1 naming the output and the cause instead of leaving a short file or hanging."""
+    output = tmp_path / "missing" / "out.webm"
+    result = run("convert", FIXTURES / "frames.webm", output, "--video-codec", "vp8", "--json")
+    assert result.returncode == 1
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["ok"] is False
+    assert "No such file or directory" in summary["error"]
+    assert f"-> {output}:" in result.stderr and "No such file or directory" in result.stderr
+    assert list(tmp_path.iterdir()) == []

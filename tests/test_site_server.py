@@ -1,6 +1,8 @@
 """The loopback server the terminal commands use: range reads in, uploads out, real HTTP."""
 
+import os
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -62,3 +64,44 @@ def test_outputs_arrive_in_chunks_at_their_offsets(server, tmp_path):
     assert (tmp_path / "out.mkv").read_bytes() == b"aaXYZWbbbb"
     headers = {"Content-Range": "bytes 0-9/*"}
     assert fetch(url, method="PUT", headers=headers, data=b"short")[0] == 400
+
+
+def test_concurrent_chunks_out_of_order_assemble_the_file(server, tmp_path):
+    """The page keeps several PUTs in flight: they arrive in any order, at once."""
+    data = os.urandom(3 << 20)
+    url = server.add_output("out", tmp_path / "out.mkv")
+    pieces = [(first, data[first : first + 300_001]) for first in range(0, len(data), 300_001)]
+
+    def put(piece):
+        first, body = piece
+        headers = {"Content-Range": f"bytes {first}-{first + len(body) - 1}/*"}
+        return fetch(url, method="PUT", headers=headers, data=body)[0]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert set(pool.map(put, reversed(pieces))) == {204}
+    assert (tmp_path / "out.mkv").read_bytes() == data
+
+
+def test_a_bad_range_is_refused_and_writes_nothing(server, tmp_path):
+    url = server.add_output("out", tmp_path / "out.mkv")
+    refusals = {
+        "bytes 0-9/*": "Content-Range and length differ",
+        "bytes=0-4": "bad Content-Range: bytes=0-4",
+        "bytes 4-0/*": "Content-Range and length differ",
+    }
+    for content_range, why in refusals.items():
+        headers = {"Content-Range": content_range}
+        status, _, body = fetch(url, method="PUT", headers=headers, data=b"short")
+        assert (status, body.decode()) == (400, why)
+    assert not (tmp_path / "out.mkv").exists()
+
+
+def test_a_write_that_fails_answers_5xx_with_the_cause(server, tmp_path):
+    """The page puts the server's answer in its error: it must say which file and why."""
+    url = server.add_output("out", tmp_path / "gone" / "out.mkv")
+    status, _, body = fetch(
+        url, method="PUT", headers={"Content-Range": "bytes 0-4/*"}, data=b"bytes"
+    )
+    assert status == 500
+    assert str(tmp_path / "gone" / "out.mkv") in body.decode()
+    assert "No such file or directory" in body.decode()

@@ -119,7 +119,10 @@ def _convert(args: argparse.Namespace) -> int:
     else:
         partial.unlink(missing_ok=True)
         summary["ok"] = False
-        print(f"pywebcodecs: {args.input}: {summary.get('error')}", file=sys.stderr)
+        # Both names: the cause may be the input (a damaged file) or the output (the host
+        # could not write it: a missing folder, a full disk).
+        print(f"pywebcodecs: {args.input} -> {args.output}: {summary.get('error')}",
+              file=sys.stderr)  # fmt: skip
     if args.json:
         print(json.dumps(summary))
     elif summary["ok"]:

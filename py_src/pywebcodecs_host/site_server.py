@@ -9,7 +9,9 @@ without base64 round trips:
 - ``PUT /__files/NAME`` streams the request body into a registered output path: the whole
   file, or with ``Content-Range: bytes FIRST-LAST/*`` the bytes at that offset (the page
   streams its output in chunks this way and patches headers it wrote earlier, so neither
-  Chromium nor this server ever holds the whole output).
+  Chromium nor this server ever holds the whole output). PUTs of different ranges may
+  run at once; a refused one is answered with why, as text: a bad range 400, a write
+  that failed (missing folder, full disk) 500 naming the file and the cause.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ MIME_TYPES = {
 }
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(?:\d+|\*)$")
+#: A PUT's body is read and written this much at a time, into one buffer (4 MiB pieces
+#: took twice the CPU of 1 MiB ones: 0.8 against 0.25 s for 400 MiB, on loopback).
 _COPY_CHUNK = 1 << 20
 
 
@@ -114,24 +118,38 @@ def _make_handler(server: SiteServer) -> type[SimpleHTTPRequestHandler]:
             if name not in server.outputs:
                 self.send_error(HTTPStatus.NOT_FOUND)
                 return
-            remaining = int(self.headers.get("Content-Length", "0"))
-            part = _CONTENT_RANGE.match(self.headers.get("Content-Range", ""))
-            if part and int(part[2]) - int(part[1]) + 1 != remaining:
-                self.send_error(HTTPStatus.BAD_REQUEST, "Content-Range and length differ")
-                return
-            path = server.outputs[name]
-            if part:
-                path.touch()  # the first chunk makes the file; later ones write into it
-            with open(path, "r+b" if part else "wb") as out:
-                out.seek(int(part[1]) if part else 0)
-                while remaining:
-                    chunk = self.rfile.read(min(remaining, _COPY_CHUNK))
-                    if not chunk:
-                        break
-                    out.write(chunk)
-                    remaining -= len(chunk)
-            self.send_response(HTTPStatus.NO_CONTENT if not remaining else HTTPStatus.BAD_REQUEST)
+            length = int(self.headers.get("Content-Length", "0"))
+            content_range = self.headers.get("Content-Range")
+            part = _CONTENT_RANGE.match(content_range or "")
+            if content_range is not None and not part:
+                self._refuse(HTTPStatus.BAD_REQUEST, f"bad Content-Range: {content_range}")
+            elif part and int(part[2]) - int(part[1]) + 1 != length:
+                self._refuse(HTTPStatus.BAD_REQUEST, "Content-Range and length differ")
+            else:
+                path = server.outputs[name]
+                try:
+                    received = _receive(self.rfile, path, int(part[1]) if part else None, length)
+                except OSError as exc:  # disk full, folder gone: the page says why
+                    self._refuse(HTTPStatus.INTERNAL_SERVER_ERROR, f"{path}: {exc.strerror}")
+                    return
+                if received < length:
+                    self._refuse(HTTPStatus.BAD_REQUEST, f"body ended after {received} bytes")
+                    return
+                self.send_response(HTTPStatus.NO_CONTENT)
+                self.end_headers()
+
+        def _refuse(self, status: HTTPStatus, why: str) -> None:
+            """Answer with ``why`` as the body (the page puts it in its error); the rest
+            of a body not read would be taken for the next request, so the connection
+            closes."""
+            body = why.encode()
+            self.close_connection = True
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
             self.end_headers()
+            self.wfile.write(body)
 
         def _file_name(self) -> str | None:
             path = self.path.split("?", 1)[0]
@@ -159,19 +177,30 @@ def _make_handler(server: SiteServer) -> type[SimpleHTTPRequestHandler]:
             self.send_header("Content-Type", self.guess_type(str(path)))
             self.send_header("Content-Length", str(end - start + 1))
             self.end_headers()
-            with open(path, "rb") as f:
-                f.seek(start)
-                # The page may cancel a streamed range once it has read what it needed.
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    _copy_exactly(f, self.wfile, end - start + 1)
+            # The page may cancel a streamed range once it has read what it needed;
+            # sendfile: the kernel copies, so the page's reads take no Python time.
+            with open(path, "rb") as f, contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.connection.sendfile(f, start, end - start + 1)
 
     return Handler
 
 
-def _copy_exactly(src: Any, dst: Any, count: int) -> None:
-    while count > 0:
-        chunk = src.read(min(count, _COPY_CHUNK))
-        if not chunk:
-            return
-        dst.write(chunk)
-        count -= len(chunk)
+def _receive(body: Any, path: Path, offset: int | None, length: int) -> int:
+    """Write ``length`` bytes of a request body into ``path`` at ``offset`` (None: the
+    whole file); returns how many arrived. Each PUT opens the file itself and writes with
+    ``pwrite``, so that PUTs of other ranges run at the same time without sharing a file
+    position."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if offset is None else 0)
+    fd = os.open(path, flags, 0o644)
+    try:
+        buffer = memoryview(bytearray(min(length, _COPY_CHUNK)))
+        position, received = offset or 0, 0
+        while received < length:
+            count = body.readinto(buffer[: min(length - received, len(buffer))])
+            if not count:
+                break
+            os.pwrite(fd, buffer[:count], position + received)
+            received += count
+        return received
+    finally:
+        os.close(fd)
