@@ -103,7 +103,7 @@ class UrlSource:
             gap = offset - self._position
             if 0 < gap <= SKIP_BYTES:
                 await self.read(self._position, gap)
-        out = bytearray(size)
+        pieces: list[bytes] = []
         got = 0
         while got < size and self._whole is None:
             opened = self._body is None or self._position != offset + got
@@ -115,13 +115,12 @@ class UrlSource:
                 if opened:  # an empty range: the file ends here
                     break
                 continue
-            count = int(chunk.byteLength)
-            chunk.assign_to(memoryview(out)[got : got + count])
-            got += count
-            self._position += count
+            pieces.append(chunk.to_bytes())  # one copy out of JS, none more for one piece
+            got += len(pieces[-1])
+            self._position += len(pieces[-1])
         if self._whole is not None:
             return self._whole[offset : offset + size]
-        return bytes(out[:got]) if got < size else bytes(out)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
     async def _open(self, offset: int) -> bool:
         """Start a request at ``offset``; False when the file ends before it."""
@@ -143,7 +142,7 @@ class UrlSource:
             raise FormatError(f"HTTP {response.status} {response.statusText}", source=self._url)
         if response.status != 206:
             # The server sent the whole file: keep it, it is all we will get.
-            self._whole = bytes((await response.arrayBuffer()).to_py())
+            self._whole = (await response.arrayBuffer()).to_bytes()
             self._size = len(self._whole)
             return True
         total = str(response.headers.get("Content-Range") or "").rsplit("/", 1)[-1]
