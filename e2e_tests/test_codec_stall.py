@@ -1,0 +1,54 @@
+"""A codec that stops answering fails the conversion with a clear error instead of hanging
+it. The re-encoding session waits for room in the codecs' queues on their ``dequeue``
+events, with one watchdog timer per stall period (not a timer per wait): this checks that
+the watchdog still fires. Real Chromium; the decoder is a real ``VideoDecoder`` whose queue
+looks full forever and which is never given a chunk, so it never answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser
+
+from converted import h264_aac_clip
+from harness import open_harness
+from pywebcodecs_host.site_server import SiteServer
+
+STALLED = """async () => {
+  const { loadEngine, convertMedia } = await import("./engine.mjs");
+  const pyodide = await loadEngine();
+  pyodide.runPython(
+    "import pywebcodecs.browser.transcode.session as s; s.STALL_SECONDS = 1.5");
+  const Real = VideoDecoder;
+  globalThis.VideoDecoder = class extends Real {
+    get decodeQueueSize() { return 1000; }
+  };
+  const started = performance.now();
+  try {
+    await convertMedia(fileInput.files[0], { container: "webm", videoCodec: "vp8" });
+    return { ok: true };
+  } catch (error) {
+    return { name: error.name, message: error.message, ms: performance.now() - started };
+  } finally {
+    globalThis.VideoDecoder = Real;
+  }
+}"""
+
+
+@pytest.mark.timeout(300)
+def test_a_stalled_decoder_fails_naming_the_track_instead_of_hanging(
+    browser: Browser, static_dir: Path
+) -> None:
+    with SiteServer(static_dir) as site:
+        page = open_harness(browser, site.url, h264_aac_clip())
+        try:
+            answer = page.evaluate(STALLED)
+        finally:
+            page.context.close()
+    assert answer.get("name") == "CodecError", answer
+    assert answer["message"] == ("h264 track 1: the browser's codecs made no progress for 1.5 s"), (
+        answer
+    )
+    # The watchdog fires once the wait has lasted the stall period, not much later.
+    assert 1500 <= answer["ms"] < 1500 + 20_000, answer
