@@ -15,7 +15,6 @@ again, never sooner than the service's ``Retry-After``, with growing waits in be
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
 EVENT = "webcodec-conversion"
@@ -75,6 +74,10 @@ def retry_after_seconds(header: str | None, now: datetime | None = None) -> floa
     if text.isascii() and text.isdigit():
         seconds = float(text)
     else:
+        # Imported here: email.utils pulls in urllib, ipaddress and random, about half of
+        # the engine's start-up imports in Pyodide, for a header that is rarely a date.
+        from email.utils import parsedate_to_datetime
+
         try:
             moment = parsedate_to_datetime(text)
         except (TypeError, ValueError):
