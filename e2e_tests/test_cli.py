@@ -12,6 +12,7 @@ import pytest
 from converted import assert_converted, h264_aac_clip
 from media import summarize
 from oracle import FIXTURES
+from pywebcodecs_host.headless import HeadlessEngine
 
 REPO = Path(__file__).resolve().parents[1]
 PYWEBCODECS = [sys.executable, "-m", "pywebcodecs_host.cli"]
@@ -92,3 +93,35 @@ def test_convert_into_a_missing_folder_fails_naming_the_output(tmp_path: Path) -
     assert "No such file or directory" in summary["error"]
     assert f"-> {output}:" in result.stderr and "No such file or directory" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+# Writes 9 MiB through the terminal's sink in 1 MiB writes (PUTs of 0-4 and 4-8 MiB leave
+# at once, the last MiB waits in the buffer), then patches bytes inside both PUTs, as a
+# muxer patches sizes it wrote before.
+_PATCHES_WHILE_IN_FLIGHT = """async (url) => {
+  const pyodide = await (await import("/engine.mjs")).loadEngine();
+  pyodide.globals.set("sink_url", url);
+  return await pyodide.runPythonAsync(`
+from pywebcodecs.browser.http_sink import HttpRangeSink
+sink = HttpRangeSink(sink_url)
+for index in range(9):
+    await sink.write(bytes([index]) * (1 << 20))
+await sink.write_at(10, b"PATCH")
+await sink.write_at((5 << 20) - 2, b"OVER")
+await sink.complete()
+sink.position
+`);
+}"""
+
+
+def test_patches_of_bytes_in_flight_land_after_them(engine: HeadlessEngine, tmp_path: Path) -> None:
+    """Several PUTs are in flight at once; a patch of bytes one of them carries must not
+    race it (the server would write whichever arrives last)."""
+    out = tmp_path / "out.bin"
+    url = engine.server.add_output("patched", out)
+    assert engine.page is not None
+    assert engine.page.evaluate(_PATCHES_WHILE_IN_FLIGHT, url) == 9 << 20
+    expected = bytearray(b"".join(bytes([index]) * (1 << 20) for index in range(9)))
+    expected[10:15] = b"PATCH"
+    expected[(5 << 20) - 2 : (5 << 20) + 2] = b"OVER"
+    assert out.read_bytes() == expected
