@@ -9,6 +9,11 @@
 //     tracks, warnings} (tracks: what became of each input track: track_id, kind,
 //     input_codec, action, output_codec, note) or {id, ok: false, error, errorName}.
 // {id, cancel: true}      aborts conversion id: it answers errorName "ConversionAborted".
+// {id, remove: true}      deletes the output of conversion id from disk once the page is
+//     done with it: answers {id, ok: true, removed} (removed: whether there was a file
+//     this engine had made in the Origin Private File System, for sink "opfs" or a large
+//     input; a Blob in memory or a file the user picked is left alone). Without it, each
+//     OPFS output stays on disk after the page has read it.
 // {id, inspect: file}     answers {id, ok: true, info} (parse_media's description plus,
 //     per track, the codecs this browser can encode, and what "automatic" does in each
 //     container: see pywebcodecs/browser/inspection.py) or {id, ok: false, error, errorName}.
@@ -22,8 +27,22 @@ const onStep = (step) => {
   steps.push(step);
   for (const listener of listeners) listener(step);
 };
-const ready = loadEngine({ onStep }).then((pyodide) => pyodide.pyimport("pywebcodecs.browser.js_api"));
+const engine = loadEngine({ onStep });
+const ready = engine.then((pyodide) => pyodide.pyimport("pywebcodecs.browser.js_api"));
 const running = new Map();  // id → AbortController of a conversion in progress
+// id → the File on disk a finished conversion answered (a Blob in memory is not kept:
+// holding it here would keep it alive after the page let it go).
+const outputs = new Map();
+
+// Only the engine knows which files it made in OPFS: it is asked, so a file the user
+// picked is never deleted however it is named.
+async function remove(id) {
+  const output = outputs.get(id);
+  outputs.delete(id);
+  if (!output) return { ok: true, removed: false };
+  const sinks = (await engine).pyimport("pywebcodecs.browser.sinks");
+  return { ok: true, removed: await sinks.remove_output(output) };
+}
 
 async function convert(id, { file, trackChoices, ...options }) {
   const controller = new AbortController();
@@ -66,7 +85,11 @@ self.onmessage = async ({ data }) => {
   try {
     if (message.engine) answer = await reportStartup(id);
     else if ("inspect" in message) answer = await (await ready).inspect(message.inspect);
-    else answer = await convert(id, message);
+    else if (message.remove) answer = await remove(id);
+    else {
+      answer = await convert(id, message);
+      if (answer.ok && answer.blob instanceof File) outputs.set(id, answer.blob);
+    }
   } catch (error) {  // the engine did not start, or a bug of ours: answer, never hang
     answer = { ok: false, error: String(error?.message ?? error), errorName: "Error" };
   }
