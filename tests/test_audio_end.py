@@ -127,6 +127,16 @@ def test_an_encoder_that_gives_less_than_it_was_fed_is_told() -> None:
     assert nothing.short_by == 10_000  # no packet at all: all of it is missing
 
 
+def test_less_than_a_sample_short_is_rounding_not_a_loss() -> None:
+    """PCM packets dated in whole microseconds may end 1 µs before the fed samples' end
+    (22.7 µs a sample at 44.1 kHz): no error for that, one for a whole sample."""
+    for coded, short in ((999_999, 0), (999_977, 23)):
+        end = EncodedAudioEnd(MICROSECONDS, raw=True)
+        end.fed(0, 44_100, 44_100)
+        run(end, [Packet(1, 0, 0, coded, True, bytes(2 * 44_100))])
+        assert end.short_by == short
+
+
 def test_fed_samples_at_two_rates_end_where_both_together_do() -> None:
     """Whole-number counting per rate (no Fraction per call) still adds up across a change
     of rate: 0.5 s at 44.1 kHz then 0.25 s at 48 kHz."""

@@ -99,13 +99,16 @@ class EncodedAudioEnd:
     @property
     def short_by(self) -> int:
         """How far (timescale units) the encoded packets end before the audio's end: 0
-        unless the encoder lost real samples."""
+        unless the encoder lost real samples. Less than one sample is the rounding of
+        whole-microsecond timestamps, not a loss (a LAME-tagged 44.1 kHz MP3 → WAV was
+        refused for "0.0 ms less audio than it was fed")."""
         end = self.end
         if end is None:
             return 0
         coded = self._coded_end if self._coded_end is not None else self._start
         assert coded is not None  # something was fed
-        return max(0, end - coded)
+        short = end - coded
+        return short if short * self._rate >= self.timescale else 0
 
     def push(self, packet: Packet) -> list[Packet]:
         """Hold ``packet``; return those now known to end within the fed audio."""
