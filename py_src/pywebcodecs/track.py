@@ -105,6 +105,10 @@ class AudioTrack(Track):
     sample_rate: int
     channels: int
     bits_per_sample: int | None = None  # PCM only
+    #: Samples (at ``sample_rate``) a decoder drops at the start, other than Opus's
+    #: pre-skip: an MP3's LAME-tag delay plus the decoder's 529. Its packets start that
+    #: much before 0 (as an MP4 edit list puts AAC's priming), see :attr:`lead_in`.
+    priming: int = 0
 
     def __post_init__(self) -> None:
         self.kind = "audio"
@@ -119,10 +123,18 @@ class AudioTrack(Track):
         return int.from_bytes(head[10:12], "little")
 
     @property
+    def skipped_samples(self) -> int:
+        """What a decoder drops at the start, in samples at the rate it counts them in
+        (48 kHz for Opus's pre-skip, ``sample_rate`` for :attr:`priming`)."""
+        return self.pre_skip or self.priming
+
+    @property
     def lead_in(self) -> int:
-        """The pre-skip in this track's timescale, rounded half up as ffmpeg rounds
-        CodecDelay (so a copied Matroska track's first pts is exactly minus this)."""
-        return (2 * self.pre_skip * self.timescale + OPUS_RATE) // (2 * OPUS_RATE)
+        """The pre-skip (or :attr:`priming`) in this track's timescale, rounded half up as
+        ffmpeg rounds CodecDelay (so a copied Matroska track's first pts is exactly minus
+        this)."""
+        rate = OPUS_RATE if self.pre_skip else self.sample_rate
+        return (2 * self.skipped_samples * self.timescale + rate) // (2 * rate)
 
 
 @dataclass(slots=True)

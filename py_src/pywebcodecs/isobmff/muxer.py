@@ -107,8 +107,10 @@ class Mp4Muxer(Muxer):
             if rate != track.timescale:
                 out.source_timescale = track.timescale
                 # Matroska's milliseconds put Opus's first packet at -7 ms for a 6.5 ms
-                # pre-skip: the first sample goes back to exactly minus the pre-skip.
-                out.shift = _rescale(track.lead_in, rate, track.timescale) - track.pre_skip
+                # pre-skip: the first sample goes back to exactly minus the pre-skip (or
+                # an MP3's priming), which the edit list's media_time then skips.
+                lead_in = _rescale(track.lead_in, rate, track.timescale)
+                out.shift = lead_in - track.skipped_samples
                 duration = track.duration
                 if duration is not None:
                     duration = _rescale(duration, rate, track.timescale)
@@ -137,7 +139,9 @@ class Mp4Muxer(Muxer):
         gap = dts - log.dts[-1] if len(log) else 0
         log.add(dts, packet.pts - packet.dts, len(packet.data), packet.is_key,
                 packet.duration if packet.duration > 0 else gap)  # fmt: skip
-        if not packet.hidden:  # the edit list ends before a frame shown after a trim
+        # The edit list ends before a frame shown after a trim, and before a packet of
+        # audio padding alone (an MP3's last frame: duration 0, all discard_padding).
+        if not packet.hidden and (packet.duration or not packet.discard_padding):
             out.end_pts = max(out.end_pts, packet.pts + log.last_duration)
         out.start_pts = packet.pts if out.start_pts is None else min(out.start_pts, packet.pts)
         out.pending.append(packet.data)

@@ -23,7 +23,7 @@ from ..demuxer import Demuxer
 from ..id3 import HEADER_SIZE, id3v2_size, parse_id3v1, parse_id3v2
 from ..mpegts.audio_frames import AudioFrame
 from ..reader import Reader
-from ..track import Packet
+from ..track import NANOSECONDS, Packet
 
 FrameParser = Callable[[bytes, int], AudioFrame | None]
 _HEADER_READ = 16  # enough for any MPEG audio or ADTS header
@@ -51,6 +51,10 @@ class FramedAudioDemuxer(Demuxer):
         self._data_start = 0
         self._data_end = 0
         self.first_frame: AudioFrame | None = None
+        #: Added to every timestamp: minus the priming a gapless decoder drops.
+        self.shift = 0
+        #: Where the audio ends, when a tag says so (a gapless decoder drops what follows).
+        self.audio_end: int | None = None
 
     @staticmethod
     def parse_frame(data: bytes, pos: int) -> AudioFrame | None:
@@ -181,10 +185,20 @@ class FramedAudioDemuxer(Demuxer):
                 )
                 return
             step = self.timescale // frame.sample_rate
-            yield Packet(track.id, samples * step, samples * step, frame.samples * step, True,
-                         data)  # fmt: skip
+            pts, duration = samples * step + self.shift, frame.samples * step
+            yield self._ended(Packet(track.id, pts, pts, duration, True, data))
             samples += frame.samples
             pos += frame.end
+
+    def _ended(self, packet: Packet) -> Packet:
+        """``packet`` shortened to :attr:`audio_end`, the rest noted as discarded."""
+        end = self.audio_end
+        if end is None or packet.pts + packet.duration <= end:
+            return packet
+        kept = max(0, end - packet.pts)
+        packet.discard_padding = (packet.duration - kept) * NANOSECONDS // self.timescale
+        packet.duration = kept
+        return packet
 
 
 def _same(frame: AudioFrame, other: AudioFrame | None) -> bool:

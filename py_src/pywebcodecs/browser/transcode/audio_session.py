@@ -118,7 +118,13 @@ class AudioSession(CodecSession):
 
     async def push(self, packet: Packet) -> None:
         """Once a queue is full, wait until it is down to ``LOW_AUDIO_QUEUE`` before the
-        session's own wait for room, which then finds plenty."""
+        session's own wait for room, which then finds plenty.
+
+        A packet that is all padding (duration 0, all of it ``discard_padding``: an MP3's
+        last frame when the LAME tag's padding fills it) is not decoded: nothing of it
+        would be kept, and its duration of 0 would say the input's end is unknown."""
+        if packet.duration == 0 and packet.discard_padding:
+            return
         stall = session.STALL_SECONDS  # read here, so that a test can shorten it
         wait = _drained(self.decoder, self._queueing_encoder, MAX_AUDIO_QUEUE, LOW_AUDIO_QUEUE,
                         stall * 1000)  # fmt: skip
