@@ -442,3 +442,16 @@ async def test_a_block_group_with_discard_padding_reads_back() -> None:
     packets = [p async for p in demuxer.packets()]
     assert [(p.pts, p.duration, p.discard_padding) for p in packets] == [
         (-7, 20, 0), (13, 12, 8_000_000)]  # fmt: skip
+
+
+async def test_b_frames_without_durations_end_one_frame_after_the_last(tmp_path: Path) -> None:
+    """Without durations, a reference frame's pts gap spans the B-frames shown before it:
+    taken as its length it ended the track two frames late (TS copies read 1.31 s for 1 s)."""
+    source = make("h264-bframes-1s.mp4", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25:d=1",
+                  "-c:v", "libx264", "-bf", "2", "-g", "25")  # fmt: skip
+    tracks, packets = pyav_media(source)
+    assert any(p.pts != p.dts for p in packets)  # B-frames indeed
+    for packet in packets:
+        packet.duration = 0
+    out = await remux_packets(tracks, packets, MkvMuxer, tmp_path / "no_durations.mkv")
+    assert float(ffprobe_format(out)["duration"]) == pytest.approx(1.0, abs=0.001)

@@ -174,9 +174,11 @@ class MatroskaMuxer(Muxer):
                 low, high = out.dts_steps
                 out.dts_steps = (min(low, step), max(high, step))
         out.last_dts = dts
-        # A packet without a duration (WebCodecs chunks may have none) lasts as long as
-        # the gap before it, so Duration covers the last frame.
-        duration = packet.duration if packet.duration > 0 else out.step
+        # A packet without a duration (WebCodecs chunks may have none) lasts one frame, so
+        # that Duration covers the last frame: the smallest decode-time step once known
+        # (with B-frames the pts gap before a reference frame spans several frames),
+        # else the gap before it.
+        duration = packet.duration if packet.duration > 0 else _frame_step(out)
         end_ms = to_ms(pts + duration, scale)
         if end_ms > out.end_ms:
             out.end_ms = end_ms
@@ -388,6 +390,14 @@ class MkvMuxer(MatroskaMuxer):
     mime_type = "video/x-matroska"
     doc_type = "matroska"
     codecs = frozenset(CODEC_IDS)
+
+
+def _frame_step(out: _OutTrack) -> int:
+    """How long a packet without a duration lasts: the smallest positive decode-time step
+    seen, else the gap between the last two increasing pts."""
+    if out.dts_steps is not None and out.dts_steps[0] > 0:
+        return out.dts_steps[0]
+    return out.step
 
 
 def _constant_frame_rate(out: _OutTrack) -> bool:
