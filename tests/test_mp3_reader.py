@@ -23,7 +23,7 @@ from oracle import (
 )
 from pywebcodecs import convert_media
 from pywebcodecs.errors import FormatError
-from pywebcodecs.formats import open_demuxer
+from pywebcodecs.formats import SNIFF_SIZE, demuxer_classes, open_demuxer
 from pywebcodecs.id3 import id3v2_size
 from pywebcodecs.mp3 import Mp3Demuxer
 from pywebcodecs.reader import Reader
@@ -296,3 +296,60 @@ async def test_a_frame_cut_by_a_bad_join_is_dropped_with_a_warning(
         sink.close()
     assert any("bad join" in w for w in result.warnings)
     assert decode_errors(out) == ""
+
+
+def junk_then_frames(frames_of: Path, junk_size: int) -> bytes:
+    """``junk_size`` random bytes (some of them 0xFF sync bytes), then the frames of
+    ``frames_of`` without its ID3v2 tag: no tag says that an MPEG audio file follows."""
+    data = frames_of.read_bytes()
+    junk = random.Random(junk_size).randbytes(junk_size)
+    return junk + data[id3v2_size(data) or 0 :]
+
+
+@pytest.mark.parametrize(("name", "junk_size"), [("cbr.mp3", 700), ("layer2.mp2", 700)])
+async def test_junk_before_the_first_frame_without_a_tag_is_skipped_with_a_warning(
+    name: str, junk_size: int, tmp_path: Path
+) -> None:
+    path = tmp_path / f"junk-{name}"
+    path.write_bytes(junk_then_frames(variant(name), junk_size))
+    demuxer, _ = await demux(path)
+    assert isinstance(demuxer, Mp3Demuxer)
+    (warning,) = demuxer.warnings
+    assert f"junk-{name}" in warning and f"{junk_size} bytes before the first" in warning
+    await assert_packets_match_ffprobe(path, demuxer_class=Mp3AsFfprobe)
+
+
+def other_files() -> dict[str, bytes]:
+    """Files that hold MPEG audio or look like noise but are not MP3 files."""
+    rng = random.Random(11)
+    files = {f"random-{i}.bin": rng.randbytes(64 << 10) for i in range(8)}
+    files["sync-bytes.bin"] = bytes(rng.choice((0xFF, 0xFB, 0xE3, 0x90)) for _ in range(1 << 16))
+    files["pcm.raw"] = make("sine-s16le.raw", *SINE, "-f", "s16le").read_bytes()
+    files["image.jpg"] = make("testsrc.jpg", "-f", "lavfi", "-i", "testsrc=size=320x240",
+                              "-frames:v", "1").read_bytes()  # fmt: skip
+    return files
+
+
+@pytest.mark.parametrize("name", sorted(other_files()))
+async def test_other_files_are_not_taken_for_mp3(name: str) -> None:
+    with pytest.raises(FormatError, match="not a media file"):
+        await open_bytes(other_files()[name], name)
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "container"),
+    [
+        ("mp3-in.wav", ["-c:a", "libmp3lame"], "wav"),
+        ("mp2-in.ts", ["-c:a", "mp2", "-f", "mpegts"], "mpegts"),
+        ("aac.aac", ["-c:a", "aac", "-f", "adts"], "adts"),
+        ("mp3-in.avi", ["-c:a", "libmp3lame"], "avi"),
+    ],
+)
+def test_other_formats_holding_mpeg_audio_keep_their_format(
+    name: str, args: list[str], container: str
+) -> None:
+    """Detection picks the real format (whose reader may then refuse the file, as the WAV
+    reader refuses MP3 in WAV), not MP3 for the frames further on."""
+    head = make(name, *SINE, *args).read_bytes()[:SNIFF_SIZE]
+    taken = next(cls for cls in demuxer_classes() if cls.sniff(head))
+    assert taken.format_name == container

@@ -35,6 +35,7 @@ class Mp3Demuxer(FramedAudioDemuxer):
     frame_name = "MPEG audio frame"
     claims_bare_id3 = True
     junk_joins_frame = True
+    sniffs_past_junk = True
 
     parse_frame = staticmethod(mpeg_audio_frame)
 

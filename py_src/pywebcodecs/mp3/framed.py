@@ -45,6 +45,8 @@ class FramedAudioDemuxer(Demuxer):
     claims_bare_id3: ClassVar[bool] = False
     #: Whether junk between frames is delivered as part of the next frame's packet.
     junk_joins_frame: ClassVar[bool] = False
+    #: Whether detection looks past junk at the start for a chain of frames.
+    sniffs_past_junk: ClassVar[bool] = False
 
     def __init__(self, reader: Reader) -> None:
         super().__init__(reader)
@@ -65,18 +67,44 @@ class FramedAudioDemuxer(Demuxer):
     def sniff(cls, head: bytes) -> bool:
         """Two chained frames at the start, after an ID3v2 tag. A file that starts with an
         ID3v2 tag is claimed by the class with ``claims_bare_id3`` (tried last) whatever
-        follows, so that a broken one gets a specific error."""
+        follows, so that a broken one gets a specific error. With ``sniffs_past_junk``, a
+        file that starts with something else is taken when ``_CHAIN`` frame headers whose
+        lengths lead from one to the next are found further on in ``head`` (the first
+        4 KiB, ``formats.SNIFF_SIZE``; ffmpeg's MP3 probe counts such chains too): players
+        skip junk before the first frame (a broken download, a tool's own header), and a
+        chain of three is too unlikely in other data (about one in 10^14 per byte) to take
+        another format's file."""
         pos = id3v2_size(head) or 0
         if pos and cls.claims_bare_id3:
             return True
         if pos + _HEADER_READ > len(head):
             return False
         frame = cls.parse_frame(head, pos)
-        if frame is None:
+        if frame is not None:
+            if frame.end + _HEADER_READ > len(head):  # positions in ``head``, not relative
+                return True
+            if _same(frame, cls.parse_frame(head, frame.end)):
+                return True
+        if not cls.sniffs_past_junk:
             return False
-        if frame.end + _HEADER_READ > len(head):  # positions in ``head``, not relative
-            return True
-        return _same(frame, cls.parse_frame(head, frame.end))
+        at = head.find(b"\xff", pos + 1)
+        while at >= 0:
+            if cls._chain_in(head, at):
+                return True
+            at = head.find(b"\xff", at + 1)
+        return False
+
+    @classmethod
+    def _chain_in(cls, head: bytes, pos: int) -> bool:
+        """Whether ``_CHAIN`` frames of one sample rate and layer follow on from ``pos``,
+        each header inside ``head`` (the last frame's body may run past its end)."""
+        frame = cls.parse_frame(head, pos)
+        for _ in range(_CHAIN - 1):
+            following = cls.parse_frame(head, frame.end) if frame is not None else None
+            if frame is None or not _same(frame, following):
+                return False
+            frame = following
+        return frame is not None
 
     async def open_frames(self) -> AudioFrame:
         """Read the tags, find the first frame; returns it (data bounds are set)."""
@@ -105,6 +133,10 @@ class FramedAudioDemuxer(Demuxer):
                 f"no {self.frame_name} found in the first {_MAX_LEAD} bytes of audio data",
                 self._data_start,
             )
+        if found_at[0] > self._data_start:
+            skipped = found_at[0] - self._data_start
+            message = f"{skipped} bytes before the first {self.frame_name} are not audio; skipped"
+            self.warnings.append(str(self.error(message, self._data_start)))
         self._data_start, self.first_frame = found_at
         return self.first_frame
 
