@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from demux_check import assert_clean_or_format_error, assert_packets_match_ffprobe, demux
-from oracle import FIXTURES, ffprobe_packets, make
+from oracle import FIXTURES, ffprobe_packets, ffprobe_streams, make
+from pywebcodecs import parse_media
 from pywebcodecs.errors import FormatError
 from pywebcodecs.formats import open_demuxer
 from pywebcodecs.reader import Reader
@@ -175,3 +176,25 @@ async def test_mutated_files_give_format_errors_or_packets(data: st.DataObject) 
         original[at] = data.draw(st.integers(0, 255))
     cut = data.draw(st.integers(0, len(original)))
     await assert_clean_or_format_error(BytesSource(bytes(original[:cut]), "fuzz.wav"), WavDemuxer)
+
+
+@pytest.mark.parametrize("name", ["s16.wav", "s24.wav", "u8.wav"])
+async def test_a_cut_file_is_probed_as_the_samples_present_with_a_warning(
+    name: str, tmp_path: Path
+) -> None:
+    """parse_media of a WAV cut in half: ffprobe's duration of the cut file, not the one
+    the header declares, and the cut named among the warnings. ffprobe counts a sample
+    frame cut in two, we do not: half a sample apart. (For RF64 ffprobe states the ds64
+    size, and for float PCM the fact chunk's count, so it is no oracle there.)"""
+    data = variant(name).read_bytes()
+    path = tmp_path / f"cut-{name}"
+    path.write_bytes(data[: len(data) // 2 + 1])
+    with pytest.warns(UserWarning, match="cut off"):
+        info = await parse_media(str(path))
+    stream = ffprobe_streams(path)[0]
+    assert info.duration == pytest.approx(float(stream["duration"]), abs=1.5 / 44100)
+    (track,) = info.tracks
+    assert track.duration_seconds == pytest.approx(float(stream["duration"]), abs=1.5 / 44100)
+    assert track.packet_count == len(ffprobe_packets(path))
+    (warning,) = info.warnings
+    assert f"cut-{name}" in warning and "data chunk is cut off" in warning

@@ -53,6 +53,7 @@ class WavDemuxer(Demuxer):
             raise self.error("no fmt chunk (sample format) in the file", 12)
         if self._data is None:
             raise self.error("no data chunk (samples) in the file", 12)
+        self._cut_to_file()
         fmt = self._format
         frames = self._data[1] // fmt.block_align
         packets = -(-frames // self._frames_per_packet())
@@ -107,6 +108,20 @@ class WavDemuxer(Demuxer):
                     self._read_id3(data, body)
             pos = body + size + (size & 1)
         raise self.error(f"more than {_MAX_CHUNKS} chunks", pos)
+
+    def _cut_to_file(self) -> None:
+        """A data chunk that runs past the end of the file (a download cut short) is taken
+        as the bytes present, with a warning, so that duration and packet counts describe
+        what will play (as ffprobe's do) rather than what the header promised."""
+        assert self._data is not None
+        start, size = self._data
+        present = self.reader.size - start if self.reader.size is not None else size
+        if present < size:
+            self.warn_truncated(
+                f"the data chunk is cut off: {size} bytes declared, {present} present",
+                start + present,
+            )
+            self._data = (start, present)
 
     def _read_info(self, body: bytes) -> None:
         """LIST INFO subchunks: zero-terminated text (RIFF spec section 2-14)."""
