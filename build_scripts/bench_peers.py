@@ -375,12 +375,27 @@ def process_tree(root: int) -> list[int]:
     return tree
 
 
+def bench_page(browser: Any, url: str) -> tuple[Any, Any]:
+    """A fresh context with the runner page, its engine booted and bench_peers.mjs loaded."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{url}/runner.html")
+    page.wait_for_function("window.engineReady === true", timeout=180_000)
+    page.evaluate(
+        "async (url) => { window.bench = await import(url); }",
+        f"{url}/__files/bench/bench_peers.mjs",
+    )
+    return context, page
+
+
 def measure_terminal(
-    page: Any, server: Any, tmp: Path, pids: list[int], runs: int
+    browser: Any, server: Any, tmp: Path, runs: int
 ) -> dict[str, list[dict[str, float]]]:
     """``pywebcodecs convert BIG.mp4 OUT.mkv`` against ``convertMedia`` of the same file
     from a Blob in the page (fetched before the clock), interleaved; ffprobe checks that
-    both outputs hold the same packets. The big input is deleted at the end."""
+    both outputs hold the same packets. The big input is deleted at the end. Each page run
+    has a context of its own: the page's 1.2 GB output stays in its (in-memory) OPFS until
+    the context closes, and a second one beside it stalled."""
     big = big_720p(tmp)
     results: dict[str, list[dict[str, float]]] = {"terminal": [], "page": []}
     try:
@@ -407,11 +422,15 @@ def measure_terminal(
                               "ready_ms": summary["engine_ready_ms"]}  # fmt: skip
                 else:
                     spec["outputUrl"] = server.add_output("out/big-page.mkv", out)
-                    page.evaluate("(job) => window.bench.prepare(job)", spec)
-                    with MemorySampler(pids) as memory:
-                        answer = page.evaluate(
-                            "(job) => window.bench.run('pywebcodecs', job)", spec
-                        )
+                    context, page = bench_page(browser, server.url)
+                    try:
+                        page.evaluate("(job) => window.bench.prepare(job)", spec)
+                        with MemorySampler(renderer_pids(browser)) as memory:
+                            answer = page.evaluate(
+                                "(job) => window.bench.run('pywebcodecs', job)", spec
+                            )
+                    finally:
+                        context.close()
                 answer["peak_mib"] = memory.peak_mib
                 answer["counts"] = probe_counts(out)
                 out.unlink()
@@ -426,7 +445,6 @@ def measure_terminal(
                       f"{memory.peak_mib:.0f} MiB", flush=True)  # fmt: skip
             if results["terminal"][-1]["counts"] != results["page"][-1]["counts"]:
                 raise SystemExit("1.2 GB remux: the terminal's and the page's outputs differ")
-        page.evaluate("(url) => window.bench.forget(url)", spec["inputUrl"])
     finally:
         big.unlink()
     return results
@@ -655,18 +673,11 @@ def main() -> int:
         print(f"Chromium {browser.version}, {os.cpu_count()} cores, {args.runs} runs", flush=True)
         startup_url = f"{server.url}/__files/bench/bench_startup.html"
         startup = measure_startup(browser, startup_url, args.runs) if args.startup else {}
-        context = browser.new_context()
-        page = context.new_page()
-        page.goto(f"{server.url}/runner.html")
-        page.wait_for_function("window.engineReady === true", timeout=180_000)
-        page.evaluate(
-            "async (url) => { window.bench = await import(url); }",
-            f"{server.url}/__files/bench/bench_peers.mjs",
-        )
+        context, page = bench_page(browser, server.url)
         pids = renderer_pids(browser)
         results = run_jobs(page, server, jobs, args.runs, tmp, pids)
-        terminal = measure_terminal(page, server, tmp, pids, args.runs) if args.terminal else {}
         context.close()
+        terminal = measure_terminal(browser, server, tmp, args.runs) if args.terminal else {}
         browser.close()
     line = report(results, startup)
     if terminal:
