@@ -132,3 +132,20 @@ def test_the_cli_json_line_lists_every_track(tmp_path: Path) -> None:
     assert [(t["track_id"], t["action"]) for t in summary["tracks"]] == [(1, "reencode"),
                                                                          (2, "drop")]  # fmt: skip
     assert list(summarize(output)) == ["video"]
+
+
+def test_mono_layer2_at_a_bitrate_the_standard_forbids_is_refused_naming_the_cause(
+    engine: HeadlessEngine, tmp_path: Path
+) -> None:
+    """ffmpeg writes mono MP2 at 384 kbit/s, which ISO/IEC 11172-3 allows only with two
+    channels; Chromium's decoder refuses it with a bare "Decoding error.". The conversion
+    is refused before decoding, naming the file, the track and the rule."""
+    source = make("mp2-mono-384k.ts", *SINE_1S, "-ac", "1", "-c:a", "mp2", "-b:a", "384k",
+                  "-f", "mpegts")  # fmt: skip
+    output = tmp_path / "out.webm"
+    summary = engine.convert(source, output, container="webm")
+    assert not summary["ok"] and not output.exists(), summary
+    error = summary["error"]
+    assert re.match(r"mp2-mono-384k\.ts: track \d+ \(mp2 audio\): MPEG-1 Layer II at 384 kbit/s "
+                    r"in mono, which the standard does not allow", error), error  # fmt: skip
+    assert "cannot decode it; copy it into MKV, or drop it" in error

@@ -26,6 +26,7 @@ from pywebcodecs.errors import FormatError
 from pywebcodecs.formats import SNIFF_SIZE, demuxer_classes, open_demuxer
 from pywebcodecs.id3 import id3v2_size
 from pywebcodecs.mp3 import Mp3Demuxer
+from pywebcodecs.mpegts.audio_frames import forbidden_layer2_mode
 from pywebcodecs.reader import Reader
 from pywebcodecs.sink import FileSink
 from pywebcodecs.source import BytesSource, FileSource
@@ -353,3 +354,29 @@ def test_other_formats_holding_mpeg_audio_keep_their_format(
     head = make(name, *SINE, *args).read_bytes()[:SNIFF_SIZE]
     taken = next(cls for cls in demuxer_classes() if cls.sniff(head))
     assert taken.format_name == container
+
+
+@pytest.mark.parametrize(
+    ("channels", "bitrate", "forbidden"),
+    [
+        (1, "384k", "384 kbit/s in mono"),
+        (1, "224k", "224 kbit/s in mono"),
+        (2, "80k", "80 kbit/s in two channels"),
+        (1, "192k", None),
+        (1, "80k", None),
+        (2, "384k", None),
+    ],
+)
+async def test_layer2_bitrates_a_mode_may_not_use_are_told(
+    channels: int, bitrate: str, forbidden: str | None
+) -> None:
+    """ISO/IEC 11172-3's table of Layer II bitrate and mode combinations: ffmpeg writes
+    the forbidden ones too, so they come from it, read by the reader."""
+    path = make(f"layer2-{channels}ch-{bitrate}.mp2", *SINE, "-ac", str(channels), "-c:a", "mp2",
+                "-b:a", bitrate)  # fmt: skip
+    _, packets = await demux(path)
+    told = forbidden_layer2_mode(packets[0].data)
+    if forbidden is None:
+        assert told is None
+    else:
+        assert told is not None and forbidden in told and "ISO/IEC 11172-3" in told

@@ -346,10 +346,12 @@ async def _convert(
         await _sink_step(out_sink, "complete")  # flush, close: the output is whole
     except BaseException as exc:
         await _sink_step(out_sink, "abort")  # no half-written file left on disk
-        if isinstance(exc, UnsupportedError) and not str(exc).startswith(f"{reader.name}: "):
+        if isinstance(exc, UnsupportedError | CodecError) and not str(exc).startswith(
+            f"{reader.name}: "
+        ):
             # The muxers and codec sessions know tracks, not files: the input's name goes
             # in front here, once, rather than threaded through each of them.
-            raise UnsupportedError(f"{reader.name}: {exc}") from exc
+            raise type(exc)(f"{reader.name}: {exc}") from exc
         raise
     finally:
         for stage in stages.values():

@@ -26,6 +26,11 @@ _BITRATES = {  # kbit/s by (MPEG-1?, layer), index 1..14
     (False, 2): (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
 }
 _BITRATES[(False, 3)] = _BITRATES[(False, 2)]
+#: MPEG-1 Layer II bitrates (kbit/s) that one mode may not use (ISO/IEC 11172-3 section
+#: 2.4.2.3, the table of allowed bitrate and mode combinations): the lowest are for mono
+#: only, the highest for two channels only. MPEG-2's low-rate Layer II has no such rule.
+_LAYER2_MONO_ONLY = (32, 48, 56, 80)
+_LAYER2_TWO_CHANNELS_ONLY = (224, 256, 320, 384)
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,26 @@ def mpeg_audio_frame(data: bytes, pos: int) -> AudioFrame | None:
         length = samples // 8 * bitrate // rate + padding
     channels = 1 if data[pos + 3] >> 6 == 3 else 2
     return AudioFrame(pos, pos + length, samples, rate, channels, layer)
+
+
+def forbidden_layer2_mode(data: bytes) -> str | None:
+    """Why the MPEG audio frame at the start of ``data`` breaks the standard's rule on
+    MPEG-1 Layer II bitrates and modes, or None. Such frames parse, and ffmpeg writes and
+    plays them (mono at 384 kbit/s), but decoders that keep the rule refuse them
+    (Chromium: "invalid Layer 2 bitrate for mono"); telling it beforehand names the
+    cause instead of a bare decoding error."""
+    frame = mpeg_audio_frame(data, 0)
+    if frame is None or frame.profile != 2 or (data[1] >> 3) & 3 != 3:
+        return None
+    kbits = _BITRATES[(True, 2)][(data[2] >> 4) - 1]
+    mono = frame.channels == 1
+    if kbits not in (_LAYER2_TWO_CHANNELS_ONLY if mono else _LAYER2_MONO_ONLY):
+        return None
+    modes = ("mono", "two channels") if mono else ("two channels", "mono")
+    return (
+        f"MPEG-1 Layer II at {kbits} kbit/s in {modes[0]}, which the standard does not allow "
+        f"(ISO/IEC 11172-3 section 2.4.2.3: {kbits} kbit/s is for {modes[1]} only)"
+    )
 
 
 def ac3_frame(data: bytes, pos: int) -> AudioFrame | None:

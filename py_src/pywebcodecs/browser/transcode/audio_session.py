@@ -16,6 +16,7 @@ from ...audio_end import EncodedAudioEnd
 from ...audio_plan import MIXES, AudioRemix, encoder_rate
 from ...encoding import audio_encoder_config
 from ...errors import CodecError, UnsupportedError
+from ...mpegts.audio_frames import forbidden_layer2_mode
 from ...track import MICROSECONDS, AudioTrack, Packet, Track
 from ..capabilities import js_decoder_config, supported
 from ..interop import js_object
@@ -72,7 +73,12 @@ class AudioSession(CodecSession):
                 f"this browser cannot decode {track.codec} audio ({track.codec_string}, "
                 f"{track.sample_rate} Hz, {track.channels} channels)"
             )
-        self.decoder = js.AudioDecoder.new(self._callbacks(self._on_audio, "audio decoding"))
+        self._label = f"track {track.id} ({track.codec} audio)"
+        #: Whether the first packet's MPEG audio header has been checked (MP1/MP2 only).
+        self._header_checked = track.codec not in ("mp1", "mp2")
+        self.decoder = js.AudioDecoder.new(
+            self._callbacks(self._on_audio, f"{self._label}: the browser's decoder")
+        )
         self.decoder.configure(config)
         #: The output's shape, and the JS remix/resampler once the decoder's shape is known.
         self._shape = self.plan.audio or AudioRemix(track.sample_rate, track.channels)
@@ -113,7 +119,11 @@ class AudioSession(CodecSession):
                 f"this browser cannot encode {self.plan.codec} audio at {rate} Hz "
                 f"with {channels} channels"
             )
-        self.encoder = js.AudioEncoder.new(self._callbacks(self._on_chunk, "audio encoding"))
+        self.encoder = js.AudioEncoder.new(
+            self._callbacks(
+                self._on_chunk, f"{self._label}: the browser's {self.plan.codec} encoder"
+            )
+        )
         self.encoder.configure(js_object(encoder_config))
 
     async def push(self, packet: Packet) -> None:
@@ -125,6 +135,14 @@ class AudioSession(CodecSession):
         would be kept, and its duration of 0 would say the input's end is unknown."""
         if packet.duration == 0 and packet.discard_padding:
             return
+        if not self._header_checked:
+            self._header_checked = True
+            forbidden = forbidden_layer2_mode(packet.data)
+            if forbidden is not None:
+                raise UnsupportedError(
+                    f"{self._label}: {forbidden}, so this browser cannot decode it; "
+                    "copy it into MKV, or drop it"
+                )
         stall = session.STALL_SECONDS  # read here, so that a test can shorten it
         wait = _drained(self.decoder, self._queueing_encoder, MAX_AUDIO_QUEUE, LOW_AUDIO_QUEUE,
                         stall * 1000)  # fmt: skip
@@ -177,7 +195,7 @@ class AudioSession(CodecSession):
             else:
                 self._encode(data, owned=False)
         except Exception as exc:
-            self._fail(CodecError(f"audio at {data.timestamp} µs: {exc}"))
+            self._fail(CodecError(f"{self._label}: audio at {data.timestamp} µs: {exc}"))
         finally:
             data.close()
 
@@ -189,9 +207,8 @@ class AudioSession(CodecSession):
             return
         matrix = None if channels == shape.channels else MIXES.get((channels, shape.channels))
         if channels != shape.channels and matrix is None:
-            track = self.plan.track
             raise CodecError(
-                f"track {track.id} ({track.codec} audio): the decoder gives {channels} "
+                f"{self._label}: the decoder gives {channels} "
                 f"channels, and there is no standard mix to {shape.channels}"
             )
         self._reshaper = audio_reshaper(channels, rate, matrix, shape.channels, shape.sample_rate)
@@ -256,9 +273,8 @@ class AudioSession(CodecSession):
         for ready in self._end.finish():
             super()._deliver(ready)
         if self._end.short_by:
-            track = self.plan.track
             raise CodecError(
-                f"track {track.id} ({track.codec} audio): the browser's {self.plan.codec} "
+                f"{self._label}: the browser's {self.plan.codec} "
                 f"encoder gave {self._end.short_by / 1000:.1f} ms less audio than it was fed"
             )
 
