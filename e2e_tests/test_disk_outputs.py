@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
+from app_page import wait_for_file, wait_for_state
 from converted import assert_converted, h264_aac_clip
-from harness import open_harness
+from harness import open_harness, save_blob
 from oracle import make
 from pywebcodecs_host.site_server import SiteServer
 
@@ -69,6 +70,18 @@ self.postMessage = (message, ...rest) =>
   post(message && "ok" in message ? { ...message, syncAccessHandles: made } : message, ...rest);
 """
 PROBE_WORKER = 'import "./__probe-setup.mjs";\nimport "./convert-worker.mjs";\n'
+
+#: The page's Worker as shipped, on a device that reports almost no memory: every input
+#: counts as large, so the page gets OPFS outputs as it does for an input over 1 GiB.
+TINY_MEMORY = (
+    "Object.defineProperty(WorkerNavigator.prototype, 'deviceMemory', { get: () => 1e-6 });"
+)
+PAGE_WORKER = 'import "./__tiny-memory.mjs";\nimport "./convert-worker.mjs?as-shipped";\n'
+OPFS_NAMES = """async () => {
+  const names = [];
+  for await (const name of (await navigator.storage.getDirectory()).keys()) names.push(name);
+  return names.sort();
+}"""
 
 
 def broken_clip() -> Path:
@@ -261,3 +274,43 @@ def test_running_out_of_room_fails_naming_the_output_and_leaves_no_file(
     ), answer
     assert " MB written, quota " in answer["error"]
     assert answer["onDisk"] == []
+
+
+def test_the_page_deletes_an_opfs_output_once_it_no_longer_offers_it(
+    browser: Browser, site: SiteServer, tmp_path: Path
+) -> None:
+    """The converter page: converting again deletes the previous output's file; opening
+    other files deletes the shown one; a batch keeps each file its download links need."""
+    context = browser.new_context(service_workers="block")
+    context.route("**/convert-worker.mjs", script(PAGE_WORKER))
+    context.route("**/__tiny-memory.mjs", script(TINY_MEMORY))
+    page = context.new_page()
+    clip = h264_aac_clip()
+    try:
+        page.goto(f"{site.url}/index.html")
+        page.set_input_files("#file-input", str(clip))
+        assert wait_for_file(page, clip.name) == "ready"
+        page.select_option("#container", "mkv")
+        shown = []
+        for _ in range(2):
+            page.click("#convert")
+            assert wait_for_state(page, "done", "failed") == "done"
+            page.wait_for_function(f"({OPFS_NAMES})().then((names) => names.length === 1)")
+            shown.append(page.evaluate(OPFS_NAMES))
+        save_blob(page, "fetch(document.querySelector('#download').href).then((r) => r.blob())",
+                  tmp_path / "again.mkv")  # fmt: skip
+        page.set_input_files("#file-input", [str(clip), str(clip)])
+        page.wait_for_function(
+            "document.querySelector('#batch-status').textContent.startsWith('All 2 files')",
+            timeout=300_000,
+        )
+        batch = page.evaluate(OPFS_NAMES)
+        for index in range(2):
+            link = f"document.querySelectorAll('#batch-list a')[{index}].href"
+            save_blob(page, f"fetch({link}).then((r) => r.blob())", tmp_path / f"{index}.mkv")
+    finally:
+        context.close()
+    assert shown[0] != shown[1] and shown[1][0].startswith("pywebcodecs-"), shown
+    assert len(batch) == 2 and shown[1][0] not in batch, batch
+    for output in ("again.mkv", "0.mkv", "1.mkv"):
+        assert_converted(clip, tmp_path / output, "mkv")

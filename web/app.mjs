@@ -31,6 +31,8 @@ const ALL_PANELS = ["info", "options", "progress-box", "failure", "result"];
 
 const page = {
   state: "idle", token: 0, batch: 0, file: null, name: "", info: null, job: null, resultUrl: null,
+  outputId: null,  // the conversion whose result is shown
+  kept: new Set(),  // conversions a batch line still offers for download
 };
 
 function enter(state) {
@@ -61,6 +63,10 @@ function setStatus(text, error = false) {
 function clearResult() {
   if (page.resultUrl) URL.revokeObjectURL(page.resultUrl);
   page.resultUrl = null;
+  // A large input's output is a file on disk (OPFS): it goes with the result that showed
+  // it, unless a batch line still offers it.
+  if (page.outputId !== null && !page.kept.has(page.outputId)) engine.remove(page.outputId);
+  page.outputId = null;
   $("preview").removeAttribute("src");
   $("preview").load();
   $("download").removeAttribute("href");
@@ -357,6 +363,7 @@ async function convertAll(entries, batch) {
       const link = element("a", `Download ${downloadName(name, $("container").value)}`);
       link.href = URL.createObjectURL(answer.blob);  // kept while the page lives
       link.download = downloadName(name, $("container").value);
+      page.kept.add(answer.id);
       const warned = answer.warnings.length + droppedTrackWarnings(answer.tracks).length;
       state.replaceChildren(link, warned ? ` (${warned} warning${warned > 1 ? "s" : ""})` : "");
       state.className = "";
@@ -370,6 +377,7 @@ async function convertAll(entries, batch) {
 
 function showResult(answer, container) {
   clearResult();
+  page.outputId = answer.id;
   page.resultUrl = URL.createObjectURL(answer.blob);
   const name = downloadName(page.name, container);
   const link = $("download");
@@ -441,6 +449,11 @@ function wire() {
     event.preventDefault();
     overlay.hidden = true;
     choose(named(event.dataTransfer?.files ?? []));
+  });
+  // Leaving: the outputs on disk are asked to go (the worker may be stopped first; a
+  // file left behind is one the browser's storage counts until the site data is cleared).
+  window.addEventListener("pagehide", () => {
+    for (const id of new Set([page.outputId, ...page.kept])) if (id !== null) engine.remove(id);
   });
   window.addEventListener("paste", (event) => {
     const files = event.clipboardData?.files ?? [];

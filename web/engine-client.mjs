@@ -33,8 +33,13 @@ export class EngineClient {
     this.worker.postMessage({ id, cancel: true });
   }
 
-  #request(message, onUpdate = () => {}) {
-    const id = this.nextId++;
+  // {ok, removed}: deletes conversion id's output from disk, if the engine wrote it there
+  // (OPFS, for a large input); call it once the page no longer shows or offers it.
+  remove(id) {
+    return this.#request({ remove: true }, undefined, id);
+  }
+
+  #request(message, onUpdate = () => {}, id = this.nextId++) {
     return new Promise((resolve) => {
       this.pending.set(id, { resolve, onUpdate });
       this.worker.postMessage({ id, ...message });
