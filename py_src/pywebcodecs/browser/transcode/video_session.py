@@ -4,9 +4,9 @@ Each decoded frame is held until the next one arrives: only then does
 :class:`~pywebcodecs.frame_plan.FrameTimeline` know which output frames it becomes (none
 when it lies outside the trim window or between two slots of the output frame rate,
 several when it spans several slots). Each output frame is a new ``VideoFrame`` sharing
-the decoded pixels (or drawn on a canvas when cropped, rotated or scaled), dated where
-the plan says, and a key frame where :class:`~pywebcodecs.frame_plan.KeyframeSchedule`
-says.
+the decoded pixels (cropped or rotated, :class:`.FrameTransform` makes and encodes it),
+dated where the plan says, and a key frame where
+:class:`~pywebcodecs.frame_plan.KeyframeSchedule` says.
 """
 
 from __future__ import annotations
@@ -106,16 +106,17 @@ class VideoSession(CodecSession):
         self._held = None
         try:
             for slot in slots:
+                key = _KEY_FRAME if self._keys.is_key(slot.timestamp) else _DELTA_FRAME
                 if self._transform is not None:
-                    out = self._transform.apply(held, slot.timestamp, slot.duration)
-                elif slot == self._held_slot:
+                    self._transform.encode(self.encoder, held, slot.timestamp, slot.duration, key)
+                    continue
+                if slot == self._held_slot:
                     # Shown as decoded: encode() copies the frame, so no new VideoFrame
                     # (most frames of a conversion without trim or frame rate).
                     out = held
                 else:
                     out = _retimed_frame(held, slot.timestamp, slot.duration)
-                key = self._keys.is_key(slot.timestamp)
-                self.encoder.encode(out, _KEY_FRAME if key else _DELTA_FRAME)
+                self.encoder.encode(out, key)
                 if out is not held:
                     out.close()
         finally:
@@ -124,6 +125,8 @@ class VideoSession(CodecSession):
     async def _decoded_all(self) -> None:
         """The last frame's slots, once the decoder has given every frame."""
         self._encode_held(self._timeline.finish(self._held_end))
+        if self._transform is not None:
+            await self._transform.drained()
 
     def close(self) -> None:
         if getattr(self, "_held", None) is not None:
