@@ -89,6 +89,7 @@ const PLAIN_ERRORS = {
   UnsupportedError: (name) => `“${name}” cannot be converted this way in this browser. Try another format, or remove the track it names.`,
   CodecError: () => "The browser's video or audio codec stopped with an error during the conversion. Another output format may work.",
   OptionError: () => "One of the chosen settings cannot be used. Check the width and height, or go back to automatic.",
+  StorageFullError: () => "There is not enough room on this device for the converted file. Free some disk space, or use a normal (not private) window, which may store more.",
   PyWebCodecsError: (name) => `“${name}” could not be converted with these settings: for instance every track is removed or none fits this format.`,
 };
 

@@ -15,6 +15,7 @@ from .errors import (
     FormatError,
     OptionError,
     PyWebCodecsError,
+    StorageFullError,
     TruncatedMediaWarning,
     UnsupportedError,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "Packet",
     "PyWebCodecsError",
     "Resize",
+    "StorageFullError",
     "Track",
     "TruncatedMediaWarning",
     "UnsupportedError",

@@ -73,6 +73,11 @@ class CodecError(PyWebCodecsError):
     """A WebCodecs encoder or decoder failed (its error message is kept)."""
 
 
+class StorageFullError(PyWebCodecsError):
+    """The browser's storage has no room left for a disk output (OPFS or a picked file):
+    the message names the output, how much was written and the browser's quota."""
+
+
 class ConversionAborted(PyWebCodecsError):
     """The conversion was stopped through its abort signal."""
 

@@ -14,7 +14,7 @@ off-the-record window, where OPFS lives in memory). Chromium does not always say
 instead of raising, and a ``FileSystemWritableFileStream`` write called from Pyodide is
 left unanswered for good (called from plain JS it is refused). So each write's count is
 checked and each stream write has :data:`WRITE_STALL_SECONDS` to answer; either failure
-ends the conversion with :class:`StorageFullError` naming the output, and the partial
+ends the conversion with :class:`.StorageFullError` naming the output, and the partial
 file is removed.
 """
 
@@ -27,7 +27,7 @@ from typing import Any
 import js
 from pyodide.ffi import JsException, to_js
 
-from ..errors import OptionError, PyWebCodecsError
+from ..errors import OptionError, PyWebCodecsError, StorageFullError
 from ..sink import Sink, StreamedSink, streams_output
 from .interop import js_bytes, js_object
 
@@ -39,10 +39,6 @@ WRITE_STALL_SECONDS = 20.0
 #: The OPFS files this engine made and has not removed yet, by name: what
 #: :func:`remove_output` may delete (the Worker's ``remove`` message).
 _OWNED: dict[str, FileHandleSink] = {}
-
-
-class StorageFullError(PyWebCodecsError):
-    """The browser's storage has no room left for a disk output (OPFS or a picked file)."""
 
 
 class BlobSink(StreamedSink):
