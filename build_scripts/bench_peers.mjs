@@ -29,12 +29,6 @@ export async function prepare(job) {
   if (job.limit && !demuxed.has(job.inputUrl)) demuxed.set(job.inputUrl, await predemux(blob));
 }
 
-// Lets go of an input Blob (the terminal section's 1.2 GB one) once its job is done.
-export function forget(url) {
-  blobs.delete(url);
-  demuxed.delete(url);
-}
-
 export async function run(side, job) {
   const blob = await inputBlob(job.inputUrl);
   if (side === "limit") return limit(demuxed.get(job.inputUrl), job.limit);
