@@ -20,7 +20,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from pywebcodecs.isobmff import IsobmffDemuxer
+from pywebcodecs.isobmff.demuxer import IsobmffDemuxer
 from pywebcodecs.reader import Reader
 from pywebcodecs.source import FileSource
 

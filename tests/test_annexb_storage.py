@@ -17,7 +17,7 @@ from oracle import decode_errors, ffprobe_packets, ffprobe_streams, make
 from pywebcodecs import convert_media, parse_media
 from pywebcodecs.codec_data import length_prefixed_to_annexb
 from pywebcodecs.errors import FormatError
-from pywebcodecs.isobmff import Mp4Muxer
+from pywebcodecs.isobmff.muxer import Mp4Muxer
 from pywebcodecs.matroska import ids
 from pywebcodecs.matroska.ebml import element, float_element, master, uint_element
 from pywebcodecs.sink import FileSink

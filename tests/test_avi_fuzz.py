@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from demux_check import assert_clean_or_format_error
 from oracle import make
-from pywebcodecs.avi import AviDemuxer
+from pywebcodecs.avi.demuxer import AviDemuxer
 from pywebcodecs.source import BytesSource
 from test_mpegts_check import damaged_copies
 

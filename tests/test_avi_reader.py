@@ -14,7 +14,7 @@ import pytest
 from demux_check import assert_packets_match_ffprobe, demux_source
 from oracle import decode_errors, ffprobe_format, ffprobe_json, ffprobe_streams, make
 from pywebcodecs import convert_media
-from pywebcodecs.avi import AviDemuxer
+from pywebcodecs.avi.demuxer import AviDemuxer
 from pywebcodecs.avi.presentation import DEPTH_SCAN, DisplayKey, PresentationTimes
 from pywebcodecs.codec_data import avc_codec_string, length_prefixed_to_annexb, split_annexb
 from pywebcodecs.errors import FormatError

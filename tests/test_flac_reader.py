@@ -16,7 +16,7 @@ from pywebcodecs import convert_media
 from pywebcodecs.crc import flac_crc8, flac_crc16
 from pywebcodecs.demuxer import Demuxer
 from pywebcodecs.errors import FormatError, TruncatedMediaWarning
-from pywebcodecs.flac import FlacDemuxer
+from pywebcodecs.flac.demuxer import FlacDemuxer
 from pywebcodecs.flac.frame_header import parse_frame_header
 from pywebcodecs.formats import open_demuxer
 from pywebcodecs.reader import Reader

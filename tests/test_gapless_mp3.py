@@ -15,7 +15,7 @@ import pytest
 from demux_check import demux
 from oracle import FIXTURES, ffmpeg, ffprobe_json, ffprobe_streams, make
 from pywebcodecs import convert_media
-from pywebcodecs.mp3 import Mp3Demuxer
+from pywebcodecs.mp3.demuxer import Mp3Demuxer
 from pywebcodecs.sink import FileSink
 from pywebcodecs.track import NANOSECONDS, AudioTrack
 

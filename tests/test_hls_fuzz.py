@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from demux_check import assert_clean_or_format_error
 from oracle import make
-from pywebcodecs.hls import HlsDemuxer
+from pywebcodecs.hls.demuxer import HlsDemuxer
 from pywebcodecs.hls.splice import Part, SpliceSource
 from pywebcodecs.source import BytesSource
 

@@ -10,7 +10,7 @@ import pytest
 
 from oracle import ffmpeg
 from pywebcodecs.errors import FormatError
-from pywebcodecs.hls import HlsDemuxer
+from pywebcodecs.hls.demuxer import HlsDemuxer
 from pywebcodecs.reader import Reader
 from pywebcodecs.source import BytesSource, FileSource
 from test_mpegts_check import assert_matches_ffprobe, demux

@@ -22,7 +22,7 @@ from oracle import (
     stream_hashes,
 )
 from pywebcodecs.conversion import convert_media
-from pywebcodecs.isobmff import Mp4Muxer
+from pywebcodecs.isobmff.muxer import Mp4Muxer
 from pywebcodecs.isobmff.sample_log import SampleLog
 from pywebcodecs.sink import FileSink, MemorySink
 from pywebcodecs.track import Track, VideoTrack

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from demux_check import assert_clean_or_format_error, assert_packets_match_ffprobe, demux
 from oracle import FIXTURES, ffprobe_json, ffprobe_streams, make
 from pywebcodecs.errors import FormatError
-from pywebcodecs.isobmff import IsobmffDemuxer
+from pywebcodecs.isobmff.demuxer import IsobmffDemuxer
 from pywebcodecs.reader import Reader
 from pywebcodecs.source import BytesSource, FileSource
 from pywebcodecs.track import ColorInfo, VideoTrack

@@ -21,7 +21,7 @@ from pywebcodecs.reader import Reader
 from pywebcodecs.source import FileSource
 
 #: Every package named in the format tables ("isobmff", "mp3", ...).
-FORMAT_PACKAGES = {where.partition(":")[0] for where in DEMUXERS} | {
+FORMAT_PACKAGES = {where.split(".")[0] for where in DEMUXERS} | {
     muxer.__module__.split(".")[1] for muxer in MUXERS.values()
 }
 
@@ -54,9 +54,14 @@ def make_input(folder: Path, name: str, *args: str | list[str]) -> Path:
 
 def imported_formats(code: str) -> set[str]:
     """The format packages imported after running ``code`` in a fresh interpreter."""
+    return {module.split(".")[1] for module in imported_modules(code)} & FORMAT_PACKAGES
+
+
+def imported_modules(code: str) -> set[str]:
+    """The engine's modules imported after running ``code`` in a fresh interpreter."""
     script = f"""{code}
 import json, sys
-print(json.dumps(sorted(m.split(".")[1] for m in sys.modules if m.startswith("pywebcodecs."))))
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("pywebcodecs."))))
 """
     result = subprocess.run(
         [sys.executable, "-c", script],
@@ -66,7 +71,7 @@ print(json.dumps(sorted(m.split(".")[1] for m in sys.modules if m.startswith("py
         timeout=60,
         check=True,
     )
-    return set(json.loads(result.stdout.splitlines()[-1])) & FORMAT_PACKAGES
+    return set(json.loads(result.stdout.splitlines()[-1]))
 
 
 def test_the_tables_name_ten_readers_and_five_writers() -> None:
@@ -100,6 +105,28 @@ asyncio.run(main())
     # tables, parameter sets), so those may be there; no reader after MP4's may.
     assert {"isobmff", "wave"} <= imported
     assert imported.isdisjoint({"flac", "ogg", "avi", "hls", "adts", "mp3"})
+
+
+#: A helper module of one format that another format's code imports, and the readers and
+#: writers that importing it must not load (a package's ``__init__`` imports nothing).
+HELPERS = {
+    "isobmff.demuxer": {"mpegts.demuxer", "matroska.demuxer", "matroska.muxer"},
+    "isobmff.sample_entry_writer": {"matroska.demuxer", "matroska.muxer"},
+    "matroska.tracks": {"mpegts.demuxer", "isobmff.demuxer"},
+    "avi.demuxer": {"mpegts.demuxer"},
+    "mp3.demuxer": {"mpegts.demuxer"},
+    "adts.demuxer": {"mpegts.demuxer", "mp3.demuxer"},
+    "ogg.demuxer": {"flac.demuxer", "matroska.demuxer", "matroska.muxer"},
+    "hls.demuxer": {"isobmff.muxer", "matroska.demuxer"},
+    "mpegts.audio_frames": {"mpegts.demuxer"},  # also the browser's audio session's
+}
+
+
+@pytest.mark.parametrize("helper", sorted(HELPERS))
+def test_a_helper_import_does_not_load_other_formats_readers(helper: str) -> None:
+    loaded = imported_modules(f"import pywebcodecs.{helper}")
+    assert f"pywebcodecs.{helper}" in loaded
+    assert loaded.isdisjoint(f"pywebcodecs.{module}" for module in HELPERS[helper])
 
 
 @pytest.mark.parametrize("where", DEMUXERS)

@@ -16,7 +16,8 @@ from oracle import (
     stream_hashes,
 )
 from pywebcodecs.errors import TruncatedMediaWarning
-from pywebcodecs.matroska import MatroskaDemuxer, MkvMuxer, WebmMuxer
+from pywebcodecs.matroska.demuxer import MatroskaDemuxer
+from pywebcodecs.matroska.muxer import MkvMuxer, WebmMuxer
 from pywebcodecs.matroska.packet_timing import REORDERED_CODECS
 from pywebcodecs.reader import Reader
 from pywebcodecs.source import BytesSource, FileSource

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from demux_check import assert_clean_or_format_error
 from oracle import make
 from pywebcodecs.errors import FormatError
-from pywebcodecs.matroska import MatroskaDemuxer, ids
+from pywebcodecs.matroska import ids
+from pywebcodecs.matroska.demuxer import MatroskaDemuxer
 from pywebcodecs.matroska.ebml import encode_id, master, uint_element
 from pywebcodecs.reader import Reader
 from pywebcodecs.source import BytesSource

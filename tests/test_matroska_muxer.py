@@ -12,8 +12,8 @@ import pytest
 from audio_span import AudioSpan, decoded_audio
 from oracle import decode_errors, ffprobe_format, ffprobe_json, ffprobe_streams, make, stream_hashes
 from pywebcodecs.errors import UnsupportedError
-from pywebcodecs.matroska import MatroskaDemuxer, MkvMuxer, WebmMuxer
-from pywebcodecs.matroska.muxer import MatroskaMuxer
+from pywebcodecs.matroska.demuxer import MatroskaDemuxer
+from pywebcodecs.matroska.muxer import MatroskaMuxer, MkvMuxer, WebmMuxer
 from pywebcodecs.reader import Reader
 from pywebcodecs.sink import FileSink, MemorySink
 from pywebcodecs.source import BytesSource, FileSource

@@ -10,7 +10,8 @@ from pathlib import Path
 import av
 
 from oracle import ffmpeg, ffprobe_packets, ffprobe_streams
-from pywebcodecs.matroska import MatroskaDemuxer, ids
+from pywebcodecs.matroska import ids
+from pywebcodecs.matroska.demuxer import MatroskaDemuxer
 from pywebcodecs.matroska.ebml import (
     element,
     encode_size,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from oracle import ffprobe_streams, make
-from pywebcodecs.matroska import MatroskaDemuxer
+from pywebcodecs.matroska.demuxer import MatroskaDemuxer
 from pywebcodecs.reader import Reader
 from pywebcodecs.source import FileSource
 from pywebcodecs.track import Packet

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pywebcodecs.errors import FormatError
-from pywebcodecs.mp3 import Mp3Demuxer
+from pywebcodecs.mp3.demuxer import Mp3Demuxer
 from pywebcodecs.reader import Reader
 from pywebcodecs.source import BytesSource
 

@@ -25,7 +25,7 @@ from pywebcodecs import convert_media
 from pywebcodecs.errors import FormatError
 from pywebcodecs.formats import SNIFF_SIZE, demuxer_classes, open_demuxer
 from pywebcodecs.id3 import id3v2_size
-from pywebcodecs.mp3 import Mp3Demuxer
+from pywebcodecs.mp3.demuxer import Mp3Demuxer
 from pywebcodecs.mpegts.audio_frames import forbidden_layer2_mode
 from pywebcodecs.reader import Reader
 from pywebcodecs.sink import FileSink

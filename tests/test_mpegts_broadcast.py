@@ -14,7 +14,7 @@ import pytest
 
 from oracle import decode_errors, ffmpeg, ffprobe_json, ffprobe_packets, make
 from pywebcodecs import convert_media
-from pywebcodecs.mpegts import MpegTsDemuxer
+from pywebcodecs.mpegts.demuxer import MpegTsDemuxer
 from pywebcodecs.sink import FileSink
 from pywebcodecs.source import BytesSource, FileSource
 from test_mpegts_check import (

@@ -9,7 +9,7 @@ import av
 import pytest
 
 from oracle import ffprobe_streams, make
-from pywebcodecs.mpegts import MpegTsDemuxer
+from pywebcodecs.mpegts.demuxer import MpegTsDemuxer
 from pywebcodecs.source import BytesSource, FileSource
 from test_mpegts_check import demux
 

@@ -8,7 +8,7 @@ import pytest
 
 from oracle import ffprobe_json, make
 from pywebcodecs.errors import FormatError
-from pywebcodecs.mpegts import MpegTsDemuxer
+from pywebcodecs.mpegts.demuxer import MpegTsDemuxer
 from pywebcodecs.reader import Reader
 from pywebcodecs.source import BytesSource, FileSource
 from test_mpegts_check import assert_matches_ffprobe, demux

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from demux_check import assert_clean_or_format_error
 from oracle import ffprobe_json, ffprobe_packets, ffprobe_skipped_samples, ffprobe_streams, make
 from pywebcodecs.errors import FormatError
-from pywebcodecs.ogg import OggDemuxer
 from pywebcodecs.ogg.comments import parse_comments
+from pywebcodecs.ogg.demuxer import OggDemuxer
 from pywebcodecs.ogg.page import page_crc
 from pywebcodecs.reader import Reader
 from pywebcodecs.source import BytesSource, FileSource

@@ -16,7 +16,7 @@ from pywebcodecs.errors import UnsupportedError
 from pywebcodecs.formats import muxer_class
 from pywebcodecs.sink import FileSink
 from pywebcodecs.track import VideoTrack
-from pywebcodecs.wave import WavMuxer
+from pywebcodecs.wave.muxer import WavMuxer
 
 SINE = ["-f", "lavfi", "-i", "sine=duration=1:sample_rate=44100"]
 INPUTS = {

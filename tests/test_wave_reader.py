@@ -18,7 +18,7 @@ from pywebcodecs.errors import FormatError
 from pywebcodecs.formats import open_demuxer
 from pywebcodecs.reader import Reader
 from pywebcodecs.source import BytesSource
-from pywebcodecs.wave import WavDemuxer
+from pywebcodecs.wave.demuxer import WavDemuxer
 
 SINE = ["-f", "lavfi", "-i", "sine=duration=1:sample_rate=44100"]
 STEREO = [*SINE, "-ac", "2"]

@@ -22,16 +22,16 @@ from .reader import Reader
 #: first: MP3 takes any other file that starts with an ID3v2 tag). Detection imports a
 #: reader only when the ones before it have turned the file down, so the order is kept.
 DEMUXERS = (
-    "isobmff:IsobmffDemuxer",
-    "matroska:MatroskaDemuxer",
-    "wave:WavDemuxer",
-    "flac:FlacDemuxer",
-    "ogg:OggDemuxer",
-    "avi:AviDemuxer",
-    "hls:HlsDemuxer",
-    "mpegts:MpegTsDemuxer",
-    "adts:AdtsDemuxer",
-    "mp3:Mp3Demuxer",
+    "isobmff.demuxer:IsobmffDemuxer",
+    "matroska.demuxer:MatroskaDemuxer",
+    "wave.demuxer:WavDemuxer",
+    "flac.demuxer:FlacDemuxer",
+    "ogg.demuxer:OggDemuxer",
+    "avi.demuxer:AviDemuxer",
+    "hls.demuxer:HlsDemuxer",
+    "mpegts.demuxer:MpegTsDemuxer",
+    "adts.demuxer:AdtsDemuxer",
+    "mp3.demuxer:Mp3Demuxer",
 )
 
 #: How much of the file's start detection reads: at least every reader's ``sniff_size``
@@ -40,11 +40,11 @@ SNIFF_SIZE = 4096
 
 #: ``module:Class`` of each writer, by the name users ask for (:data:`MUXERS` gives classes).
 _MUXERS = {
-    "webm": "matroska:WebmMuxer",
-    "mkv": "matroska:MkvMuxer",
-    "mp4": "isobmff:Mp4Muxer",
-    "wav": "wave:WavMuxer",
-    "ogg": "ogg:OggMuxer",
+    "webm": "matroska.muxer:WebmMuxer",
+    "mkv": "matroska.muxer:MkvMuxer",
+    "mp4": "isobmff.muxer:Mp4Muxer",
+    "wav": "wave.muxer:WavMuxer",
+    "ogg": "ogg.muxer:OggMuxer",
 }
 
 

@@ -1,5 +1,1 @@
 """Native FLAC files (RFC 9639)."""
-
-from .demuxer import FlacDemuxer
-
-__all__ = ["FlacDemuxer"]

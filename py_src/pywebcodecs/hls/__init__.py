@@ -1,5 +1,1 @@
 """HTTP Live Streaming presentations (RFC 8216): playlists and their segments."""
-
-from .demuxer import HlsDemuxer
-
-__all__ = ["HlsDemuxer"]

@@ -4,8 +4,8 @@ The input's source must be a :class:`~pywebcodecs.source.RelativeSource` so that
 playlists and segments it names can be opened next to it. A master playlist's variant
 with the highest BANDWIDTH is read (all are listed in :attr:`HlsDemuxer.variants`); its
 segments, MPEG-TS or fMP4 (``EXT-X-MAP`` init segment first), are joined into one source
-(:mod:`.splice`) that :class:`~pywebcodecs.mpegts.MpegTsDemuxer` or
-:class:`~pywebcodecs.isobmff.IsobmffDemuxer` reads end to end, so timestamps continue
+(:mod:`.splice`) that :class:`~pywebcodecs.mpegts.demuxer.MpegTsDemuxer` or
+:class:`~pywebcodecs.isobmff.demuxer.IsobmffDemuxer` reads end to end, so timestamps continue
 across segments as the segments state them. (ffmpeg's HLS reader times the ADTS frames
 inside a PES after the first slightly differently from its MPEG-TS reader, by up to two
 90 kHz ticks at 44.1 kHz; this reader times them as the MPEG-TS reader does.) Alternate
@@ -20,8 +20,8 @@ from typing import cast
 
 from ..demuxer import Demuxer
 from ..errors import FormatError
-from ..isobmff import IsobmffDemuxer
-from ..mpegts import MpegTsDemuxer
+from ..isobmff.demuxer import IsobmffDemuxer
+from ..mpegts.demuxer import MpegTsDemuxer
 from ..mpegts.transport import packet_layout
 from ..reader import Reader
 from ..source import RelativeSource, Source

@@ -1,7 +1,2 @@
 """Ogg files (RFC 3533) with Opus, Vorbis or FLAC: reading (:class:`OggDemuxer`) and
 writing (:class:`OggMuxer`)."""
-
-from .demuxer import OggDemuxer
-from .muxer import OggMuxer
-
-__all__ = ["OggDemuxer", "OggMuxer"]
