@@ -18,6 +18,13 @@ REPO = Path(__file__).resolve().parents[1]
 PYWEBCODECS = [sys.executable, "-m", "pywebcodecs_host.cli"]
 
 
+@pytest.fixture(autouse=True)
+def cache_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands keep Chromium's profile in one folder of the test session, never in the
+    home folder's cache (``$PYWEBCODECS_CACHE``; the commands inherit the environment)."""
+    monkeypatch.setenv("PYWEBCODECS_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*PYWEBCODECS, *map(str, args)], capture_output=True, text=True,
                           timeout=600, cwd=REPO)  # fmt: skip
@@ -79,6 +86,43 @@ def test_convert_with_only_the_video_codec(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1])["ok"] is True
     assert_converted(source, output, "webm", video="vp9")
+
+
+@pytest.mark.timeout(300)
+def test_runs_in_a_row_reuse_the_cached_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second run starts from the profile the first left (its HTTP cache holds the
+    site) and converts as well; ``--no-cache`` leaves the profile alone."""
+    monkeypatch.setenv("PYWEBCODECS_CACHE", str(tmp_path / "cache"))
+    source = h264_aac_clip()
+    for name in ("first.mkv", "second.mkv"):
+        result = run("convert", source, tmp_path / name)
+        assert result.returncode == 0, result.stderr
+        assert_converted(source, tmp_path / name, "mkv")
+    cached = tmp_path / "cache" / "chromium" / "Default" / "Cache"
+    assert cached.is_dir() and any(path.is_file() for path in cached.rglob("*"))
+    monkeypatch.setenv("PYWEBCODECS_CACHE", str(tmp_path / "unused"))
+    result = run("convert", source, tmp_path / "third.mkv", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "unused").exists()
+
+
+@pytest.mark.timeout(300)
+def test_two_commands_at_once_both_convert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One holds the cached profile and the build's port; the other starts afresh on a
+    free port instead of failing on the profile's lock or the taken port."""
+    monkeypatch.setenv("PYWEBCODECS_CACHE", str(tmp_path / "cache"))
+    source = h264_aac_clip()
+    outputs = [tmp_path / "a.mkv", tmp_path / "b.mkv"]
+    command = [*PYWEBCODECS, "convert", str(source)]
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    processes = [subprocess.Popen([*command, str(out)], cwd=REPO, **pipes) for out in outputs]
+    for process in processes:
+        _, stderr = process.communicate(timeout=240)
+        assert process.returncode == 0, stderr
+    for output in outputs:
+        assert_converted(source, output, "mkv")
 
 
 def test_convert_into_a_missing_folder_fails_naming_the_output(tmp_path: Path) -> None:

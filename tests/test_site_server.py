@@ -105,3 +105,32 @@ def test_a_write_that_fails_answers_5xx_with_the_cause(server, tmp_path):
     assert status == 500
     assert str(tmp_path / "gone" / "out.mkv") in body.decode()
     assert "No such file or directory" in body.decode()
+
+
+def test_site_files_revalidate_and_a_rewritten_file_is_sent_again(server, tmp_path):
+    """A Chromium with a lasting profile revalidates its copies: unchanged files are
+    answered 304 (its HTTP cache and compiled wasm stay valid); a rebuild's file is sent."""
+    url = f"{server.url}/pyodide.asm.wasm"
+    status, headers, body = fetch(url)
+    etag = headers["ETag"]
+    assert (status, body, headers["Cache-Control"]) == (200, b"\0asm", "no-cache")
+    assert fetch(url, headers={"If-None-Match": etag})[:1] == (304,)
+    wasm = tmp_path / "site" / "pyodide.asm.wasm"
+    wasm.write_bytes(b"\0ASM")  # the same size, as a rebuild may write
+    os.utime(wasm, ns=(wasm.stat().st_atime_ns, wasm.stat().st_mtime_ns + 1))
+    status, headers, body = fetch(url, headers={"If-None-Match": etag})
+    assert (status, body) == (200, b"\0ASM") and headers["ETag"] != etag
+
+
+def test_inputs_are_never_stored_by_the_browser(server, tmp_path):
+    (tmp_path / "in.mp4").write_bytes(b"data")
+    url = server.add_input("in.mp4", tmp_path / "in.mp4")
+    assert fetch(url)[1]["Cache-Control"] == "no-store"
+
+
+def test_a_taken_port_falls_back_to_a_free_one(server, tmp_path):
+    """Two commands at once: the second one's server cannot have the build's port."""
+    port = int(server.url.rsplit(":", 1)[1])
+    with SiteServer(tmp_path / "site", port=port) as second:
+        assert second.url != server.url
+        assert fetch(f"{second.url}/engine.mjs")[0] == 200

@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     convert.add_argument("--fragmented", action="store_true", help="MP4: fragmented (moof)")
     convert.add_argument("--api-key", help="the site's public usage key")
     convert.add_argument("--json", action="store_true", help="print one JSON summary line")
+    convert.add_argument("--no-cache", action="store_true",
+                         help="start Chromium afresh, without the profile kept in "
+                         "$PYWEBCODECS_CACHE or ~/.cache/pywebcodecs")  # fmt: skip
     convert.set_defaults(func=_convert)
 
     probe = commands.add_parser("probe", help="show what is inside a media file")
@@ -107,7 +110,7 @@ def _convert(args: argparse.Namespace) -> int:
         "channels": args.channels,
     }
     try:
-        with HeadlessEngine() as engine:
+        with HeadlessEngine(cache=not args.no_cache) as engine:
             engine.on_progress = _print_progress
             summary = engine.convert(args.input, partial, **options)
             summary["engine_ready_ms"] = round(engine.engine_ready_ms, 1)

@@ -5,17 +5,28 @@ local files: the page reads the input by HTTP range requests and PUTs the output
 The page hands the output back as it is written, a few MiB at a time (see
 :mod:`pywebcodecs.browser.runner`). The same code serves ``pywebcodecs convert`` and the
 benchmarks.
+
+With ``cache=True`` (the terminal command's default) Chromium keeps a profile in
+:func:`cache_dir` and the site is served on a port of its own build
+(:func:`site_port`): the page's origin is the same from one run to the next, so its
+HTTP cache and Pyodide's compiled WebAssembly are reused instead of fetched and compiled
+again; the server's ETags make a rebuilt site's files fetched anew. One command at a time
+holds the profile (a lock file beside it): another one running meanwhile starts a fresh
+off-the-record context, as without the cache.
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import time
 import urllib.parse
 import uuid
+import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
@@ -26,11 +37,47 @@ from .site_server import SiteServer
 
 REPO = Path(__file__).resolve().parents[2]
 ENGINE_BOOT_TIMEOUT_MS = 120_000
+#: Site ports are taken from here: below Linux's ephemeral ports (32768-60999), so that
+#: a client socket seldom holds the port of a build.
+SITE_PORTS = range(20000, 32768)
 
 
 def default_static_dir() -> Path:
     """The built site: ``$PYWEBCODECS_STATIC``, else ``static/`` of this checkout."""
     return Path(os.environ.get("PYWEBCODECS_STATIC") or REPO / "static")
+
+
+def cache_dir() -> Path:
+    """Where the terminal command keeps Chromium's profile: ``$PYWEBCODECS_CACHE``, else
+    ``$XDG_CACHE_HOME/pywebcodecs``, else ``~/.cache/pywebcodecs``."""
+    if os.environ.get("PYWEBCODECS_CACHE"):
+        return Path(os.environ["PYWEBCODECS_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pywebcodecs"
+
+
+def site_port(static_dir: Path) -> int:
+    """The loopback port of a built site, from the build's hash (``precache.json``), so
+    that the browser's caches, keyed by origin, serve the next run; 0 (any free port) for
+    a site without one."""
+    try:
+        version = str(json.loads((static_dir / "precache.json").read_text())["version"])
+    except (OSError, ValueError, KeyError):
+        return 0
+    return SITE_PORTS[zlib.crc32(version.encode()) % len(SITE_PORTS)]
+
+
+def _lock_profile(profile_dir: Path) -> IO[str] | None:
+    """Hold ``profile_dir`` for this process (the lock goes with the returned file, also
+    when the process dies); None when another command holds it. Chromium itself would hand
+    a second launch on one profile to the running browser, which Playwright cannot drive."""
+    profile_dir.mkdir(parents=True, exist_ok=True)
+    lock = open(profile_dir.with_name(profile_dir.name + ".lock"), "w")  # noqa: SIM115
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        return None
+    return lock
 
 
 class HeadlessEngine:
@@ -39,7 +86,9 @@ class HeadlessEngine:
     Pass ``browser`` to open the runner page in a Chromium that is already running (the
     tests share one); otherwise the engine launches its own. Pass ``profile_dir`` to launch
     it with that user profile, as a user's browser runs: Playwright's own contexts are
-    off the record, and there OPFS files live in memory, not on disk.
+    off the record, and there OPFS files live in memory, not on disk. Pass ``cache=True``
+    to launch it with the lasting profile of :func:`cache_dir` when no other command holds
+    it (see the module's docstring).
     """
 
     def __init__(
@@ -48,11 +97,18 @@ class HeadlessEngine:
         *,
         browser: Browser | None = None,
         profile_dir: str | os.PathLike[str] | None = None,
+        cache: bool = False,
     ) -> None:
         root = Path(static_dir) if static_dir else default_static_dir()
         if not (root / "runner.html").exists():
             raise RuntimeError(f"no built site at {root}: run `python build_scripts/build_site.py`")
-        self.server = SiteServer(root)
+        self._profile_lock: IO[str] | None = None
+        port = 0
+        if cache and browser is None and profile_dir is None:
+            self._profile_lock = _lock_profile(cache_dir() / "chromium")
+            if self._profile_lock is not None:
+                profile_dir, port = cache_dir() / "chromium", site_port(root)
+        self.server = SiteServer(root, port=port)
         self._playwright: Playwright | None = None
         self._browser: Browser | None = browser
         self._owns_browser = browser is None
@@ -100,6 +156,8 @@ class HeadlessEngine:
         if self._playwright is not None:
             self._playwright.stop()
         self.server.close()
+        if self._profile_lock is not None:
+            self._profile_lock.close()
 
     def _progress(self, progress: dict[str, Any]) -> None:
         if self.on_progress is not None:

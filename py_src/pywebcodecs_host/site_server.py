@@ -5,7 +5,12 @@ engine reads inputs by ranges), and it can expose local files to the page and re
 page's output, which is how ``pywebcodecs convert`` moves a file through the browser
 without base64 round trips:
 
-- ``GET /__files/NAME`` serves a registered local file (ranges supported);
+- the site's files carry an ``ETag`` (the file's mtime, size and inode) and are answered
+  ``304 Not Modified`` when the browser revalidates a copy it has, so that a Chromium with
+  a lasting profile reuses its HTTP cache and compiled WebAssembly, and a rebuilt file
+  (new mtime) is fetched again;
+- ``GET /__files/NAME`` serves a registered local file (ranges supported, never stored by
+  the browser's cache: a GB input must not be copied into the profile);
 - ``PUT /__files/NAME`` streams the request body into a registered output path: the whole
   file, or with ``Content-Range: bytes FIRST-LAST/*`` the bytes at that offset (the page
   streams its output in chunks this way and patches headers it wrote earlier, so neither
@@ -45,7 +50,8 @@ _COPY_CHUNK = 1 << 20
 
 
 class SiteServer:
-    """``with SiteServer(static_dir) as server: server.url`` — a site on a free port."""
+    """``with SiteServer(static_dir) as server: server.url`` — a site on a free port, or on
+    ``port`` when it is free (a port taken by another server falls back to a free one)."""
 
     def __init__(self, root: str | os.PathLike[str], *, host: str = "127.0.0.1", port: int = 0):
         self.root = Path(root)
@@ -53,7 +59,12 @@ class SiteServer:
         self.outputs: dict[str, Path] = {}
         self.requests: list[str] = []
         handler = _make_handler(self)
-        self._httpd = ThreadingHTTPServer((host, port), handler)
+        try:
+            self._httpd = ThreadingHTTPServer((host, port), handler)
+        except OSError:  # taken, e.g. by another `pywebcodecs convert` of this site
+            if not port:
+                raise
+            self._httpd = ThreadingHTTPServer((host, 0), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
@@ -99,15 +110,25 @@ def _make_handler(server: SiteServer) -> type[SimpleHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             server.requests.append(self.path)
 
+        etag: str | None = None
+
         def end_headers(self) -> None:
             self.send_header("Accept-Ranges", "bytes")
-            self.send_header("Cache-Control", "no-cache")
+            if self.etag is not None:
+                self.send_header("ETag", self.etag)
+            no_store = self._file_name() is not None
+            self.send_header("Cache-Control", "no-store" if no_store else "no-cache")
             super().end_headers()
 
         def do_GET(self) -> None:
             name = self._file_name()
             if name is None:
-                super().do_GET()
+                self.etag = _etag(Path(self.translate_path(self.path)))
+                if self.etag is not None and self.etag in self.headers.get("If-None-Match", ""):
+                    self.send_response(HTTPStatus.NOT_MODIFIED)
+                    self.end_headers()
+                else:
+                    super().do_GET()
             elif name in server.inputs:
                 self._send_file_range(server.inputs[name])
             else:
@@ -183,6 +204,18 @@ def _make_handler(server: SiteServer) -> type[SimpleHTTPRequestHandler]:
                 self.connection.sendfile(f, start, end - start + 1)
 
     return Handler
+
+
+def _etag(path: Path) -> str | None:
+    """The validator of a site file (None for a folder or a missing file): a rebuild
+    writes new files, so their mtime changes even when their size does not."""
+    if path.is_dir():
+        path = path / "index.html"
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return f'"{stat.st_mtime_ns:x}-{stat.st_size:x}-{stat.st_ino:x}"'
 
 
 def _receive(body: Any, path: Path, offset: int | None, length: int) -> int:
