@@ -36,6 +36,7 @@ SINE = ["-f", "lavfi", "-i", "sine=duration=1.5:sample_rate=44100"]
 
 VARIANTS = {
     "cbr.mp3": [*SINE, "-c:a", "libmp3lame", "-b:a", "128k"],
+    "cbr-10s.mp3": ["-f", "lavfi", "-i", "sine=duration=10", "-c:a", "libmp3lame", "-b:a", "128k"],
     "vbr.mp3": [*SINE, "-ac", "2", "-c:a", "libmp3lame", "-q:a", "4"],
     "no-xing.mp3": [*SINE, "-c:a", "libmp3lame", "-write_xing", "0"],
     "mpeg2-mono.mp3": [*SINE, "-ar", "22050", "-c:a", "libmp3lame"],
@@ -307,10 +308,14 @@ def junk_then_frames(frames_of: Path, junk_size: int) -> bytes:
     return junk + data[id3v2_size(data) or 0 :]
 
 
-@pytest.mark.parametrize(("name", "junk_size"), [("cbr.mp3", 700), ("layer2.mp2", 700)])
+@pytest.mark.parametrize(
+    ("name", "junk_size"), [("cbr.mp3", 700), ("layer2.mp2", 2000), ("cbr-10s.mp3", 60_000)]
+)
 async def test_junk_before_the_first_frame_without_a_tag_is_skipped_with_a_warning(
     name: str, junk_size: int, tmp_path: Path
 ) -> None:
+    """Up to 64 KiB of junk, when the frames fill at least half of the first 128 KiB (a
+    longer file for the most junk), as ffmpeg's probe asks."""
     path = tmp_path / f"junk-{name}"
     path.write_bytes(junk_then_frames(variant(name), junk_size))
     demuxer, _ = await demux(path)

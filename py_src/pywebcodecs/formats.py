@@ -38,6 +38,13 @@ DEMUXERS = (
 #: (a test checks), stated here so that the readers need not be imported to know it.
 SNIFF_SIZE = 4096
 
+#: How far detection looks for MPEG audio frames after junk when no reader takes the
+#: file's first :data:`SNIFF_SIZE` bytes: up to 64 KiB of a broken download or a tool's
+#: own header before the first frame (the frames must fill half of what is read, as in
+#: ffmpeg's MP3 probe).
+JUNK_SNIFF_SIZE = 128 << 10
+_AFTER_JUNK = "mp3.demuxer:Mp3Demuxer"
+
 #: ``module:Class`` of each writer, by the name users ask for (:data:`MUXERS` gives classes).
 _MUXERS = {
     "webm": "matroska.muxer:WebmMuxer",
@@ -82,11 +89,14 @@ async def open_demuxer(reader: Reader) -> Demuxer:
     head = await reader.read(0, SNIFF_SIZE)
     if not head:
         raise FormatError("the file is empty", source=reader.name)
-    for demuxer_class in demuxer_classes():
-        if demuxer_class.sniff(head):
-            demuxer = demuxer_class(reader)
-            await demuxer.open()
-            return demuxer
+    found = next((cls for cls in demuxer_classes() if cls.sniff(head)), None)
+    if found is None and len(head) == SNIFF_SIZE:
+        after_junk = load(_AFTER_JUNK)
+        found = after_junk if after_junk.sniff(await reader.read(0, JUNK_SNIFF_SIZE)) else None
+    if found is not None:
+        demuxer = found(reader)
+        await demuxer.open()
+        return demuxer
     raise FormatError(
         "not a media file this engine can read (checked MP4/MOV, WebM/MKV, WAV, FLAC, Ogg, AVI, "
         f"HLS, MPEG-TS, MP3, AAC); it starts with {head[:16].hex(' ')}",

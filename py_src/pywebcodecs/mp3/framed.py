@@ -68,12 +68,13 @@ class FramedAudioDemuxer(Demuxer):
         """Two chained frames at the start, after an ID3v2 tag. A file that starts with an
         ID3v2 tag is claimed by the class with ``claims_bare_id3`` (tried last) whatever
         follows, so that a broken one gets a specific error. With ``sniffs_past_junk``, a
-        file that starts with something else is taken when ``_CHAIN`` frame headers whose
-        lengths lead from one to the next are found further on in ``head`` (the first
-        4 KiB, ``formats.SNIFF_SIZE``; ffmpeg's MP3 probe counts such chains too): players
-        skip junk before the first frame (a broken download, a tool's own header), and a
-        chain of three is too unlikely in other data (about one in 10^14 per byte) to take
-        another format's file."""
+        file that starts with something else is taken when, further on in ``head`` (the
+        first 128 KiB, ``formats.JUNK_SNIFF_SIZE``, when no format takes the first 4),
+        at least ``_CHAIN`` frame headers whose lengths lead from one to the next run over
+        at least half of ``head``, as ffmpeg's MP3 probe asks of each read: players skip
+        junk before the first frame (a broken download, a tool's own header), and other
+        data does not hold such a chain, even data made of header bytes. So junk of up
+        to 64 KiB is skipped (2 KiB in the first 4 KiB)."""
         pos = id3v2_size(head) or 0
         if pos and cls.claims_bare_id3:
             return True
@@ -96,15 +97,15 @@ class FramedAudioDemuxer(Demuxer):
 
     @classmethod
     def _chain_in(cls, head: bytes, pos: int) -> bool:
-        """Whether ``_CHAIN`` frames of one sample rate and layer follow on from ``pos``,
-        each header inside ``head`` (the last frame's body may run past its end)."""
+        """Whether frames of one sample rate and layer follow on from ``pos`` as
+        :meth:`sniff` asks (each header inside ``head``, the last body may run past it)."""
+        frames, end = 0, pos
         frame = cls.parse_frame(head, pos)
-        for _ in range(_CHAIN - 1):
-            following = cls.parse_frame(head, frame.end) if frame is not None else None
-            if frame is None or not _same(frame, following):
-                return False
-            frame = following
-        return frame is not None
+        while frame is not None:
+            frames, end = frames + 1, frame.end
+            following = cls.parse_frame(head, end)
+            frame = following if _same(frame, following) else None
+        return frames >= _CHAIN and (end - pos) * 2 >= len(head)
 
     async def open_frames(self) -> AudioFrame:
         """Read the tags, find the first frame; returns it (data bounds are set)."""
