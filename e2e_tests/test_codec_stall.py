@@ -47,8 +47,8 @@ def test_a_stalled_decoder_fails_naming_the_track_instead_of_hanging(
         finally:
             page.context.close()
     assert answer.get("name") == "CodecError", answer
-    assert answer["message"] == ("h264 track 1: the browser's codecs made no progress for 1.5 s"), (
-        answer
-    )
+    assert answer["message"] == (
+        "h264-aac-320x240-2s.mp4: h264 track 1: the browser's codecs made no progress for 1.5 s"
+    ), answer
     # The watchdog fires once the wait has lasted the stall period, not much later.
     assert 1500 <= answer["ms"] < 1500 + 20_000, answer

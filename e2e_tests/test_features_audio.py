@@ -332,5 +332,7 @@ def test_a_stalled_audio_decoder_fails_naming_the_track_instead_of_hanging(
         finally:
             page.context.close()
     assert answer.get("name") == "CodecError", answer
-    assert answer["message"] == "mp3 track 1: the browser's codecs made no progress for 1.5 s"
+    assert answer["message"] == (
+        "tone-48000-1ch.mp3: mp3 track 1: the browser's codecs made no progress for 1.5 s"
+    )
     assert 1500 <= answer["ms"] < 1500 + 20_000, answer
