@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from converted import assert_converted, h264_aac_clip
 from media import summarize
 from oracle import FIXTURES
-from pywebcodecs_host.headless import HeadlessEngine
+from pywebcodecs_host.headless import HeadlessEngine, default_static_dir
 
 REPO = Path(__file__).resolve().parents[1]
 PYWEBCODECS = [sys.executable, "-m", "pywebcodecs_host.cli"]
@@ -123,6 +124,28 @@ def test_two_commands_at_once_both_convert(tmp_path: Path, monkeypatch: pytest.M
         assert process.returncode == 0, stderr
     for output in outputs:
         assert_converted(source, output, "mkv")
+
+
+@pytest.mark.timeout(300)
+def test_a_rebuilt_file_is_used_by_the_cached_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file of the site rewritten in place (same build hash, so the same port and the same
+    cache entries) is fetched again, not taken from the cached profile: here a runner page
+    that refuses to start, so the command fails with its message."""
+    monkeypatch.setenv("PYWEBCODECS_CACHE", str(tmp_path / "cache"))
+    site = tmp_path / "site"
+    shutil.copytree(default_static_dir(), site, symlinks=True)
+    monkeypatch.setenv("PYWEBCODECS_STATIC", str(site))
+    result = run("convert", FIXTURES / "frames.webm", tmp_path / "first.mkv")
+    assert result.returncode == 0, result.stderr
+    runner = site / "runner.html"
+    runner.write_text(runner.read_text().replace(
+        "window.engineReady = true;", 'window.engineError = "the rebuilt runner";'
+    ))  # fmt: skip
+    result = run("convert", FIXTURES / "frames.webm", tmp_path / "second.mkv", "--json")
+    assert result.returncode == 1
+    assert "the rebuilt runner" in json.loads(result.stdout.strip().splitlines()[-1])["error"]
 
 
 def test_convert_into_a_missing_folder_fails_naming_the_output(tmp_path: Path) -> None:

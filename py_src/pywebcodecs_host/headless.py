@@ -40,6 +40,9 @@ ENGINE_BOOT_TIMEOUT_MS = 120_000
 #: Site ports are taken from here: below Linux's ephemeral ports (32768-60999), so that
 #: a client socket seldom holds the port of a build.
 SITE_PORTS = range(20000, 32768)
+#: The cached profile's HTTP cache is kept to this (a build's files are ~15 MB; older
+#: builds' are evicted), instead of Chromium's default share of the free disk.
+CACHE_BYTES = 100 << 20
 
 
 def default_static_dir() -> Path:
@@ -123,9 +126,10 @@ class HeadlessEngine:
         self.server.start()
         if self.profile_dir is not None:
             self._playwright = sync_playwright().start()
+            extra = [f"--disk-cache-size={CACHE_BYTES}"] if self._profile_lock else []
             self._context = self._playwright.chromium.launch_persistent_context(
                 Path(self.profile_dir),
-                **launch_options(),  # type: ignore[arg-type]
+                **launch_options(extra),  # type: ignore[arg-type]
             )
         else:
             if self._browser is None:

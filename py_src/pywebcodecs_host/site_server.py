@@ -5,10 +5,11 @@ engine reads inputs by ranges), and it can expose local files to the page and re
 page's output, which is how ``pywebcodecs convert`` moves a file through the browser
 without base64 round trips:
 
-- the site's files carry an ``ETag`` (the file's mtime, size and inode) and are answered
-  ``304 Not Modified`` when the browser revalidates a copy it has, so that a Chromium with
-  a lasting profile reuses its HTTP cache and compiled WebAssembly, and a rebuilt file
-  (new mtime) is fetched again;
+- the site's files are ``no-cache``: the browser revalidates its copy each time, by
+  ``If-Modified-Since`` (Chromium sends no ``If-None-Match`` to an HTTP/1.0 server), and
+  an unchanged file is answered ``304 Not Modified``, so that a Chromium with a lasting
+  profile reuses its HTTP cache and compiled WebAssembly, and a file rewritten since (a
+  later mtime) is sent again;
 - ``GET /__files/NAME`` serves a registered local file (ranges supported, never stored by
   the browser's cache: a GB input must not be copied into the profile);
 - ``PUT /__files/NAME`` streams the request body into a registered output path: the whole
@@ -110,12 +111,8 @@ def _make_handler(server: SiteServer) -> type[SimpleHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             server.requests.append(self.path)
 
-        etag: str | None = None
-
         def end_headers(self) -> None:
             self.send_header("Accept-Ranges", "bytes")
-            if self.etag is not None:
-                self.send_header("ETag", self.etag)
             no_store = self._file_name() is not None
             self.send_header("Cache-Control", "no-store" if no_store else "no-cache")
             super().end_headers()
@@ -123,12 +120,7 @@ def _make_handler(server: SiteServer) -> type[SimpleHTTPRequestHandler]:
         def do_GET(self) -> None:
             name = self._file_name()
             if name is None:
-                self.etag = _etag(Path(self.translate_path(self.path)))
-                if self.etag is not None and self.etag in self.headers.get("If-None-Match", ""):
-                    self.send_response(HTTPStatus.NOT_MODIFIED)
-                    self.end_headers()
-                else:
-                    super().do_GET()
+                super().do_GET()
             elif name in server.inputs:
                 self._send_file_range(server.inputs[name])
             else:
@@ -204,18 +196,6 @@ def _make_handler(server: SiteServer) -> type[SimpleHTTPRequestHandler]:
                 self.connection.sendfile(f, start, end - start + 1)
 
     return Handler
-
-
-def _etag(path: Path) -> str | None:
-    """The validator of a site file (None for a folder or a missing file): a rebuild
-    writes new files, so their mtime changes even when their size does not."""
-    if path.is_dir():
-        path = path / "index.html"
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return f'"{stat.st_mtime_ns:x}-{stat.st_size:x}-{stat.st_ino:x}"'
 
 
 def _receive(body: Any, path: Path, offset: int | None, length: int) -> int:
