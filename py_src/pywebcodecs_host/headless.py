@@ -10,7 +10,8 @@ With ``cache=True`` (the terminal command's default) Chromium keeps a profile in
 :func:`cache_dir` and the site is served on a port of its own build
 (:func:`site_port`): the page's origin is the same from one run to the next, so its
 HTTP cache and Pyodide's compiled WebAssembly are reused instead of fetched and compiled
-again; the server's ETags make a rebuilt site's files fetched anew. One command at a time
+again. Every file is revalidated (the server answers 304 unless its mtime is later), so a
+rebuilt file is fetched anew; a new build has a new port anyway. One command at a time
 holds the profile (a lock file beside it): another one running meanwhile starts a fresh
 off-the-record context, as without the cache.
 """
