@@ -137,7 +137,8 @@ class HeadlessEngine:
                 self._playwright = sync_playwright().start()
                 self._browser = self._playwright.chromium.launch(**launch_options())  # type: ignore[arg-type]
             self._context = self._browser.new_context()
-        page = self._context.new_page()
+        # A persistent context opens with a blank page: that one, not a renderer more.
+        page = self._context.pages[0] if self._context.pages else self._context.new_page()
         page.on("console", lambda message: self.console.append(message.text))
         page.expose_function("pwcProgress", self._progress)
         started = time.monotonic()
