@@ -31,8 +31,11 @@ from ..interop import js_error_message, js_object
 
 MAX_QUEUE = 8
 STALL_SECONDS = 30.0
-#: Chunk data handed to a decoder and not yet told to V8, at most (see CodecSession.push).
-UNSEEN_BYTES = 64 << 20
+#: Chunk data handed to a decoder between two reports to V8 (see CodecSession.push).
+UNSEEN_BYTES = 8 << 20
+#: What each report tells V8: its external-memory step (64 MiB over the level at its last
+#: collection), so that each report starts a collection or, during one, advances it.
+REPORT_BYTES = 64 << 20
 
 
 #: ``gate = _room_gate(decoder, encoder or None, limit, wake)``: ``gate.ready()`` is true
@@ -67,7 +70,8 @@ _decoding_with = run_js(
 #: Tells V8 that ``bytes`` more memory is in use outside its heap: an ``ArrayBuffer`` of
 #: that size, never touched (its pages are never made resident), dropped at once. V8 counts
 #: its size as external memory, and past a limit (64 MiB over the level at its last
-#: collection) it collects, which frees the chunks it could not see.
+#: collection) it starts an incremental collection, which each later report while it runs
+#: pushes on; the collection frees the chunks V8 could not see.
 _report_unseen = run_js("(bytes) => new ArrayBuffer(bytes).byteLength")
 
 
@@ -175,9 +179,14 @@ class CodecSession:
         The chunk is made with ``transfer`` of a fresh copy of the bytes: a chunk that
         copies its data holds that copy until V8 collects the chunk. Either way V8 does
         not count the chunk's data (it sees a small object) and collects spent chunks
-        late, so every :data:`UNSEEN_BYTES` of chunk data is told to it
-        (:data:`_report_unseen`): a 264 MB 100 Mb/s re-encode to 160x90 peaked at
-        496-515 MiB without, 364-423 with (renderer, load ~17)."""
+        late: in a 1 GB 100 Mb/s re-encode to 160x90 up to 550 MB of chunks awaited
+        collection (counted with a FinalizationRegistry), the renderer peaking at 633-852
+        MiB. So every :data:`UNSEEN_BYTES` of chunk data V8 is told :data:`REPORT_BYTES`
+        (:data:`_report_unseen`). Reporting what was handed over (64 MiB per 64 MiB) left
+        up to 190 MB waiting: the collection it starts runs in small steps beside the
+        codecs, and reporting 64 MiB every 8 MiB pushes it on, leaving at most 80-120 MB.
+        bench_memory (load 7-13): 1 GB peak 397-461 -> 333-359 MiB, 264 MB 386-451 ->
+        315-354 (240-270 when collecting every 100 ms)."""
         is_key = packet.is_key or self.all_key
         self._seen_key = self._seen_key or is_key
         if not self._seen_key:
@@ -193,7 +202,7 @@ class CodecSession:
         self._decode("key" if is_key else "delta", timestamp, duration, to_js(packet.data))
         self._unseen += len(packet.data)
         if self._unseen >= UNSEEN_BYTES:
-            _report_unseen(self._unseen)
+            _report_unseen(REPORT_BYTES)
             self._unseen = 0
 
     def _decoding(self, timestamp: int, duration: int) -> None:
