@@ -34,6 +34,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     limit_time(items, Path(__file__).resolve().parent, E2E_TEST_SECONDS)
 
 
+@pytest.fixture(autouse=True)
+def cache_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Terminal commands run by any test (the CLI's, the README's) keep Chromium's profile
+    in one folder of the test session, never in the home folder's cache
+    (``$PYWEBCODECS_CACHE``; the commands inherit the environment)."""
+    monkeypatch.setenv("PYWEBCODECS_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
 @pytest.fixture(scope="session")
 def static_dir() -> Path:
     if not (STATIC / "runner.html").exists():

@@ -19,13 +19,6 @@ REPO = Path(__file__).resolve().parents[1]
 PYWEBCODECS = [sys.executable, "-m", "pywebcodecs_host.cli"]
 
 
-@pytest.fixture(autouse=True)
-def cache_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The commands keep Chromium's profile in one folder of the test session, never in the
-    home folder's cache (``$PYWEBCODECS_CACHE``; the commands inherit the environment)."""
-    monkeypatch.setenv("PYWEBCODECS_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
-
-
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*PYWEBCODECS, *map(str, args)], capture_output=True, text=True,
                           timeout=600, cwd=REPO)  # fmt: skip
