@@ -50,3 +50,29 @@ def save_blob(page: Page, expression: str, path: Path) -> Path:
     )
     path.write_bytes(base64.b64decode(encoded))
     return path
+
+
+def stalled_conversion(decoder: str, options: str) -> str:
+    """JS converting ``fileInput``'s file with ``options`` (a JS object literal) while every
+    ``decoder`` (``VideoDecoder``, ``AudioDecoder``) made reports a queue that stays full
+    forever, the engine's stall period cut to 1.5 s; answers the error's name, message and
+    how long it took to come (ms)."""
+    return f"""async () => {{
+  const {{ loadEngine, convertMedia }} = await import("./engine.mjs");
+  const pyodide = await loadEngine();
+  pyodide.runPython(
+    "import pywebcodecs.browser.transcode.session as s; s.STALL_SECONDS = 1.5");
+  const Real = {decoder};
+  globalThis.{decoder} = class extends Real {{
+    get decodeQueueSize() {{ return 1000; }}
+  }};
+  const started = performance.now();
+  try {{
+    await convertMedia(fileInput.files[0], {options});
+    return {{ ok: true }};
+  }} catch (error) {{
+    return {{ name: error.name, message: error.message, ms: performance.now() - started }};
+  }} finally {{
+    globalThis.{decoder} = Real;
+  }}
+}}"""

@@ -12,28 +12,8 @@ import pytest
 from playwright.sync_api import Browser
 
 from converted import h264_aac_clip
-from harness import open_harness
+from harness import open_harness, stalled_conversion
 from pywebcodecs_host.site_server import SiteServer
-
-STALLED = """async () => {
-  const { loadEngine, convertMedia } = await import("./engine.mjs");
-  const pyodide = await loadEngine();
-  pyodide.runPython(
-    "import pywebcodecs.browser.transcode.session as s; s.STALL_SECONDS = 1.5");
-  const Real = VideoDecoder;
-  globalThis.VideoDecoder = class extends Real {
-    get decodeQueueSize() { return 1000; }
-  };
-  const started = performance.now();
-  try {
-    await convertMedia(fileInput.files[0], { container: "webm", videoCodec: "vp8" });
-    return { ok: true };
-  } catch (error) {
-    return { name: error.name, message: error.message, ms: performance.now() - started };
-  } finally {
-    globalThis.VideoDecoder = Real;
-  }
-}"""
 
 
 @pytest.mark.timeout(300)
@@ -43,7 +23,8 @@ def test_a_stalled_decoder_fails_naming_the_track_instead_of_hanging(
     with SiteServer(static_dir) as site:
         page = open_harness(browser, site.url, h264_aac_clip())
         try:
-            answer = page.evaluate(STALLED)
+            options = '{ container: "webm", videoCodec: "vp8" }'
+            answer = page.evaluate(stalled_conversion("VideoDecoder", options))
         finally:
             page.context.close()
     assert answer.get("name") == "CodecError", answer

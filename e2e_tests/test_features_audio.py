@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from audio_span import decoded_audio, edited_audio
-from harness import open_harness
+from harness import open_harness, stalled_conversion
 from oracle import REPO, decode_errors, ffprobe_streams, make
 from pywebcodecs_host.headless import HeadlessEngine
 from pywebcodecs_host.site_server import SiteServer
@@ -296,27 +296,6 @@ def test_opus_ends_where_the_input_does_at_any_rate(
     assert decode_errors(output) == ""
 
 
-STALLED_AUDIO = """async () => {
-  const { loadEngine, convertMedia } = await import("./engine.mjs");
-  const pyodide = await loadEngine();
-  pyodide.runPython(
-    "import pywebcodecs.browser.transcode.session as s; s.STALL_SECONDS = 1.5");
-  const Real = AudioDecoder;
-  globalThis.AudioDecoder = class extends Real {
-    get decodeQueueSize() { return 1000; }
-  };
-  const started = performance.now();
-  try {
-    await convertMedia(fileInput.files[0], { container: "wav" });
-    return { ok: true };
-  } catch (error) {
-    return { name: error.name, message: error.message, ms: performance.now() - started };
-  } finally {
-    globalThis.AudioDecoder = Real;
-  }
-}"""
-
-
 def test_a_stalled_audio_decoder_fails_naming_the_track_instead_of_hanging(
     browser: Browser, static_dir: Path
 ) -> None:
@@ -328,7 +307,7 @@ def test_a_stalled_audio_decoder_fails_naming_the_track_instead_of_hanging(
     with SiteServer(static_dir) as site:
         page = open_harness(browser, site.url, source)
         try:
-            answer = page.evaluate(STALLED_AUDIO)
+            answer = page.evaluate(stalled_conversion("AudioDecoder", '{ container: "wav" }'))
         finally:
             page.context.close()
     assert answer.get("name") == "CodecError", answer
