@@ -20,7 +20,6 @@ from ...mpegts.audio_frames import forbidden_layer2_mode
 from ...track import MICROSECONDS, AudioTrack, Packet, Track
 from ..capabilities import js_decoder_config, supported
 from ..interop import js_object
-from . import session
 from .audio_transforms import audio_reshaper, silence, slice_frames
 from .pcm_encoder import PcmEncoder
 from .session import CodecSession, description_bytes, output_decoder_config
@@ -33,26 +32,6 @@ MAX_AUDIO_QUEUE = 64
 #: decoder's completions come one task at a time (38 s MP3, median page time 570 → 230 ms).
 LOW_AUDIO_QUEUE = 16
 
-#: ``_drained(decoder, encoder, high, low, ms)``: undefined when both queues hold at most
-#: ``high`` (one bridge call per packet, no await); else a promise of true once both are
-#: down to ``low``, or of false after ``ms`` without (a stalled codec). A codec that fails
-#: is reset, which empties its queue (WebCodecs' reset fires dequeue), so an error ends
-#: the wait too. ``encoder`` is undefined for the PCM stand-in, which never queues.
-_drained = run_js("""(decoder, encoder, high, low, ms) => {
-  const over = (limit) => decoder.decodeQueueSize > limit
-    || (encoder != null && encoder.encodeQueueSize > limit);
-  if (!over(high)) return undefined;
-  return new Promise((resolve) => {
-    const stop = new AbortController();
-    const done = (ok) => { clearTimeout(timer); stop.abort(); resolve(ok); };
-    const timer = setTimeout(() => done(false), ms);
-    const check = () => { if (!over(low)) done(true); };
-    decoder.addEventListener("dequeue", check, { signal: stop.signal });
-    encoder?.addEventListener("dequeue", check, { signal: stop.signal });
-    check();
-  });
-}""")
-
 _audio_chunk = run_js(  # takes the data's buffer, as video chunks do (CodecSession.push)
     "(type, timestamp, duration, data) =>"
     " new EncodedAudioChunk({type, timestamp, duration, data, transfer: [data.buffer]})"
@@ -63,6 +42,7 @@ class AudioSession(CodecSession):
     make_chunk = _audio_chunk
     all_key = True
     max_queue = MAX_AUDIO_QUEUE
+    resume_queue = LOW_AUDIO_QUEUE
 
     async def start(self) -> None:
         track = self.plan.track
@@ -99,14 +79,11 @@ class AudioSession(CodecSession):
         #: What was fed to the encoder, to cut what lies past the input's end: an encoder's
         #: padding, and (for PCM too) a decoder's whole last frame the input cuts short.
         self._end: EncodedAudioEnd | None = None
-        #: The encoder whose queue counts: none for the PCM stand-in.
-        self._queueing_encoder: Any = None
         if self.plan.codec in PcmEncoder.FORMATS:
             self.encoder = PcmEncoder(self.plan.codec, self._on_pcm)
             self._end = EncodedAudioEnd(MICROSECONDS, raw=True)
         else:
             await self._start_encoder(track)
-            self._queueing_encoder = self.encoder
             self._end = EncodedAudioEnd(MICROSECONDS)
         self._listen_dequeue()
 
@@ -127,12 +104,11 @@ class AudioSession(CodecSession):
         self.encoder.configure(js_object(encoder_config))
 
     async def push(self, packet: Packet) -> None:
-        """Once a queue is full, wait until it is down to ``LOW_AUDIO_QUEUE`` before the
-        session's own wait for room, which then finds plenty.
-
-        A packet that is all padding (duration 0, all of it ``discard_padding``: an MP3's
-        last frame when the LAME tag's padding fills it) is not decoded: nothing of it
-        would be kept, and its duration of 0 would say the input's end is unknown."""
+        """Decode one packet, as the session does, but not a packet that is all padding
+        (duration 0, all of it ``discard_padding``: an MP3's last frame when the LAME
+        tag's padding fills it): nothing of it would be kept, and its duration of 0 would
+        say the input's end is unknown. An MPEG-1 Layer II track is checked at its first
+        packet for a bitrate its channel mode may not use."""
         if packet.duration == 0 and packet.discard_padding:
             return
         if not self._header_checked:
@@ -143,14 +119,6 @@ class AudioSession(CodecSession):
                     f"{self._label}: {forbidden}, so this browser cannot decode it; "
                     "copy it into MKV, or drop it"
                 )
-        stall = session.STALL_SECONDS  # read here, so that a test can shorten it
-        wait = _drained(self.decoder, self._queueing_encoder, MAX_AUDIO_QUEUE, LOW_AUDIO_QUEUE,
-                        stall * 1000)  # fmt: skip
-        if wait is not None and not await wait:
-            raise CodecError(
-                f"{self.plan.track.codec} track {self.plan.track.id}: the browser's codecs "
-                f"made no progress for {stall:g} s"
-            )
         await super().push(packet)
 
     def _on_pcm(self, data: bytes, timestamp: int, duration: int) -> None:

@@ -38,18 +38,19 @@ UNSEEN_BYTES = 8 << 20
 REPORT_BYTES = 64 << 20
 
 
-#: ``gate = _room_gate(decoder, encoder or None, limit, wake)``: ``gate.ready()`` is true
-#: when both queues hold at most ``limit``; else it is false and ``wake()`` is called once
-#: they do. ``gate.cancel()`` stops listening. The encoder is None (``undefined`` in JS)
-#: when it is not a JS codec (PCM's stand-in never queues).
-_room_gate = run_js("""(decoder, encoder, limit, wake) => {
+#: ``gate = _room_gate(decoder, encoder or None, limit, resume, wake)``: ``gate.ready()``
+#: is true when both queues hold at most ``limit``; else it is false and ``wake()`` is
+#: called once both hold at most ``resume`` (``limit`` or less: a lower mark lets each wait
+#: pass many packets). ``gate.cancel()`` stops listening. The encoder is None
+#: (``undefined`` in JS) when it is not a JS codec (PCM's stand-in never queues).
+_room_gate = run_js("""(decoder, encoder, limit, resume, wake) => {
   let listening = null;
-  const full = () => decoder.decodeQueueSize > limit
-    || (encoder != null && encoder.encodeQueueSize > limit);
+  const over = (mark) => decoder.decodeQueueSize > mark
+    || (encoder != null && encoder.encodeQueueSize > mark);
   const cancel = () => { listening?.abort(); listening = null; };
-  const check = () => { if (!full()) { cancel(); wake(); } };
+  const check = () => { if (!over(resume)) { cancel(); wake(); } };
   const ready = () => {
-    if (!full()) return true;
+    if (!over(limit)) return true;
     if (listening === null) {
       listening = new AbortController();
       decoder.addEventListener("dequeue", check, { signal: listening.signal });
@@ -90,6 +91,8 @@ class CodecSession:
     #: Audio packets are all key frames, whatever the container flags say.
     all_key: ClassVar[bool] = False
     max_queue: ClassVar[int] = MAX_QUEUE
+    #: A full queue is waited on until it holds at most this (None: ``max_queue``).
+    resume_queue: ClassVar[int | None] = None
 
     def __init__(self, plan: TrackPlan, interleaver: Interleaver, index: int) -> None:
         self.plan = plan
@@ -134,7 +137,9 @@ class CodecSession:
     def _listen_dequeue(self) -> None:
         """Once both codecs exist: the room gate on their queues and the decode call."""
         encoder = self.encoder if isinstance(self.encoder, JsProxy) else None
-        self._gate = _room_gate(self.decoder, encoder, self.max_queue, self._proxy(self._wake))
+        resume = self.max_queue if self.resume_queue is None else self.resume_queue
+        wake = self._proxy(self._wake)
+        self._gate = _room_gate(self.decoder, encoder, self.max_queue, resume, wake)
         self._ready = self._gate.ready
         self._decode = _decoding_with(self.decoder, self.make_chunk)
 
