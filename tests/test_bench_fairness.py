@@ -149,3 +149,18 @@ def test_outputs_are_compared_packet_for_packet() -> None:
         job, {"pywebcodecs": ours, "mediabunny": Counts(600, 1000, ("vp9", "opus"))}
     )
     assert wrong_codec == ["mediabunny: codecs ('vp9', 'opus'), ours ('vp8', 'opus')"]
+
+
+@pytest.mark.timeout(60)
+def test_wav_lengths_are_checked_against_ffmpegs_decode() -> None:
+    """Ours must drop the LAME tag's delay and padding as ffmpeg does (38.500 s, not the
+    packet span 38.568 s); Mediabunny, which keeps them, may last either."""
+    (job,) = [job for job in JOBS if job.container == "wav"]
+    assert bench_peers.wav_lengths_agree(job, 38.5, 38.568) == []
+    assert bench_peers.wav_lengths_agree(job, 38.5, 38.5) == []
+    assert bench_peers.wav_lengths_agree(job, 38.568, 38.568) == [
+        "our WAV lasts 38.5680 s, ffmpeg decodes 38.5000 s"
+    ]
+    assert bench_peers.wav_lengths_agree(job, 38.5, 38.7) == [
+        "Mediabunny's WAV lasts 38.7000 s, ffmpeg decodes 38.5000 s"
+    ]
