@@ -16,7 +16,10 @@ The rules that keep the comparison fair, which ``tests/test_bench_fairness.py`` 
   within one packet (the encoders' last partial frame), codecs as asked.
 
 Start-up is timed in fresh browser contexts, from the navigation: a bare ``loadPyodide()``
-against ``loadEngine()``, on a first visit and on a repeat visit (service worker installed).
+against ``loadEngine()``, the README's Worker and the converter page (``index.html``, ready
+when its ``data-engine`` says so), on a first visit and on a repeat visit (service worker
+installed), ``--startup-runs`` 5, each with its breakdown (Pyodide boot, engine install,
+first import).
 Memory is the peak resident size of the renderer processes sampled during each side.
 ``--terminal`` also times ``pywebcodecs convert`` on a 1.2 GB MP4 (made from a 10 s clip
 looped by stream copy, deleted after) remuxed to MKV against the same remux in the page
@@ -548,33 +551,93 @@ def check_outputs(job: Job, answers: dict[str, dict[str, Any]]) -> None:
         raise SystemExit(f"{job.name}: outputs differ: " + "; ".join(problems))
 
 
-def measure_startup(browser: Any, url: str, runs: int) -> dict[str, list[dict[str, Any]]]:
-    """First and repeat visits of a bare ``loadPyodide()`` and of ``loadEngine()``, each
-    pair in a fresh context (empty HTTP cache, no service worker), interleaved."""
+#: Start-up modes: a bare ``loadPyodide()``, ``loadEngine()``, the README's Worker (both
+#: from ``bench_startup.html``) and the converter page itself (``index.html``).
+STARTUP_MODES = ("bare", "engine", "worker", "page")
+#: Start-up runs are cheap (~30 s for all modes) and first visits spread widely (2.7-3.7 s
+#: in one run of 5), so start-up has its own count (``--startup-runs``).
+STARTUP_RUNS = 5
+#: Read into the converter page before its own scripts: it stamps each start-up step the
+#: page lists (``#engine-steps``) and the moment ``data-engine`` says ready, as
+#: ``bench_startup.html`` does for the other modes.
+PAGE_STARTUP_PROBE = """
+const steps = [];
+new MutationObserver(() => {
+  if (window.startup || !document.body) return;
+  const items = document.querySelectorAll("#engine-steps li");
+  for (const item of [...items].slice(steps.length)) {
+    steps.push({ step: item.textContent.replace(/…$/, ""), ms: performance.now() });
+  }
+  const state = document.body.dataset.engine;
+  if (state === "ready") window.startup = { ms: performance.now(), steps };
+  if (state === "failed") window.startup = { error: document.body.innerText };
+}).observe(document, { subtree: true, childList: true, attributes: true });
+"""
+
+
+def measure_startup(browser: Any, server_url: str, runs: int) -> dict[str, list[dict[str, Any]]]:
+    """First and repeat visits of each of ``STARTUP_MODES``, interleaved with the first
+    mode rotating; keys ``"MODE first"`` and ``"MODE repeat"``."""
     results: dict[str, list[dict[str, Any]]] = {}
-    modes = ("bare", "engine")
     for run in range(runs):
-        for mode in modes[run % 2 :] + modes[: run % 2]:
-            context = browser.new_context()
-            try:
-                page = context.new_page()
-                for visit in ("first", "repeat"):
-                    page.goto(f"{url}?mode={mode}")
-                    page.wait_for_function("window.startup !== undefined", timeout=180_000)
-                    answer = page.evaluate("window.startup")
-                    if "error" in answer:
-                        raise SystemExit(f"start-up ({mode}) failed: {answer['error']}")
-                    results.setdefault(f"{mode} {visit}", []).append(answer)
-                    print(
-                        f"run {run + 1} start-up {mode} {visit}: {answer['ms']:.0f} ms", flush=True
-                    )
-                    if visit == "first":
-                        page.evaluate("""async () => {
-                            await navigator.serviceWorker.register('/sw.js');
-                            await navigator.serviceWorker.ready; }""")
-            finally:
-                context.close()
+        shift = run % len(STARTUP_MODES)
+        for mode in STARTUP_MODES[shift:] + STARTUP_MODES[:shift]:
+            for visit, answer in visit_twice(browser, server_url, mode).items():
+                results.setdefault(f"{mode} {visit}", []).append(answer)
+                print(
+                    f"run {run + 1} start-up {mode} {visit}: {answer['ms']:.0f} ms "
+                    f"({startup_steps(answer)})",
+                    flush=True,
+                )
     return results
+
+
+def visit_twice(browser: Any, server_url: str, mode: str) -> dict[str, dict[str, Any]]:
+    """A first and a repeat visit of one start-up mode in a fresh context (empty HTTP
+    cache, no service worker). The service worker is installed between the visits (the
+    page installs it itself; the bench waits until it is ready, as a user coming back
+    later would find it); keys ``"first"`` and ``"repeat"``."""
+    url = f"{server_url}/__files/bench/bench_startup.html?mode={mode}"
+    context = browser.new_context()
+    if mode == "page":
+        url = f"{server_url}/"
+        context.add_init_script(PAGE_STARTUP_PROBE)
+    answers = {}
+    try:
+        page = context.new_page()
+        for visit in ("first", "repeat"):
+            page.goto(url)
+            page.wait_for_function("window.startup !== undefined", timeout=180_000)
+            answer = page.evaluate("window.startup")
+            if "error" in answer:
+                raise SystemExit(f"start-up ({mode}, {visit} visit) failed: {answer['error']}")
+            answers[visit] = answer
+            if visit == "first":
+                page.evaluate("""async () => {
+                    await navigator.serviceWorker.register('/sw.js');
+                    await navigator.serviceWorker.ready; }""")
+    finally:
+        context.close()
+    return answers
+
+
+def startup_breakdown(answer: dict[str, Any]) -> dict[str, float]:
+    """Pyodide boot (from the navigation), engine install and first import, in ms, from the
+    engine's three steps (loading Pyodide, installing, starting); a bare boot is all boot."""
+    steps = [s["ms"] for s in answer["steps"]]
+    if len(steps) != 3:
+        return {"boot": answer["ms"]}
+    return {"boot": steps[1], "install": steps[2] - steps[1], "import": answer["ms"] - steps[2]}
+
+
+def median_breakdown(answers: list[dict[str, Any]]) -> str:
+    """Each part of ``startup_breakdown``'s median over the runs, "boot + install + import"."""
+    parts = [startup_breakdown(a) for a in answers]
+    return " + ".join(f"{statistics.median(p[k] for p in parts):.0f}" for k in parts[0])
+
+
+def startup_steps(answer: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v:.0f}" for k, v in startup_breakdown(answer).items())
 
 
 # --- the report ----------------------------------------------------------------------
@@ -608,6 +671,33 @@ def report_terminal(results: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     }
 
 
+def report_startup(startup: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Prints the start-up table (ms from the navigation: median (spread)) with each
+    mode's median breakdown; returns its JSON figures (each mode's first visit over a bare
+    ``loadPyodide()``'s)."""
+    print("\n| start-up | first visit | repeat visit | boot + install + import: first; repeat |")
+    print("| --- | --- | --- | --- |")
+    for mode in STARTUP_MODES:
+        first, repeat = startup[f"{mode} first"], startup[f"{mode} repeat"]
+        steps = "; ".join(median_breakdown(answers) for answers in (first, repeat))
+        print(f"| {mode} | {cell(first)} | {cell(repeat)} | {steps} |")
+    start = {key: median_ms(answers) for key, answers in startup.items()}
+    bare = start["bare first"]
+    return {
+        "startup_vs_bare_pyodide": round(start["engine first"] / bare, 3),
+        "page_startup_vs_bare_pyodide": round(start["page first"] / bare, 3),
+        "worker_startup_vs_bare_pyodide": round(start["worker first"] / bare, 3),
+        "repeat_startup_ms": round(start["engine repeat"]),
+        "first_startup_ms": round(start["engine first"]),
+        "page_startup_ms": round(start["page first"]),
+        "page_repeat_startup_ms": round(start["page repeat"]),
+        "worker_startup_ms": round(start["worker first"]),
+        "worker_repeat_startup_ms": round(start["worker repeat"]),
+        "bare_pyodide_ms": round(bare),
+        "bare_pyodide_repeat_ms": round(start["bare repeat"]),
+    }
+
+
 def report(
     results: dict[str, dict[str, list[dict[str, Any]]]], startup: dict[str, list[dict[str, Any]]]
 ) -> dict[str, Any]:
@@ -630,25 +720,7 @@ def report(
         figures[name] = {"vs_mediabunny": vs_mb, "vs_limit": vs_limit, "peak_mib": peaks[0]}
     line: dict[str, Any] = {}
     if startup:
-        print("\n| start-up | first visit | repeat visit |\n| --- | --- | --- |")
-        for mode in ("bare", "engine"):
-            first, repeat = cell(startup[f"{mode} first"]), cell(startup[f"{mode} repeat"])
-            print(f"| {mode} | {first} | {repeat} |")
-        steps = startup["engine first"][-1]["steps"]
-        print(
-            "engine steps (last first visit): "
-            + ", ".join(f"{s['step']} at {s['ms']:.0f} ms" for s in steps)
-        )
-        start = {key: median_ms(answers) for key, answers in startup.items()}
-        line.update(
-            {
-                "startup_vs_bare_pyodide": round(start["engine first"] / start["bare first"], 3),
-                "repeat_startup_ms": round(start["engine repeat"]),
-                "first_startup_ms": round(start["engine first"]),
-                "bare_pyodide_ms": round(start["bare first"]),
-                "bare_pyodide_repeat_ms": round(start["bare repeat"]),
-            }
-        )
+        line.update(report_startup(startup))
     transcodes = [f for f in figures.values() if f["vs_limit"] is not None]
     remuxes = [f for n, f in figures.items() if "remux" in n and "30 min" not in n]
     if transcodes:
@@ -670,6 +742,12 @@ def main() -> int:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="time start-up too (default: yes)",
+    )
+    parser.add_argument(
+        "--startup-runs",
+        type=int,
+        default=STARTUP_RUNS,
+        help=f"interleaved start-up runs of each mode (default {STARTUP_RUNS})",
     )
     parser.add_argument(
         "--terminal",
@@ -699,8 +777,8 @@ def main() -> int:
         server.add_input("bench/mediabunny.mjs", tmp / "mediabunny.mjs")
         browser = playwright.chromium.launch(**launch_options())  # type: ignore[arg-type]
         print(f"Chromium {browser.version}, {os.cpu_count()} cores, {args.runs} runs", flush=True)
-        startup_url = f"{server.url}/__files/bench/bench_startup.html"
-        startup = measure_startup(browser, startup_url, args.runs) if args.startup else {}
+        runs = args.startup_runs
+        startup = measure_startup(browser, server.url, runs) if args.startup else {}
         context, page = bench_page(browser, server.url)
         pids = renderer_pids(browser)
         results = run_jobs(page, server, jobs, args.runs, tmp, pids)
