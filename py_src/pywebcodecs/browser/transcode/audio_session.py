@@ -36,13 +36,53 @@ _audio_chunk = run_js(  # takes the data's buffer, as video chunks do (CodecSess
     "(type, timestamp, duration, data) =>"
     " new EncodedAudioChunk({type, timestamp, duration, data, transfer: [data.buffer]})"
 )
+#: ``feed = _audio_feed(slow, fail)``: ``feed.output`` is the decoder's output callback.
+#: Until ``feed.direct(sink, rate, channels, high)`` it hands every ``AudioData`` to
+#: ``slow`` (Python's :meth:`AudioSession._on_audio`); after it, one that needs nothing
+#: done to it (``rate`` and ``channels`` as said, from 0 on, ending well before ``high``
+#: µs, if not null) goes to ``sink.encode`` and is closed without a call into Python, its
+#: frames counted for ``feed.take()`` (which answers them and starts again from 0).
+#: ``feed.stop()`` sends everything to ``slow`` again. ``fail(message, timestamp)`` is
+#: told of an ``encode`` that throws.
+_audio_feed = run_js("""(slow, fail) => {
+  let sink = null, rate = 0, channels = 0, high = null, frames = 0;
+  const output = (data) => {
+    const timestamp = data.timestamp, count = data.numberOfFrames;
+    if (sink === null || data.sampleRate !== rate || data.numberOfChannels !== channels
+        || timestamp < 0 || (high != null && (high - timestamp) * rate < (count + 1) * 1e6)) {
+      return slow(data);
+    }
+    try {
+      sink.encode(data);
+      frames += count;
+    } catch (error) {
+      fail(String(error?.message ?? error), timestamp);
+    } finally {
+      data.close();
+    }
+  };
+  const direct = (to, r, c, h) => { [sink, rate, channels, high] = [to, r, c, h]; };
+  const stop = () => { sink = null; };
+  const take = () => { const n = frames; frames = 0; return n; };
+  return { output, direct, stop, take };
+}""")
 
 
 class AudioSession(CodecSession):
+    """Decoded audio that needs nothing done to it (the common case: no priming to cut,
+    no trim, no remix or resampling) goes from the decoder to the encoder in JS
+    (:data:`_audio_feed`), never through Python: each ``AudioData`` through Python cost a
+    callback and ~8 bridge calls. Python sees the first one (to check the decoder's shape)
+    and any that must be cut or reshaped; the frames fed in JS are added to the count of
+    fed audio (:meth:`_take_fed`) before that count is used."""
+
     make_chunk = _audio_chunk
     all_key = True
     max_queue = MAX_AUDIO_QUEUE
     resume_queue = LOW_AUDIO_QUEUE
+    _feed: Any = None
+    #: The sample rate of the frames fed in JS (0: none are).
+    _direct_rate = 0
 
     async def start(self) -> None:
         track = self.plan.track
@@ -56,9 +96,10 @@ class AudioSession(CodecSession):
         self._label = f"track {track.id} ({track.codec} audio)"
         #: Whether the first packet's MPEG audio header has been checked (MP1/MP2 only).
         self._header_checked = track.codec not in ("mp1", "mp2")
-        self.decoder = js.AudioDecoder.new(
-            self._callbacks(self._on_audio, f"{self._label}: the browser's decoder")
-        )
+        callbacks = self._callbacks(self._on_audio, f"{self._label}: the browser's decoder")
+        self._feed = _audio_feed(callbacks.output, self._proxy(self._feed_failed))
+        callbacks.output = self._feed.output
+        self.decoder = js.AudioDecoder.new(callbacks)
         self.decoder.configure(config)
         #: The output's shape, and the JS remix/resampler once the decoder's shape is known.
         self._shape = self.plan.audio or AudioRemix(track.sample_rate, track.channels)
@@ -134,7 +175,10 @@ class AudioSession(CodecSession):
                               language=track.language, name=track.name,
                               is_default=track.is_default)  # fmt: skip
 
-        self._queue(data, timestamp, duration, True, make_track)
+        try:
+            self._queue(data, timestamp, duration, True, make_track)
+        except Exception as exc:  # called from JS (the batcher): failing there loses it
+            self._fail(CodecError(f"{self._label}: PCM output: {exc}"))
 
     def _on_audio(self, data: Any) -> None:
         """Encode decoded audio, cut sample-exactly to the kept part: what lies before 0
@@ -172,6 +216,7 @@ class AudioSession(CodecSession):
         self._shape_checked = True
         shape = self._shape
         if (channels, rate) == (shape.channels, shape.sample_rate):
+            self._feed_directly(channels, rate)
             return
         matrix = None if channels == shape.channels else MIXES.get((channels, shape.channels))
         if channels != shape.channels and matrix is None:
@@ -180,6 +225,31 @@ class AudioSession(CodecSession):
                 f"channels, and there is no standard mix to {shape.channels}"
             )
         self._reshaper = audio_reshaper(channels, rate, matrix, shape.channels, shape.sample_rate)
+
+    def _feed_directly(self, channels: int, rate: int) -> None:
+        """Let the decoder's output go straight to the encoder in JS where nothing is to be
+        done to it: not when it is resampled for the encoder, nor with a trim start (every
+        piece is re-dated)."""
+        if self._to_encoder is not None or self._keep_from:
+            return
+        sink = self.encoder.js_encoder if isinstance(self.encoder, PcmEncoder) else self.encoder
+        self._direct_rate = rate
+        self._feed.direct(sink, rate, channels, self._keep_until)
+
+    def _take_fed(self) -> None:
+        """Count the frames the JS feed gave the encoder since the last time as fed."""
+        if self._direct_rate and self._end is not None:
+            frames = int(self._feed.take())
+            if frames:
+                self._end.fed(0, frames, self._direct_rate)
+
+    def _feed_failed(self, message: str, timestamp: float) -> None:
+        self._fail(CodecError(f"{self._label}: audio at {int(timestamp)} µs: {message}"))
+
+    def _fail(self, error: Exception) -> None:
+        if self._feed is not None:
+            self._feed.stop()
+        super()._fail(error)
 
     def _encode(self, data: Any, *, owned: bool) -> None:
         """Encode ``data`` (closing it if it is ours), noting what was fed for the end;
@@ -195,6 +265,7 @@ class AudioSession(CodecSession):
 
     def _encode_now(self, data: Any, *, owned: bool) -> None:
         if self._end is not None:
+            self._take_fed()  # first: the count goes by rate, in the order fed
             self._end.fed(int(data.timestamp), int(data.numberOfFrames), int(data.sampleRate))
         self.encoder.encode(data)
         if owned:
@@ -204,6 +275,7 @@ class AudioSession(CodecSession):
         """The resampler's tail (the samples it held back for its kernel's look-ahead),
         then, for a real encoder, silence not counted as fed (``FLUSH_SILENCE``): what
         the encoder loses at its flush is that silence, not the input."""
+        self._take_fed()
         if self._reshaper is not None:
             for shaped in self._reshaper.finish():
                 self._encode(shaped, owned=True)
@@ -225,6 +297,7 @@ class AudioSession(CodecSession):
             super()._deliver(packet)
             return
         assert isinstance(self.output_track, AudioTrack)
+        self._take_fed()
         lead_in = self.output_track.lead_in
         packet.pts -= lead_in
         packet.dts -= lead_in
@@ -238,6 +311,7 @@ class AudioSession(CodecSession):
     def _flushed(self) -> None:
         if self._end is None:
             return
+        self._take_fed()
         for ready in self._end.finish():
             super()._deliver(ready)
         if self._end.short_by:

@@ -5,21 +5,42 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-import js
 from pyodide.code import run_js
+from pyodide.ffi import create_proxy
 
 from ...track import MICROSECONDS
-from ..interop import js_object
 
-#: Copies an ``AudioData``'s samples into ``buffer`` from ``offset`` on, in one bridge
-#: call; returns how many bytes, or -1 (nothing copied) when they do not fit.
-_copy_into = run_js(
-    "(data, buffer, offset, options) => {"
-    " const size = data.allocationSize(options);"
-    " if (offset + size > buffer.length) return -1;"
-    " data.copyTo(buffer.subarray(offset, offset + size), options);"
-    " return size; }"
-)
+#: ``_pcm_batcher(format, bytes, emit)``: ``encode(data)`` copies an ``AudioData``'s
+#: interleaved samples in ``format`` after those already gathered in one reused
+#: ``Uint8Array`` of ``bytes``; ``emit(view, start, frames, rate)`` is called with the
+#: batch when the next piece does not fit or does not follow on from its end (a gap in
+#: the timestamps, another rate), and by ``flush()``. A piece bigger than a batch gets a
+#: buffer of its own size.
+_pcm_batcher = run_js("""(format, bytes, emit) => {
+  const options = { planeIndex: 0, format };
+  let buffer = new Uint8Array(bytes), filled = 0, start = 0, frames = 0, rate = 0;
+  const end = () => start + Math.round(frames * 1e6 / rate);
+  const flush = () => {
+    if (!frames) return;
+    const [view, from, count, at] = [buffer.subarray(0, filled), start, frames, rate];
+    filled = frames = 0;
+    emit(view, from, count, at);
+  };
+  const encode = (data) => {
+    const timestamp = data.timestamp, count = data.numberOfFrames, at = data.sampleRate;
+    if (frames && (at !== rate || Math.abs(timestamp - end()) * at >= 1e6)) flush();
+    const size = data.allocationSize(options);
+    if (filled + size > buffer.length) {
+      flush();
+      if (size > buffer.length) buffer = new Uint8Array(size);
+    }
+    data.copyTo(buffer.subarray(filled, filled + size), options);
+    if (!frames) [start, rate] = [timestamp, at];
+    filled += size;
+    frames += count;
+  };
+  return { encode, flush };
+}""")
 
 
 class PcmEncoder:
@@ -28,10 +49,12 @@ class PcmEncoder:
 
     Decoded audio comes in small pieces (576 or 1152 samples for MP3), and in Pyodide each
     crossing of the JS bridge, each packet and each sink write costs more than the copy
-    itself: so consecutive pieces are gathered in one reused byte array (one bridge call
-    per piece) and handed on as one packet of up to :attr:`BATCH_BYTES` (MP3 → WAV, 38 s:
-    ~60 packets instead of ~1600). A piece that does not follow on from the batch's end
-    (a gap in the input's timestamps) starts a new packet, so times stay as decoded."""
+    itself: so consecutive pieces are gathered in JS (:data:`_pcm_batcher`, whose
+    ``encode`` the audio session's decoder output calls without Python: :attr:`js_encoder`)
+    and handed on as one packet of up to :attr:`BATCH_BYTES` (MP3 → WAV, 38 s: ~60
+    packets, and ~60 calls into Python, instead of ~1600). A piece that does not follow on
+    from the batch's end (a gap in the input's timestamps) starts a new packet, so times
+    stay as decoded."""
 
     #: codec → (AudioData sample format, bytes per sample, bits, WebCodecs codec string)
     FORMATS: ClassVar[dict[str, tuple[str, int, int, str]]] = {
@@ -47,49 +70,24 @@ class PcmEncoder:
 
     def __init__(self, codec: str, on_samples: Callable[[bytes, int, int], None]) -> None:
         sample_format, self.sample_bytes, _, _ = self.FORMATS[codec]
-        self.copy_options = js_object({"planeIndex": 0, "format": sample_format})
-        self.buffer: Any = js.Uint8Array.new(self.BATCH_BYTES)
         self.on_samples = on_samples
         self.state = "configured"
         self.ondequeue: Any = None
-        self._filled = 0  # bytes in ``buffer``
-        self._start = 0  # the batch's first timestamp (µs)
-        self._frames = 0  # frames in the batch
-        self._rate = 0
+        self._emit = create_proxy(self._batch)
+        #: The JS side: ``encode(data)`` and ``flush()`` (:data:`_pcm_batcher`).
+        self.js_encoder: Any = _pcm_batcher(sample_format, self.BATCH_BYTES, self._emit)
+
+    def _batch(self, view: Any, start: float, frames: int, rate: int) -> None:
+        duration = round(frames * MICROSECONDS / rate)
+        self.on_samples(view.to_bytes(), int(start), duration)
 
     def encode(self, data: Any) -> None:
-        timestamp, frames = int(data.timestamp), int(data.numberOfFrames)
-        rate = int(data.sampleRate)
-        if self._frames and (
-            rate != self._rate or abs(timestamp - self._end()) * rate >= MICROSECONDS
-        ):
-            self._emit()  # not contiguous: a new packet from here
-        size = _copy_into(data, self.buffer, self._filled, self.copy_options)
-        if size < 0:
-            self._emit()
-            size = _copy_into(data, self.buffer, 0, self.copy_options)
-            if size < 0:  # one piece bigger than a batch
-                self.buffer = js.Uint8Array.new(data.allocationSize(self.copy_options))
-                size = _copy_into(data, self.buffer, 0, self.copy_options)
-        if not self._frames:
-            self._start, self._rate = timestamp, rate
-        self._filled += size
-        self._frames += frames
-
-    def _end(self) -> int:
-        return self._start + round(self._frames * MICROSECONDS / self._rate)
-
-    def _emit(self) -> None:
-        if not self._frames:
-            return
-        data = self.buffer.subarray(0, self._filled).to_bytes()
-        start, duration = self._start, self._end() - self._start
-        self._filled = self._frames = 0
-        self.on_samples(data, start, duration)
+        self.js_encoder.encode(data)
 
     async def flush(self) -> None:
         """Hand on the batch gathered so far."""
-        self._emit()
+        self.js_encoder.flush()
 
     def close(self) -> None:
         self.state = "closed"
+        self._emit.destroy()
