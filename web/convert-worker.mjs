@@ -19,6 +19,10 @@
 //     container: see pywebcodecs/browser/inspection.py) or {id, ok: false, error, errorName}.
 // {id, engine: true}      answers {id, step} for each start-up step (past ones too), then
 //     {id, ok: true, ready: true} or {id, ok: false, error, errorName}.
+//
+// Created as convert-worker.mjs?wasm=message (engine-client.mjs does), the worker takes
+// Pyodide's wasm from the page's first message, {wasm: a WebAssembly.Module or null}: a
+// page compiles it once for every visit (see engine.mjs), a worker on every visit.
 import { loadEngine } from "./engine.mjs";
 
 const steps = [];
@@ -27,7 +31,11 @@ const onStep = (step) => {
   steps.push(step);
   for (const listener of listeners) listener(step);
 };
-const engine = loadEngine({ onStep });
+const fromPage = new URL(import.meta.url).searchParams.get("wasm") === "message";
+const wasm = fromPage && new Promise((resolve) => {
+  self.addEventListener("message", ({ data }) => data?.wasm !== undefined && resolve(data.wasm));
+});
+const engine = loadEngine({ onStep, wasm });
 const ready = engine.then((pyodide) => pyodide.pyimport("pywebcodecs.browser.js_api"));
 const running = new Map();  // id → AbortController of a conversion in progress
 // id → the File on disk a finished conversion answered (a Blob in memory is not kept:
@@ -77,6 +85,7 @@ async function reportStartup(id) {
 
 self.onmessage = async ({ data }) => {
   const { id, ...message } = data ?? {};
+  if (message.wasm !== undefined) return;  // Pyodide's compiled wasm, taken above
   if (message.cancel) {
     running.get(id)?.abort();
     return;

@@ -3,9 +3,19 @@
 // is created here, when the page's script first runs, so the engine starts loading on the
 // first paint rather than when a file is chosen.
 
+// The page compiles Pyodide's wasm and hands it to the worker: Chromium then keeps its
+// machine code for the next visit, which it does not for a worker's own compile (see
+// engine.mjs). The compile streams on the browser's threads, not the page's. If it fails,
+// the worker is told so (null) and compiles the wasm itself.
+function compilePyodideWasm() {
+  const url = new URL("./pyodide/pyodide.asm.wasm", import.meta.url);
+  return WebAssembly.compileStreaming(fetch(url)).catch(() => null);
+}
+
 export class EngineClient {
-  constructor(url = new URL("./convert-worker.mjs", import.meta.url)) {
+  constructor(url = new URL("./convert-worker.mjs?wasm=message", import.meta.url)) {
     this.worker = new Worker(url, { type: "module" });
+    compilePyodideWasm().then((wasm) => this.worker.postMessage({ wasm }));
     this.nextId = 1;
     this.pending = new Map();  // id → {resolve, onUpdate}
     this.worker.onmessage = ({ data }) => this.#answer(data);
