@@ -7,6 +7,7 @@ said (HE-AAC's doubled rate) is resampled rather than mislabelled."""
 
 from __future__ import annotations
 
+from array import array
 from typing import Any
 
 import js
@@ -68,6 +69,47 @@ _audio_feed = run_js("""(slow, fail) => {
 }""")
 
 
+#: ``chunks = _chunk_gatherer(first, fail)``: ``chunks.output`` is the encoder's output
+#: callback. It hands the first chunk (which carries the decoder config) to ``first``
+#: (Python's :meth:`AudioSession._on_chunk`) and gathers the bytes of the others in one
+#: growing ``Uint8Array``, with their (timestamp, duration, size); ``chunks.take()``
+#: answers ``[bytes, Float64Array of those]`` and starts again, or nothing when none was
+#: gathered. ``fail(message, timestamp)`` is told of a chunk that could not be copied.
+_chunk_gatherer = run_js("""(first, fail) => {
+  let bytes = new Uint8Array(1 << 16), filled = 0, times = [], seen = false;
+  const output = (chunk, metadata) => {
+    if (!seen) {
+      seen = true;
+      return first(chunk, metadata);
+    }
+    try {
+      const size = chunk.byteLength;
+      if (filled + size > bytes.length) {
+        const grown = new Uint8Array(Math.max(2 * bytes.length, filled + size));
+        grown.set(bytes.subarray(0, filled));
+        bytes = grown;
+      }
+      chunk.copyTo(bytes.subarray(filled, filled + size));
+      filled += size;
+      times.push(chunk.timestamp, chunk.duration ?? 0, size);
+    } catch (error) {
+      fail(String(error?.message ?? error), chunk.timestamp);
+    }
+  };
+  const take = () => {
+    if (!times.length) return undefined;
+    const batch = [bytes.subarray(0, filled), Float64Array.from(times)];
+    filled = 0;
+    times = [];
+    return batch;
+  };
+  return { output, take };
+}""")
+#: Input packets between two takes of the gathered encoder chunks: each take is a few
+#: bridge calls, each chunk through Python was a callback and ~8 (~1000 for 20 s of Opus).
+CHUNK_TAKE_EVERY = 16
+
+
 class AudioSession(CodecSession):
     """Decoded audio that needs nothing done to it (the common case: no priming to cut,
     no trim, no remix or resampling) goes from the decoder to the encoder in JS
@@ -81,6 +123,10 @@ class AudioSession(CodecSession):
     max_queue = MAX_AUDIO_QUEUE
     resume_queue = LOW_AUDIO_QUEUE
     _feed: Any = None
+    #: The encoder's gathered output (:data:`_chunk_gatherer`); None for PCM.
+    _chunks: Any = None
+    _pushed = 0
+    _make_track: Any = None
     #: The sample rate of the frames fed in JS (0: none are).
     _direct_rate = 0
 
@@ -137,11 +183,11 @@ class AudioSession(CodecSession):
                 f"this browser cannot encode {self.plan.codec} audio at {rate} Hz "
                 f"with {channels} channels"
             )
-        self.encoder = js.AudioEncoder.new(
-            self._callbacks(
-                self._on_chunk, f"{self._label}: the browser's {self.plan.codec} encoder"
-            )
-        )
+        what = f"{self._label}: the browser's {self.plan.codec} encoder"
+        callbacks = self._callbacks(self._on_chunk, what)
+        self._chunks = _chunk_gatherer(callbacks.output, self._proxy(self._feed_failed))
+        callbacks.output = self._chunks.output
+        self.encoder = js.AudioEncoder.new(callbacks)
         self.encoder.configure(js_object(encoder_config))
 
     async def push(self, packet: Packet) -> None:
@@ -160,7 +206,25 @@ class AudioSession(CodecSession):
                     f"{self._label}: {forbidden}, so this browser cannot decode it; "
                     "copy it into MKV, or drop it"
                 )
+        self._pushed += 1
+        if self._pushed % CHUNK_TAKE_EVERY == 0:
+            self._take_chunks()
         await super().push(packet)
+
+    def _take_chunks(self) -> None:
+        """Deliver the encoder chunks gathered in JS since the last take, in order."""
+        batch = self._chunks.take() if self._chunks is not None else None
+        if batch is None or self._error is not None:
+            return
+        data = batch[0].to_bytes()
+        times = array("d")
+        times.frombytes(batch[1].to_bytes())
+        at = 0
+        for i in range(0, len(times), 3):
+            size = int(times[i + 2])
+            self._queue(data[at : at + size], int(times[i]), int(times[i + 1]), True,
+                        self._make_track)  # fmt: skip
+            at += size
 
     def _on_pcm(self, data: bytes, timestamp: int, duration: int) -> None:
         track = self.plan.track
@@ -309,6 +373,7 @@ class AudioSession(CodecSession):
             self._end.decoding(timestamp - self._keep_from, duration)
 
     def _flushed(self) -> None:
+        self._take_chunks()
         if self._end is None:
             return
         self._take_fed()
@@ -341,6 +406,7 @@ class AudioSession(CodecSession):
                 is_default=track.is_default,
             )
 
+        self._make_track = make_track
         try:
             self._emit(chunk, make_track)
         except Exception as exc:
