@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -164,3 +165,33 @@ def test_wav_lengths_are_checked_against_ffmpegs_decode() -> None:
     assert bench_peers.wav_lengths_agree(job, 38.5, 38.7) == [
         "Mediabunny's WAV lasts 38.7000 s, ffmpeg decodes 38.5000 s"
     ]
+
+
+def test_start_up_modes_are_all_timed_and_take_turns_going_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every start-up mode (bare Pyodide, loadEngine, the Worker, the page) is timed in
+    every run and none always goes first, and each is reported against bare Pyodide."""
+    assert set(bench_peers.STARTUP_MODES) == {"bare", "engine", "worker", "page"}
+    runs = bench_peers.STARTUP_RUNS
+    assert runs >= len(bench_peers.STARTUP_MODES)
+    visits: list[str] = []
+
+    def visit_twice(browser: object, server_url: str, mode: str) -> dict[str, dict[str, Any]]:
+        visits.append(mode)
+        steps = [
+            {"step": step, "ms": ms} for step, ms in (("load", 1), ("install", 2), ("start", 3))
+        ]
+        return {visit: {"ms": 4.0, "steps": steps} for visit in ("first", "repeat")}
+
+    monkeypatch.setattr(bench_peers, "visit_twice", visit_twice)
+    results = bench_peers.measure_startup(None, "http://site", runs)
+    modes = len(bench_peers.STARTUP_MODES)
+    per_run = [visits[i : i + modes] for i in range(0, len(visits), modes)]
+    assert all(sorted(run) == sorted(bench_peers.STARTUP_MODES) for run in per_run)
+    assert {run[0] for run in per_run} == set(bench_peers.STARTUP_MODES)
+    assert all(len(answers) == runs for answers in results.values())
+    line = bench_peers.report_startup(results)
+    for key in ("startup_vs_bare_pyodide", "page_startup_vs_bare_pyodide",
+                "worker_startup_vs_bare_pyodide", "repeat_startup_ms"):  # fmt: skip
+        assert line[key] > 0
