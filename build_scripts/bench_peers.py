@@ -366,16 +366,23 @@ class MemorySampler:
 
 
 class TreeSampler(MemorySampler):
-    """The summed resident size of a process and all its descendants, sampled."""
+    """The summed resident size of a process and all its descendants, sampled.
+
+    The tree is looked up once a second, its sizes ten times a second: a lookup reads every
+    process's ``/proc`` entry (~9 ms), and ten a second took ~9 % of a core from the
+    command it measures on 2 cores, where the page's sampler takes next to nothing."""
 
     def __init__(self, root: int) -> None:
         super().__init__([])
         self.root = root
 
     def _sample(self) -> None:
+        tick = 0
         while True:
-            self.pids = process_tree(self.root)
+            if tick % 10 == 0:
+                self.pids = process_tree(self.root)
             super()._sample_once()
+            tick += 1
             if self._stop.wait(0.1):
                 return
 
