@@ -6,7 +6,8 @@
 Runs bench_peers' MP3 → WAV and 720p → WebM VP8+Opus jobs with our engine only (the
 same options as the benchmark), ``vp8-silent``: the VP8 job with its audio dropped, so
 that the difference between the two is what the audio costs the transcode, and
-``aac-opus``: its audio alone (AAC → Opus, the video dropped). Each site
+``aac-opus``: its audio alone (AAC → Opus, the video dropped); ``mp3-opus``: the MP3 (24
+kHz) to WebM Opus, resampled to 48 kHz for the encoder. Each site
 (``--sites``, default ``$PYWEBCODECS_STATIC`` or ``static/``) is served on a port of its
 own in its own tab of one Chromium, and the runs are interleaved (site A, site B, then B,
 A, ...), so that a build is compared with another at the same load.
@@ -39,6 +40,7 @@ from bench_peers import JOBS, REPO, Job, bundle_mediabunny
 #: Our job names → the benchmark's job and changes to its options.
 CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "mp3": ("MP3 → WAV", {}),
+    "mp3-opus": ("MP3 → WAV", {"container": "webm"}),
     "vp8": ("720p → WebM VP8+Opus", {}),
     "vp8-silent": ("720p → WebM VP8+Opus", {"audioCodec": "drop"}),
     "aac-opus": ("720p → WebM VP8+Opus", {"videoCodec": "drop"}),

@@ -12,6 +12,7 @@ from typing import Any
 
 import js
 from pyodide.code import run_js
+from pyodide.ffi import to_js
 
 from ...audio_end import EncodedAudioEnd
 from ...audio_plan import MIXES, AudioRemix, encoder_rate
@@ -38,15 +39,16 @@ _audio_chunk = run_js(  # takes the data's buffer, as video chunks do (CodecSess
     " new EncodedAudioChunk({type, timestamp, duration, data, transfer: [data.buffer]})"
 )
 #: ``feed = _audio_feed(slow, fail)``: ``feed.output`` is the decoder's output callback.
-#: Until ``feed.direct(sink, rate, channels, high)`` it hands every ``AudioData`` to
-#: ``slow`` (Python's :meth:`AudioSession._on_audio`); after it, one that needs nothing
-#: done to it (``rate`` and ``channels`` as said, from 0 on, ending well before ``high``
-#: µs, if not null) goes to ``sink.encode`` and is closed without a call into Python, its
-#: frames counted for ``feed.take()`` (which answers them and starts again from 0).
-#: ``feed.stop()`` sends everything to ``slow`` again. ``fail(message, timestamp)`` is
-#: told of an ``encode`` that throws.
+#: Until ``feed.direct(sink, rate, channels, high, stages)`` it hands every ``AudioData``
+#: to ``slow`` (Python's :meth:`AudioSession._on_audio`); after it, one that needs no cut
+#: (``rate`` and ``channels`` as said, from 0 on, ending well before ``high`` µs, if not
+#: null) goes through the ``stages`` (the session's JS reshapers, whose ``push`` gives
+#: new ``AudioData``) to ``sink.encode``, everything closed after, without a call into
+#: Python; the frames encoded are counted for ``feed.take()`` (which answers them and
+#: starts again from 0). ``feed.stop()`` sends everything to ``slow`` again.
+#: ``fail(message, timestamp)`` is told of a piece that throws.
 _audio_feed = run_js("""(slow, fail) => {
-  let sink = null, rate = 0, channels = 0, high = null, frames = 0;
+  let sink = null, rate = 0, channels = 0, high = null, stages = [], frames = 0;
   const output = (data) => {
     const timestamp = data.timestamp, count = data.numberOfFrames;
     if (sink === null || data.sampleRate !== rate || data.numberOfChannels !== channels
@@ -54,15 +56,27 @@ _audio_feed = run_js("""(slow, fail) => {
       return slow(data);
     }
     try {
-      sink.encode(data);
-      frames += count;
+      let pieces = [data];
+      for (const stage of stages) {
+        const next = [];
+        for (const piece of pieces) {
+          next.push(...stage.push(piece, 0, piece.numberOfFrames, piece.timestamp));
+          if (piece !== data) piece.close();
+        }
+        pieces = next;
+      }
+      for (const piece of pieces) {
+        sink.encode(piece);
+        frames += piece.numberOfFrames;
+        if (piece !== data) piece.close();
+      }
     } catch (error) {
       fail(String(error?.message ?? error), timestamp);
     } finally {
       data.close();
     }
   };
-  const direct = (to, r, c, h) => { [sink, rate, channels, high] = [to, r, c, h]; };
+  const direct = (...args) => { [sink, rate, channels, high, stages] = args; };
   const stop = () => { sink = null; };
   const take = () => { const n = frames; frames = 0; return n; };
   return { output, direct, stop, take };
@@ -111,12 +125,13 @@ CHUNK_TAKE_EVERY = 16
 
 
 class AudioSession(CodecSession):
-    """Decoded audio that needs nothing done to it (the common case: no priming to cut,
-    no trim, no remix or resampling) goes from the decoder to the encoder in JS
+    """Decoded audio that needs no cut (all of it but the priming and a trim's ends) goes
+    from the decoder through the JS reshapers, if any, to the encoder in JS
     (:data:`_audio_feed`), never through Python: each ``AudioData`` through Python cost a
     callback and ~8 bridge calls. Python sees the first one (to check the decoder's shape)
-    and any that must be cut or reshaped; the frames fed in JS are added to the count of
-    fed audio (:meth:`_take_fed`) before that count is used."""
+    and any that must be cut; the frames fed in JS are added to the count of fed audio
+    (:meth:`_take_fed`) before that count is used. The encoder's chunks are gathered in
+    JS too (:data:`_chunk_gatherer`) and taken into Python a batch at a time."""
 
     make_chunk = _audio_chunk
     all_key = True
@@ -276,29 +291,32 @@ class AudioSession(CodecSession):
             data.close()
 
     def _check_shape(self, channels: int, rate: int) -> None:
-        """At the first decoded audio: a JS reshaper when its shape is not the output's."""
+        """At the first decoded audio: a JS reshaper when its shape is not the output's;
+        then what follows may go the JS way."""
         self._shape_checked = True
         shape = self._shape
-        if (channels, rate) == (shape.channels, shape.sample_rate):
-            self._feed_directly(channels, rate)
-            return
-        matrix = None if channels == shape.channels else MIXES.get((channels, shape.channels))
-        if channels != shape.channels and matrix is None:
-            raise CodecError(
-                f"{self._label}: the decoder gives {channels} "
-                f"channels, and there is no standard mix to {shape.channels}"
+        if (channels, rate) != (shape.channels, shape.sample_rate):
+            matrix = None if channels == shape.channels else MIXES.get((channels, shape.channels))
+            if channels != shape.channels and matrix is None:
+                raise CodecError(
+                    f"{self._label}: the decoder gives {channels} "
+                    f"channels, and there is no standard mix to {shape.channels}"
+                )
+            self._reshaper = audio_reshaper(
+                channels, rate, matrix, shape.channels, shape.sample_rate
             )
-        self._reshaper = audio_reshaper(channels, rate, matrix, shape.channels, shape.sample_rate)
+        self._feed_directly(channels, rate)
 
     def _feed_directly(self, channels: int, rate: int) -> None:
-        """Let the decoder's output go straight to the encoder in JS where nothing is to be
-        done to it: not when it is resampled for the encoder, nor with a trim start (every
-        piece is re-dated)."""
-        if self._to_encoder is not None or self._keep_from:
+        """Let the decoder's output (``channels`` at ``rate``) go to the encoder in JS,
+        through the reshapers there are, except with a trim start (every piece is
+        re-dated) or once a piece needs a cut (``_audio_feed``)."""
+        if self._keep_from:
             return
         sink = self.encoder.js_encoder if isinstance(self.encoder, PcmEncoder) else self.encoder
-        self._direct_rate = rate
-        self._feed.direct(sink, rate, channels, self._keep_until)
+        stages = [stage for stage in (self._reshaper, self._to_encoder) if stage is not None]
+        self._direct_rate = self._feed_rate
+        self._feed.direct(sink, rate, channels, self._keep_until, to_js(stages))
 
     def _take_fed(self) -> None:
         """Count the frames the JS feed gave the encoder since the last time as fed."""
