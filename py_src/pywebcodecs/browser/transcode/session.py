@@ -16,6 +16,7 @@ and a callback proxy: ~1000 for 20 s of 720p).
 from __future__ import annotations
 
 import asyncio
+import struct
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -38,12 +39,15 @@ UNSEEN_BYTES = 8 << 20
 REPORT_BYTES = 64 << 20
 
 
-#: ``gate = _room_gate(decoder, encoder or None, limit, resume, wake)``: ``gate.ready()``
-#: is true when both queues hold at most ``limit``; else it is false and ``wake()`` is
-#: called once both hold at most ``resume`` (``limit`` or less: a lower mark lets each wait
-#: pass many packets). ``gate.cancel()`` stops listening. The encoder is None
-#: (``undefined`` in JS) when it is not a JS codec (PCM's stand-in never queues).
-_room_gate = run_js("""(decoder, encoder, limit, resume, wake) => {
+#: ``gate = _room_gate(decoder, encoder or None, limit, resume, wake, make_chunk)``:
+#: ``gate.ready()`` is true when both queues hold at most ``limit``; else it is false and
+#: ``wake()`` is called once both hold at most ``resume`` (``limit`` or less: a lower mark
+#: lets each wait pass many packets). ``gate.decode(type, timestamp, duration, data)``
+#: makes the chunk and decodes it in one bridge call (it never becomes a Python object);
+#: ``gate.decodeIfReady(...)`` does so only if ``ready()``, and says whether it did: the
+#: usual packet costs one call, not two. ``gate.cancel()`` stops listening. The encoder is
+#: None (``undefined`` in JS) when it is not a JS codec (PCM's stand-in never queues).
+_room_gate = run_js("""(decoder, encoder, limit, resume, wake, make) => {
   let listening = null;
   const over = (mark) => decoder.decodeQueueSize > mark
     || (encoder != null && encoder.encodeQueueSize > mark);
@@ -58,14 +62,39 @@ _room_gate = run_js("""(decoder, encoder, limit, resume, wake) => {
     }
     return false;
   };
-  return { ready, cancel };
+  const decode = (type, timestamp, duration, data) =>
+    decoder.decode(make(type, timestamp, duration, data));
+  const decodeIfReady = (type, timestamp, duration, data) => {
+    if (!ready()) return false;
+    decode(type, timestamp, duration, data);
+    return true;
+  };
+  return { ready, cancel, decode, decodeIfReady };
 }""")
-#: ``_decoding_with(decoder, make_chunk)(type, timestamp, duration, data)``: the chunk is
-#: made and decoded in one bridge call, and never becomes a Python object.
-_decoding_with = run_js(
-    "(decoder, make) => (type, timestamp, duration, data) =>"
-    " decoder.decode(make(type, timestamp, duration, data))"
-)
+#: ``_packing.pack(chunk)``: an encoder's output chunk as one ``Uint8Array``, its data
+#: followed by :data:`_CHUNK_TRAILER` (timestamp, duration, key). Reading the chunk from
+#: Python took ~8 bridge calls (a new array, copyTo, to_bytes, three attributes...);
+#: packed, it is one call here and one ``to_bytes``. ``_packing.output(callback)``: an
+#: encoder ``output`` callback that calls ``callback(packed, decoderConfig or undefined)``,
+#: so that neither the chunk nor its metadata becomes a Python proxy.
+_packing = run_js("""(() => {
+  const pack = (chunk) => {
+    const size = chunk.byteLength;
+    const packed = new Uint8Array(size + 17);
+    chunk.copyTo(packed);
+    const trailer = new DataView(packed.buffer, size);
+    trailer.setFloat64(0, chunk.timestamp, true);
+    trailer.setFloat64(8, chunk.duration ?? 0, true);
+    packed[size + 16] = chunk.type === "key" ? 1 : 0;
+    return packed;
+  };
+  return { pack, output: (callback) => (chunk, metadata) =>
+    callback(pack(chunk), metadata?.decoderConfig) };
+})()""")
+#: An encoder ``output`` callback for Python's ``callback(packed, decoderConfig or None)``.
+packed_output = _packing.output
+#: What follows a packed chunk's data: timestamp and duration (µs, float64), key (a byte).
+_CHUNK_TRAILER = struct.Struct("<ddB")
 
 
 #: Tells V8 that ``bytes`` more memory is in use outside its heap: an ``ArrayBuffer`` of
@@ -104,7 +133,7 @@ class CodecSession:
         self._waiting_since = 0.0
         self._watchdog: asyncio.TimerHandle | None = None
         self._gate: Any = None
-        self._ready: Any = None
+        self._decode_if_ready: Any = None
         self._decode: Any = None
         self._proxies: list[Any] = []
         self._seen_key = False
@@ -119,11 +148,17 @@ class CodecSession:
         self._proxies.append(proxy)
         return proxy
 
-    def _callbacks(self, output: Callable[..., Any], what: str) -> Any:
+    def _callbacks(self, output: Callable[..., Any], what: str, wrap: Any = None) -> Any:
+        """A codec's ``{output, error}``; ``wrap`` (a JS function) may adapt the output
+        callback, to hand Python plain values instead of proxies."""
+
         def on_error(error: Any) -> None:
             self._fail(CodecError(f"{what} failed: {js_error_message(error)}"))
 
-        return js_object({"output": self._proxy(output), "error": self._proxy(on_error)})
+        on_output = self._proxy(output)
+        if wrap is not None:
+            on_output = wrap(on_output)
+        return js_object({"output": on_output, "error": self._proxy(on_error)})
 
     def _fail(self, error: Exception) -> None:
         if self._error is None:
@@ -139,9 +174,11 @@ class CodecSession:
         encoder = self.encoder if isinstance(self.encoder, JsProxy) else None
         resume = self.max_queue if self.resume_queue is None else self.resume_queue
         wake = self._proxy(self._wake)
-        self._gate = _room_gate(self.decoder, encoder, self.max_queue, resume, wake)
-        self._ready = self._gate.ready
-        self._decode = _decoding_with(self.decoder, self.make_chunk)
+        self._gate = _room_gate(
+            self.decoder, encoder, self.max_queue, resume, wake, self.make_chunk
+        )
+        self._decode_if_ready = self._gate.decodeIfReady
+        self._decode = self._gate.decode
 
     def _check(self) -> None:
         if self._error is not None:
@@ -196,22 +233,26 @@ class CodecSession:
         self._seen_key = self._seen_key or is_key
         if not self._seen_key:
             return
-        if not self._ready():
-            await self._wait_for_room()
         self._check()
         timescale = self.plan.track.timescale
         timestamp = to_us(packet.pts, timescale)
         duration = to_us(packet.duration, timescale)
-        self._decoding(timestamp, duration)
+        kind = "key" if is_key else "delta"
         # to_js copies the bytes into a new Uint8Array in one bridge call (js_bytes: two).
-        self._decode("key" if is_key else "delta", timestamp, duration, to_js(packet.data))
+        data = to_js(packet.data)
+        # No output can come between the decode and _decoding: outputs are later tasks.
+        if not self._decode_if_ready(kind, timestamp, duration, data):
+            await self._wait_for_room()
+            self._check()
+            self._decode(kind, timestamp, duration, data)
+        self._decoding(timestamp, duration)
         self._unseen += len(packet.data)
         if self._unseen >= UNSEEN_BYTES:
             _report_unseen(REPORT_BYTES)
             self._unseen = 0
 
     def _decoding(self, timestamp: int, duration: int) -> None:
-        """Called with each chunk's timestamp and duration as it goes to the decoder."""
+        """Called with each chunk's timestamp and duration once it went to the decoder."""
 
     async def flush(self) -> None:
         try:
@@ -249,11 +290,15 @@ class CodecSession:
         self._proxies.clear()
 
     def _emit(self, chunk: Any, make_track: Callable[[], Track]) -> None:
-        """An encoder output: copy the chunk's bytes into Python and queue the packet."""
-        data = js.Uint8Array.new(chunk.byteLength)
-        chunk.copyTo(data)
-        self._queue(data.to_bytes(), int(chunk.timestamp), int(chunk.duration or 0),
-                    chunk.type == "key", make_track)  # fmt: skip
+        """An encoder output chunk: its bytes copied into Python, queued as a packet."""
+        self._emit_packed(_packing.pack(chunk), make_track)
+
+    def _emit_packed(self, packed: Any, make_track: Callable[[], Track]) -> None:
+        """An encoder output as :data:`_packing` packs it, queued as a packet."""
+        raw = packed.to_bytes()
+        end = len(raw) - _CHUNK_TRAILER.size
+        timestamp, duration, key = _CHUNK_TRAILER.unpack_from(raw, end)
+        self._queue(raw[:end], int(timestamp), int(duration), key == 1, make_track)
 
     def _queue(self, data: bytes, timestamp: int, duration: int, is_key: bool,
                make_track: Callable[[], Track]) -> None:  # fmt: skip
