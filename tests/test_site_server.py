@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from pywebcodecs_host.headless import SITE_PORTS, site_port
 from pywebcodecs_host.site_server import SiteServer
 
 
@@ -134,3 +135,31 @@ def test_a_taken_port_falls_back_to_a_free_one(server, tmp_path):
     with SiteServer(tmp_path / "site", port=port) as second:
         assert second.url != server.url
         assert fetch(f"{second.url}/engine.mjs")[0] == 200
+
+
+def test_an_immutable_site_is_kept_without_asking_but_only_on_its_own_port(server, tmp_path):
+    """The terminal command's cached profile must not revalidate (Chromium then threw away
+    the compiled wasm it kept); a fallback port may serve another site later, so there the
+    files are revalidated as usual."""
+    port = int(server.url.rsplit(":", 1)[1])
+    server.close()
+    with SiteServer(tmp_path / "site", port=port, immutable=True) as immutable:
+        assert immutable.url == server.url
+        headers = fetch(f"{immutable.url}/engine.mjs")[1]
+        assert headers["Cache-Control"] == "max-age=31536000, immutable"
+        with SiteServer(tmp_path / "site", port=port, immutable=True) as fallback:
+            assert fallback.url != immutable.url
+            assert fetch(f"{fallback.url}/engine.mjs")[1]["Cache-Control"] == "no-cache"
+
+
+def test_the_site_port_changes_with_any_file_and_only_then(tmp_path):
+    site = tmp_path / "site"
+    (site / "pyodide").mkdir(parents=True)
+    (site / "runner.html").write_text("<!doctype html>")
+    (site / "pyodide" / "pyodide.asm.wasm").write_bytes(b"\0asm")
+    port = site_port(site)
+    assert port in SITE_PORTS and site_port(site) == port
+    wasm = site / "pyodide" / "pyodide.asm.wasm"
+    wasm.write_bytes(b"\0ASM")  # the same size, rewritten a little later
+    os.utime(wasm, ns=(wasm.stat().st_atime_ns, wasm.stat().st_mtime_ns + 1))
+    assert site_port(site) != port

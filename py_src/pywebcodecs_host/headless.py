@@ -7,11 +7,13 @@ The page hands the output back as it is written, a few MiB at a time (see
 benchmarks.
 
 With ``cache=True`` (the terminal command's default) Chromium keeps a profile in
-:func:`cache_dir` and the site is served on a port of its own build
-(:func:`site_port`): the page's origin is the same from one run to the next, so its
-HTTP cache and Pyodide's compiled WebAssembly are reused instead of fetched and compiled
-again. Every file is revalidated (the server answers 304 unless its mtime is later), so a
-rebuilt file is fetched anew; a new build has a new port anyway. One command at a time
+:func:`cache_dir` and the site is served on a port of its own files (:func:`site_port`):
+the page's origin is the same from one run to the next, so its HTTP cache and Pyodide's
+compiled WebAssembly are reused instead of fetched and compiled again. The files are
+served as immutable, never revalidated: a file rewritten or rebuilt changes the port, so
+it is fetched anew on an origin of its own. (Revalidated files, answered 304, had Chromium
+throw away the compiled wasm it kept in some profiles and compile it again on every run:
+the engine booted in twice the time.) One command at a time
 holds the profile (a lock file beside it): another one running meanwhile starts a fresh
 off-the-record context, as without the cache.
 """
@@ -19,7 +21,6 @@ off-the-record context, as without the cache.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import time
 import urllib.parse
@@ -60,14 +61,17 @@ def cache_dir() -> Path:
 
 
 def site_port(static_dir: Path) -> int:
-    """The loopback port of a built site, from the build's hash (``precache.json``), so
-    that the browser's caches, keyed by origin, serve the next run; 0 (any free port) for
-    a site without one."""
-    try:
-        version = str(json.loads((static_dir / "precache.json").read_text())["version"])
-    except (OSError, ValueError, KeyError):
-        return 0
-    return SITE_PORTS[zlib.crc32(version.encode()) % len(SITE_PORTS)]
+    """The loopback port of a built site, from its files' names, sizes and times: the same
+    from one run to the next, so that the browser's caches, keyed by origin, serve the next
+    run, and another one as soon as a file changes, so that nothing stale is kept."""
+    listing = []
+    for folder, _, names in os.walk(static_dir, followlinks=True):
+        for name in names:
+            path = Path(folder, name)
+            stat = path.stat()
+            listing.append(f"{path.relative_to(static_dir)} {stat.st_size} {stat.st_mtime_ns}")
+    fingerprint = "\n".join(sorted(listing)).encode()
+    return SITE_PORTS[zlib.crc32(fingerprint) % len(SITE_PORTS)]
 
 
 def _lock_profile(profile_dir: Path) -> IO[str] | None:
@@ -112,7 +116,7 @@ class HeadlessEngine:
             self._profile_lock = _lock_profile(cache_dir() / "chromium")
             if self._profile_lock is not None:
                 profile_dir, port = cache_dir() / "chromium", site_port(root)
-        self.server = SiteServer(root, port=port)
+        self.server = SiteServer(root, port=port, immutable=bool(port))
         self._playwright: Playwright | None = None
         self._browser: Browser | None = browser
         self._owns_browser = browser is None

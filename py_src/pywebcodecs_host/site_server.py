@@ -7,9 +7,11 @@ without base64 round trips:
 
 - the site's files are ``no-cache``: the browser revalidates its copy each time, by
   ``If-Modified-Since`` (Chromium sends no ``If-None-Match`` to an HTTP/1.0 server), and
-  an unchanged file is answered ``304 Not Modified``, so that a Chromium with a lasting
-  profile reuses its HTTP cache and compiled WebAssembly, and a file rewritten since (a
-  later mtime) is sent again;
+  an unchanged file is answered ``304 Not Modified``, and a file rewritten since (a
+  later mtime) is sent again. With ``immutable=True`` they are ``immutable`` instead: the
+  browser keeps its copy without asking, which is right only on an origin (a port) that
+  changes whenever a file does, as the terminal command's does
+  (:func:`pywebcodecs_host.headless.site_port`);
 - ``GET /__files/NAME`` serves a registered local file (ranges supported, never stored by
   the browser's cache: a GB input must not be copied into the profile);
 - ``PUT /__files/NAME`` streams the request body into a registered output path: the whole
@@ -51,14 +53,25 @@ _COPY_CHUNK = 1 << 20
 #: How often the serving thread looks for :meth:`SiteServer.close`'s request to stop: the
 #: default 0.5 s made every terminal command wait 0.25-0.5 s at its end.
 _STOP_POLL_SECONDS = 0.05
+#: A site file the browser may keep for a year without asking again.
+_IMMUTABLE = "max-age=31536000, immutable"
 
 
 class SiteServer:
     """``with SiteServer(static_dir) as server: server.url`` — a site on a free port, or on
-    ``port`` when it is free (a port taken by another server falls back to a free one)."""
+    ``port`` when it is free (a port taken by another server falls back to a free one).
+    ``immutable``: the site's files are served as such on ``port`` (never on another)."""
 
-    def __init__(self, root: str | os.PathLike[str], *, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        immutable: bool = False,
+    ) -> None:
         self.root = Path(root)
+        self.immutable = immutable and port != 0
         self.inputs: dict[str, Path] = {}
         self.outputs: dict[str, Path] = {}
         self.requests: list[str] = []
@@ -69,6 +82,8 @@ class SiteServer:
             if not port:
                 raise
             self._httpd = ThreadingHTTPServer((host, 0), handler)
+            # Any port may serve another site later: only the asked-for one is immutable.
+            self.immutable = False
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, args=(_STOP_POLL_SECONDS,), daemon=True
@@ -118,8 +133,10 @@ def _make_handler(server: SiteServer) -> type[SimpleHTTPRequestHandler]:
 
         def end_headers(self) -> None:
             self.send_header("Accept-Ranges", "bytes")
-            no_store = self._file_name() is not None
-            self.send_header("Cache-Control", "no-store" if no_store else "no-cache")
+            if self._file_name() is not None:
+                self.send_header("Cache-Control", "no-store")
+            else:
+                self.send_header("Cache-Control", _IMMUTABLE if server.immutable else "no-cache")
             super().end_headers()
 
         def do_GET(self) -> None:
