@@ -58,8 +58,8 @@ class VideoSession(CodecSession):
         """Create and configure both codecs. The plan was made from the browser's answers
         for these very configs (:func:`~pywebcodecs.browser.capabilities.probe_capabilities`
         asks about the track's decoder config and the encoder config at the plan's size
-        and frame rate), so they are not asked again: two more ``isConfigSupported``
-        probes cost 20-60 ms of a 720p conversion's start."""
+        and frame rate), so they are not asked again: a 720p VP8 encoder's
+        ``isConfigSupported`` answered in 25-155 ms (load 9; the decoder's in under 1 ms)."""
         track = self.plan.track
         assert isinstance(track, VideoTrack) and self.plan.size is not None
         self.width, self.height = self.plan.size
