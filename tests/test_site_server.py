@@ -1,6 +1,9 @@
 """The loopback server the terminal commands use: range reads in, uploads out, real HTTP."""
 
 import os
+import socket
+import struct
+import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -163,3 +166,21 @@ def test_the_site_port_changes_with_any_file_and_only_then(tmp_path):
     wasm.write_bytes(b"\0ASM")  # the same size, rewritten a little later
     os.utime(wasm, ns=(wasm.stat().st_atime_ns, wasm.stat().st_mtime_ns + 1))
     assert site_port(site) != port
+
+
+def test_a_page_that_stops_reading_is_no_error(server, tmp_path, capfd):
+    """A Worker drops the download of Pyodide's wasm its page compiled: the connection
+    resets mid-response, which the server must not print as a traceback."""
+    (tmp_path / "site" / "big.wasm").write_bytes(b"\0" * (16 << 20))
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as client:
+        client.sendall(b"GET /big.wasm HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert client.recv(1024).startswith(b"HTTP/1.0 200")
+        # Closing with SO_LINGER 0 resets the connection, as a cancelled fetch can.
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and "big.wasm" not in " ".join(server.requests):
+        time.sleep(0.05)
+    time.sleep(0.5)  # the handler's write fails once the reset arrives
+    assert fetch(f"{server.url}/engine.mjs")[0] == 200  # still serving
+    assert "Traceback" not in capfd.readouterr().err

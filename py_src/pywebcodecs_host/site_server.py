@@ -28,6 +28,7 @@ import contextlib
 import mimetypes
 import os
 import re
+import sys
 import threading
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -57,6 +58,15 @@ _STOP_POLL_SECONDS = 0.05
 _IMMUTABLE = "max-age=31536000, immutable"
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A page that stops reading a response (a Worker dropping the duplicate download of
+    Pyodide's wasm its page compiled, a cancelled stream) is no error worth a traceback."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 class SiteServer:
     """``with SiteServer(static_dir) as server: server.url`` — a site on a free port, or on
     ``port`` when it is free (a port taken by another server falls back to a free one).
@@ -77,11 +87,11 @@ class SiteServer:
         self.requests: list[str] = []
         handler = _make_handler(self)
         try:
-            self._httpd = ThreadingHTTPServer((host, port), handler)
+            self._httpd = _QuietServer((host, port), handler)
         except OSError:  # taken, e.g. by another `pywebcodecs convert` of this site
             if not port:
                 raise
-            self._httpd = ThreadingHTTPServer((host, 0), handler)
+            self._httpd = _QuietServer((host, 0), handler)
             # Any port may serve another site later: only the asked-for one is immutable.
             self.immutable = False
         self._httpd.daemon_threads = True
