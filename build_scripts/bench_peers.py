@@ -32,6 +32,7 @@ Prints a table of medians and spreads, then one JSON line of ratios.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -405,6 +406,33 @@ def process_tree(root: int) -> list[int]:
     return tree
 
 
+@contextlib.contextmanager
+def bench_browser() -> Iterator[tuple[Path, Any, Any]]:
+    """A temporary folder, the built site on loopback with the benchmark's pages and
+    Mediabunny's bundle beside it (``/__files/bench/``), and a headless Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    from pywebcodecs_host.browser import launch_options
+    from pywebcodecs_host.headless import default_static_dir
+    from pywebcodecs_host.site_server import SiteServer
+
+    with (
+        tempfile.TemporaryDirectory() as tmp_name,
+        SiteServer(default_static_dir()) as server,
+        sync_playwright() as playwright,
+    ):
+        tmp = Path(tmp_name)
+        bundle_mediabunny(tmp / "mediabunny.mjs")
+        for name in ("bench_peers.mjs", "bench_startup.html"):
+            server.add_input(f"bench/{name}", REPO / "build_scripts" / name)
+        server.add_input("bench/mediabunny.mjs", tmp / "mediabunny.mjs")
+        browser = playwright.chromium.launch(**launch_options())  # type: ignore[arg-type]
+        try:
+            yield tmp, server, browser
+        finally:
+            browser.close()
+
+
 def bench_page(browser: Any, url: str) -> tuple[Any, Any]:
     """A fresh context with the runner page, its engine booted and bench_peers.mjs loaded."""
     context = browser.new_context()
@@ -764,25 +792,9 @@ def main() -> int:
     )
     args = parser.parse_args()
     jobs = tuple(j for j in JOBS if not args.jobs or any(k in j.name for k in args.jobs))
-    from playwright.sync_api import sync_playwright
-
-    from pywebcodecs_host.browser import launch_options
-    from pywebcodecs_host.headless import default_static_dir
-    from pywebcodecs_host.site_server import SiteServer
-
     for job in jobs:
         job.input.make()  # before any clock: ffmpeg must not share the CPU with a run
-    with (
-        tempfile.TemporaryDirectory() as tmp_name,
-        SiteServer(default_static_dir()) as server,
-        sync_playwright() as playwright,
-    ):
-        tmp = Path(tmp_name)
-        bundle_mediabunny(tmp / "mediabunny.mjs")
-        for name in ("bench_peers.mjs", "bench_startup.html"):
-            server.add_input(f"bench/{name}", REPO / "build_scripts" / name)
-        server.add_input("bench/mediabunny.mjs", tmp / "mediabunny.mjs")
-        browser = playwright.chromium.launch(**launch_options())  # type: ignore[arg-type]
+    with bench_browser() as (tmp, server, browser):
         print(f"Chromium {browser.version}, {os.cpu_count()} cores, {args.runs} runs", flush=True)
         runs = args.startup_runs
         startup = measure_startup(browser, server.url, runs) if args.startup else {}
@@ -791,7 +803,6 @@ def main() -> int:
         results = run_jobs(page, server, jobs, args.runs, tmp, pids)
         context.close()
         terminal = measure_terminal(browser, server, tmp, args.runs) if args.terminal else {}
-        browser.close()
     line = report(results, startup)
     if terminal:
         line.update(report_terminal(terminal))

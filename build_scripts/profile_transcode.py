@@ -29,14 +29,13 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_peers import JOBS, REPO, bench_page, bundle_mediabunny
+from bench_peers import JOBS, bench_browser, bench_page
 
 #: Our functions, by the stage they are charged to: (module, class or None, attribute).
 STAGES: dict[str, list[tuple[str, str | None, str]]] = {
@@ -344,22 +343,10 @@ def main() -> int:
     if len(jobs) != 1:
         raise SystemExit(f"--job {args.job!r} names {len(jobs)} transcode jobs, not one")
     job = jobs[0]
-    from playwright.sync_api import sync_playwright
-
-    from pywebcodecs_host.browser import launch_options
     from pywebcodecs_host.headless import default_static_dir
-    from pywebcodecs_host.site_server import SiteServer
 
     job.input.make()
-    with (
-        tempfile.TemporaryDirectory() as tmp_name,
-        SiteServer(default_static_dir()) as server,
-        sync_playwright() as playwright,
-    ):
-        tmp = Path(tmp_name)
-        bundle_mediabunny(tmp / "mediabunny.mjs")
-        server.add_input("bench/bench_peers.mjs", REPO / "build_scripts" / "bench_peers.mjs")
-        server.add_input("bench/mediabunny.mjs", tmp / "mediabunny.mjs")
+    with bench_browser() as (tmp, server, browser):
         spec = {
             "inputUrl": server.add_input(f"in/{job.input.name}", job.input.make()),
             "ours": job.ours(),
@@ -367,7 +354,6 @@ def main() -> int:
             "limit": job.limit(),
             "outputUrl": server.add_output(f"out/profile.{job.container}", tmp / "out"),
         }
-        browser = playwright.chromium.launch(**launch_options())  # type: ignore[arg-type]
         load = os.getloadavg()[0]
         print(f"{job.name}: Chromium {browser.version}, {os.cpu_count()} cores, "
               f"site {default_static_dir()}, load {load:.1f}", flush=True)  # fmt: skip
@@ -382,7 +368,6 @@ def main() -> int:
         if "stages" in args.tables:
             by_stage(page, spec)
         print(f"load at the end {os.getloadavg()[0]:.1f}")
-        browser.close()
     return 0
 
 
