@@ -282,7 +282,8 @@ def test_the_page_deletes_an_opfs_output_once_it_no_longer_offers_it(
     """The converter page: converting again deletes the previous output's file; opening
     other files deletes the shown one; a batch keeps each file its download links need."""
     context = browser.new_context(service_workers="block")
-    context.route("**/convert-worker.mjs", script(PAGE_WORKER))
+    # The page creates its worker as convert-worker.mjs?wasm=message (engine-client.mjs).
+    context.route("**/convert-worker.mjs?wasm=message", script(PAGE_WORKER))
     context.route("**/__tiny-memory.mjs", script(TINY_MEMORY))
     page = context.new_page()
     clip = h264_aac_clip()
