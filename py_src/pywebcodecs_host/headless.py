@@ -116,7 +116,7 @@ class HeadlessEngine:
             self._profile_lock = _lock_profile(cache_dir() / "chromium")
             if self._profile_lock is not None:
                 profile_dir, port = cache_dir() / "chromium", site_port(root)
-        self.server = SiteServer(root, port=port, immutable=bool(port))
+        self.server = SiteServer(root, port=port, immutable=True)  # on a cached port only
         self._playwright: Playwright | None = None
         self._browser: Browser | None = browser
         self._owns_browser = browser is None

@@ -158,7 +158,9 @@ class AudioSession(CodecSession):
         #: Whether the first packet's MPEG audio header has been checked (MP1/MP2 only).
         self._header_checked = track.codec not in ("mp1", "mp2")
         callbacks = self._callbacks(self._on_audio, f"{self._label}: the browser's decoder")
-        self._feed = _audio_feed(callbacks.output, self._proxy(self._feed_failed))
+        #: Told by the JS feed and chunk gatherer of a piece that throws there.
+        self._js_failed = self._proxy(self._feed_failed)
+        self._feed = _audio_feed(callbacks.output, self._js_failed)
         callbacks.output = self._feed.output
         self.decoder = js.AudioDecoder.new(callbacks)
         self.decoder.configure(config)
@@ -200,7 +202,7 @@ class AudioSession(CodecSession):
             )
         what = f"{self._label}: the browser's {self.plan.codec} encoder"
         callbacks = self._callbacks(self._on_chunk, what)
-        self._chunks = _chunk_gatherer(callbacks.output, self._proxy(self._feed_failed))
+        self._chunks = _chunk_gatherer(callbacks.output, self._js_failed)
         callbacks.output = self._chunks.output
         self.encoder = js.AudioEncoder.new(callbacks)
         self.encoder.configure(js_object(encoder_config))
